@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash"
+	"github.com/usher-migrate/usher/pipeline/ledger"
+	"github.com/usher-migrate/usher/pipeline/validate"
+	"github.com/usher-migrate/usher/sinks/importfiles"
+)
+
+func newMigrateCmd(log *slog.Logger, stdout, stderr io.Writer, dry bool) *cobra.Command {
+	o := defaultOptions()
+	cmd := &cobra.Command{
+		Use:   "migrate --source KIND --input PATH [--input PATH]... --out DIR [options]",
+		Short: "Write Auth0 bulk-import files from a legacy export",
+		Long: `migrate reads every input, maps each record to an Auth0 user, validates it against Auth0's
+bulk-import schema, routes its password and writes:
+
+  DIR/import/users-000001.json  JSON arrays of Auth0 users, each ≤ --max-file-bytes, in source order
+  DIR/lazy.ndjson               users held for lazy migration {"key","email","reason","position"}
+  DIR/rejects.ndjson            rejected records with reason codes, position, redacted record
+  DIR/report.json               counts: read = imported + lazy + rejected
+  DIR/usher.db                  the ledger: per-user status, files, checkpoint (--resume)`,
+		Example: `  usher migrate --source json --input users.ndjson --out run1
+  usher migrate --source csv --input export.csv --out run1 --source-opt delimiter=';'
+  usher migrate --source json --input users.ndjson --out run1 --resume   # after an interruption`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMigrate(cmd.Context(), log, stdout, stderr, o, dry)
+		},
+	}
+	if dry {
+		cmd.Use = "validate --source KIND --input PATH... [--out DIR] [options]"
+		cmd.Short = "Dry run: check every record against Auth0's rules, write only the report and rejects"
+		cmd.Long = `validate runs the same pipeline as migrate without writing import files or a ledger. With
+--out it writes DIR/rejects.ndjson and DIR/report.json; without, it prints the rejects as NDJSON
+on standard output and the report on standard error.`
+		cmd.Example = `  usher validate --source csv --input export.csv`
+	}
+	o.bind(cmd.Flags(), true)
+	if dry {
+		cmd.Flags().MarkHidden("resume")
+		cmd.Flags().MarkHidden("fresh")
+	}
+	return cmd
+}
+
+// runMigrate runs migrate (or validate when dry) with checked options.
+func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, o migrateOptions, dry bool) error {
+	if err := o.check(!dry); err != nil {
+		return err
+	}
+	info, _ := pipeline.LookupSource(o.Source)
+	src, err := info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions})
+	if err != nil {
+		return err
+	}
+	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields})
+	if err != nil {
+		return usageError{err}
+	}
+	dir := o.Out
+	printRejects := false
+	if dry && dir == "" {
+		tmp, err := os.MkdirTemp("", "usher-validate-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir, printRejects = tmp, true
+	}
+	if o.Fresh {
+		if err := removeRun(dir); err != nil {
+			return err
+		}
+	}
+	fp, err := o.fingerprint()
+	if err != nil {
+		return err
+	}
+	sink, skip, err := importfiles.Open(ctx, importfiles.Config{Dir: dir, Source: o.Source, Inputs: o.Inputs,
+		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery})
+	if err != nil {
+		return err
+	}
+	if skip > 0 {
+		log.Info("resuming", "out", dir, "records_done", skip)
+	}
+	vopt := validate.Options{UsernameMin: o.UsernameMin, UsernameMax: o.UsernameMax}
+	runner := &pipeline.Runner{
+		Source:  src,
+		Workers: o.Workers,
+		Skip:    skip,
+		Writer:  withFaults(sink),
+		Stages: pipeline.Stages{
+			Normalizer: norm,
+			Validate:   func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return validate.User(u, vopt) },
+			Hash:       hashStage(o.BcryptCost),
+		},
+		Routing: pipeline.Routing{
+			Passwordless: o.Passwordless,
+			Unimportable: o.Unimportable,
+			MaxUserBytes: o.MaxFileBytes - 3, // "[" + user + "]\n"
+			Strip:        hash.Strip,
+		},
+	}
+	prog := startProgress(ctx, o.Progress, stderr, log, src, runner)
+	runErr := runner.Run(ctx)
+	prog.stop()
+	if runErr != nil {
+		if ctx.Err() != nil && !dry {
+			if err := sink.Interrupt(context.WithoutCancel(ctx)); err != nil {
+				return fmt.Errorf("interrupted, and the checkpoint failed: %w", err)
+			}
+			return fmt.Errorf("interrupted after %d records; run the same command with --resume to finish", runner.Processed()+skip)
+		}
+		sink.Interrupt(context.WithoutCancel(ctx))
+		return runErr
+	}
+	rep, err := sink.Close(ctx)
+	if err != nil {
+		return err
+	}
+	if printRejects {
+		f, err := os.Open(filepath.Join(dir, importfiles.RejectsFile))
+		if err == nil {
+			io.Copy(stdout, f)
+			f.Close()
+		}
+	}
+	c := rep.Counts
+	where := dir
+	if printRejects {
+		where = "(dry run)"
+	}
+	fmt.Fprintf(stderr, "read %d records: imported %d (%d files), lazy %d, rejected %d  %s\n",
+		c.Read, c.Imported, len(rep.Files), c.Lazy, c.Rejected, where)
+	if c.Read != c.Imported+c.Lazy+c.Rejected {
+		return fmt.Errorf("accounting broken: read %d != imported %d + lazy %d + rejected %d", c.Read, c.Imported, c.Lazy, c.Rejected)
+	}
+	if c.Rejected > 0 {
+		return errRejected
+	}
+	return nil
+}
+
+// hashStage routes password material: a clear-text password becomes a bcrypt password_hash,
+// stored hashes are classified by hash.Inspect.
+func hashStage(cost int) func(map[string]any, string) (string, bool, string, *pipeline.Issue) {
+	return func(user map[string]any, plaintext string) (string, bool, string, *pipeline.Issue) {
+		if plaintext == "" {
+			v := hash.Inspect(user)
+			return v.Format, v.Importable, v.Why, nil
+		}
+		if _, ok := user["password_hash"]; ok {
+			return hash.FormatPlaintext, true, "", &pipeline.Issue{Code: pipeline.CodePasswordConflict, Field: "password",
+				Message: "the record has both a clear-text password and a password_hash"}
+		}
+		if _, ok := user["custom_password_hash"]; ok {
+			return hash.FormatPlaintext, true, "", &pipeline.Issue{Code: pipeline.CodePasswordConflict, Field: "password",
+				Message: "the record has both a clear-text password and a custom_password_hash"}
+		}
+		h, err := hash.Bcrypt(plaintext, cost)
+		if err != nil {
+			return hash.FormatPlaintext, true, "", &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "password", Message: err.Error()}
+		}
+		user["password_hash"] = h
+		return hash.FormatPlaintext, true, "", nil
+	}
+}
+
+// removeRun deletes a previous run's outputs from dir (only the files usher writes).
+func removeRun(dir string) error {
+	var errs []error
+	for _, name := range []string{ledger.FileName, ledger.FileName + "-wal", ledger.FileName + "-shm",
+		importfiles.LazyFile, importfiles.RejectsFile, importfiles.ReportName, importfiles.ImportDir, ".usher-dedup"} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

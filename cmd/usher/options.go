@@ -1,0 +1,174 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/spf13/pflag"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/sinks/importfiles"
+)
+
+// migrateOptions are the options of migrate and validate, from flags or a job file (same names).
+type migrateOptions struct {
+	Source        string            `yaml:"source" json:"source"`
+	Inputs        []string          `yaml:"input" json:"input"`
+	Out           string            `yaml:"out" json:"-"`
+	Passwordless  string            `yaml:"passwordless" json:"passwordless"`
+	Unimportable  string            `yaml:"unimportable" json:"unimportable"`
+	MaxFileBytes  int               `yaml:"max-file-bytes" json:"max_file_bytes"`
+	Workers       int               `yaml:"workers" json:"-"`
+	Resume        bool              `yaml:"resume" json:"-"`
+	Fresh         bool              `yaml:"fresh" json:"-"`
+	Progress      string            `yaml:"progress" json:"-"`
+	Namespace     string            `yaml:"namespace" json:"namespace"`
+	UnknownFields string            `yaml:"unknown-fields" json:"unknown_fields"`
+	BcryptCost    int               `yaml:"bcrypt-cost" json:"bcrypt_cost"`
+	UsernameMin   int               `yaml:"username-min" json:"username_min"`
+	UsernameMax   int               `yaml:"username-max" json:"username_max"`
+	SourceOptions map[string]string `yaml:"source-options" json:"source_options"`
+	// CheckpointEvery is how often the ledger checkpoint moves (a hidden tuning flag).
+	CheckpointEvery time.Duration `yaml:"checkpoint-every" json:"-"`
+}
+
+func defaultOptions() migrateOptions {
+	return migrateOptions{
+		Passwordless:  "import",
+		Unimportable:  "lazy",
+		MaxFileBytes:  importfiles.DefaultMaxFileBytes,
+		Progress:      "auto",
+		Namespace:     "legacy",
+		UnknownFields: "reject",
+		BcryptCost:    10,
+		UsernameMin:   1,
+		UsernameMax:   15,
+	}
+}
+
+// bind registers the flags of migrate/validate on fs.
+func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
+	fs.StringVar(&o.Source, "source", o.Source, "source kind: "+strings.Join(pipeline.SourceNames(), ", "))
+	fs.StringArrayVar(&o.Inputs, "input", o.Inputs, "input file or folder (repeatable; - for stdin)")
+	if withOut {
+		fs.StringVar(&o.Out, "out", o.Out, "output folder (import files, lazy.ndjson, rejects.ndjson, report.json, usher.db)")
+		fs.BoolVar(&o.Resume, "resume", o.Resume, "continue the interrupted run recorded in --out")
+		fs.BoolVar(&o.Fresh, "fresh", o.Fresh, "discard a previous run's outputs in --out and start over")
+	}
+	fs.StringVar(&o.Passwordless, "passwordless", o.Passwordless, "users without a password: import (they reset), lazy or reject")
+	fs.StringVar(&o.Unimportable, "unimportable", o.Unimportable, "users whose hash Auth0 cannot import: lazy, import (without the password) or reject")
+	fs.IntVar(&o.MaxFileBytes, "max-file-bytes", o.MaxFileBytes, "import file size cap in bytes (Auth0 rejects uploads above 512000)")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "pipeline parallelism (default GOMAXPROCS)")
+	fs.StringVar(&o.Progress, "progress", o.Progress, "auto (bar on a terminal, log lines otherwise), always (log lines) or never")
+	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key that holds legacy timestamps and provenance")
+	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields that are not Auth0 import fields: reject, user_metadata or drop")
+	fs.IntVar(&o.BcryptCost, "bcrypt-cost", o.BcryptCost, "bcrypt cost for clear-text passwords (a CSV password column)")
+	fs.IntVar(&o.UsernameMin, "username-min", o.UsernameMin, "shortest username the connection allows")
+	fs.IntVar(&o.UsernameMax, "username-max", o.UsernameMax, "longest username the connection allows (Auth0 default 15, up to 128)")
+	fs.DurationVar(&o.CheckpointEvery, "checkpoint-every", 2*time.Second, "how often the ledger records a resumable checkpoint")
+	fs.MarkHidden("checkpoint-every")
+	fs.StringToStringVar(&o.SourceOptions, "source-opt", o.SourceOptions, "source option key=value (csv: delimiter, json-columns, split, split-sep, bool-columns)")
+}
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// check validates the options once; errors are usage errors.
+func (o *migrateOptions) check(needOut bool) error {
+	if o.Source == "" {
+		return usagef("--source is required (one of %s)", strings.Join(pipeline.SourceNames(), ", "))
+	}
+	if _, err := pipeline.LookupSource(o.Source); err != nil {
+		return usageError{err}
+	}
+	if len(o.Inputs) == 0 {
+		return usagef("--input is required")
+	}
+	if needOut && o.Out == "" {
+		return usagef("--out is required")
+	}
+	if o.Resume && o.Fresh {
+		return usagef("--resume and --fresh exclude each other")
+	}
+	if err := oneOf("--passwordless", o.Passwordless, "import", "lazy", "reject"); err != nil {
+		return err
+	}
+	if err := oneOf("--unimportable", o.Unimportable, "lazy", "import", "reject"); err != nil {
+		return err
+	}
+	if err := oneOf("--progress", o.Progress, "auto", "always", "never"); err != nil {
+		return err
+	}
+	if err := oneOf("--unknown-fields", o.UnknownFields, "reject", "user_metadata", "drop"); err != nil {
+		return err
+	}
+	if o.MaxFileBytes < 1024 || o.MaxFileBytes > importfiles.HardMaxFileBytes {
+		return usagef("--max-file-bytes %d: must be between 1024 and %d (Auth0 answers 413 above %d)", o.MaxFileBytes, importfiles.HardMaxFileBytes, importfiles.HardMaxFileBytes)
+	}
+	if o.BcryptCost < 4 || o.BcryptCost > 31 {
+		return usagef("--bcrypt-cost %d: must be between 4 and 31", o.BcryptCost)
+	}
+	if o.UsernameMin < 1 || o.UsernameMax > 128 || o.UsernameMin > o.UsernameMax {
+		return usagef("--username-min/--username-max: need 1 ≤ min ≤ max ≤ 128")
+	}
+	if o.Workers < 0 {
+		return usagef("--workers must be positive")
+	}
+	return nil
+}
+
+func oneOf(flag, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return usagef("%s %q: want one of %s", flag, v, strings.Join(allowed, ", "))
+}
+
+// fingerprint identifies what a run produces: the inputs (names and sizes) and every option that
+// changes the output. Resuming with a different fingerprint is refused.
+func (o *migrateOptions) fingerprint() (string, error) {
+	type input struct {
+		Path string
+		Size int64
+	}
+	var ins []input
+	for _, p := range o.Inputs {
+		if p == "-" {
+			ins = append(ins, input{Path: "-"})
+			continue
+		}
+		err := filepath.Walk(p, func(path string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			if !info.IsDir() {
+				ins = append(ins, input{path, info.Size()})
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	sort.Slice(ins, func(i, j int) bool { return ins[i].Path < ins[j].Path })
+	b, err := json.Marshal(struct {
+		Opts   *migrateOptions
+		Inputs []input
+	}{o, ins})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}

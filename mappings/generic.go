@@ -1,0 +1,250 @@
+// Package mappings holds the built-in mappings that turn decoded source records into Auth0
+// bulk-import objects. The generic mapping serves the csv and json sources: it recognises the
+// Auth0 import keys, common aliases of them (CSV headers such as "First Name" or "emailAddress",
+// the User Import/Export extension's column names), and the read-only fields of Auth0's own users
+// export, which it keeps as provenance under app_metadata.<namespace>.
+package mappings
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/usher-migrate/usher/pipeline"
+)
+
+// ImportKeys are the top-level keys of Auth0's bulk-import user schema.
+var ImportKeys = []string{
+	"email", "email_verified", "phone_number", "phone_verified", "user_id", "username",
+	"given_name", "family_name", "name", "nickname", "picture", "blocked", "app_metadata",
+	"user_metadata", "password_hash", "custom_password_hash", "mfa_factors",
+}
+
+// provenanceKeys are read-only Auth0 profile fields (present in Auth0's own exports) that cannot be
+// imported; the generic mapping moves them under app_metadata.<namespace>.
+var provenanceKeys = []string{
+	"created_at", "updated_at", "last_login", "last_ip", "logins_count", "last_password_reset",
+	"identities", "connection", "multifactor", "multifactor_last_modified", "blocked_for",
+	"guardian_authenticators", "tenant",
+}
+
+// plaintextKey is the canonical name of a clear-text password column.
+const plaintextKey = "password"
+
+// aliases maps a folded header or key (lower case, without spaces, '_' and '-') to its canonical
+// name. Canonical names map to themselves.
+var aliases = map[string]string{}
+
+func init() {
+	add := func(canon string, alts ...string) {
+		aliases[fold(canon)] = canon
+		for _, a := range alts {
+			aliases[fold(a)] = canon
+		}
+	}
+	add("email", "mail", "email address", "e-mail", "emailaddress", "primary_email_address")
+	add("email_verified", "emailVerified", "Email Verified", "verified_email", "is_email_verified")
+	add("given_name", "first_name", "firstName", "first", "forename", "Given Name")
+	add("family_name", "last_name", "lastName", "surname", "last", "Family Name")
+	add("name", "full_name", "fullName", "display_name", "displayName")
+	add("nickname", "nick")
+	add("user_id", "id", "userId", "uid")
+	add("username", "user_name", "userName")
+	add("phone_number", "phone", "phoneNumber", "mobile", "mobile_phone")
+	add("phone_verified", "phoneVerified")
+	add("picture", "photo_url", "photoURL", "avatar", "avatar_url", "image_url", "picture_url")
+	add("blocked", "is_blocked")
+	add("app_metadata", "appMetadata")
+	add("user_metadata", "userMetadata")
+	add("password_hash", "passwordHash", "bcrypt_hash")
+	add("custom_password_hash", "customPasswordHash")
+	add("mfa_factors", "mfaFactors")
+	add(plaintextKey, "plaintext_password", "clear_password")
+	add("created_at", "createdAt", "Created At", "created")
+	add("updated_at", "updatedAt", "Updated At")
+	add("last_login", "lastLogin", "Last Login")
+	add("last_ip", "lastIP")
+	add("logins_count", "loginsCount")
+	add("last_password_reset", "lastPasswordReset")
+	for _, k := range []string{"identities", "multifactor", "multifactor_last_modified", "blocked_for", "guardian_authenticators", "tenant"} {
+		add(k)
+	}
+	// The User Import/Export extension's default CSV/JSON column names.
+	add("connection", "Connection", "identities[0].connection")
+}
+
+func fold(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.NewReplacer(" ", "", "_", "", "-", "").Replace(s)
+}
+
+// Canonical returns the canonical key for a source key and whether it is known.
+func Canonical(key string) (string, bool) {
+	if c, ok := aliases[key]; ok && c == key {
+		return c, true // fast path: already canonical
+	}
+	c, ok := aliases[fold(key)]
+	return c, ok
+}
+
+// Generic is the mapping for csv and json records. It is safe for concurrent use.
+type Generic struct {
+	namespace string
+	unknown   string
+}
+
+// NewGeneric validates cfg and builds the generic mapping.
+func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
+	if cfg.Namespace == "" {
+		cfg.Namespace = "legacy"
+	}
+	if strings.ContainsAny(cfg.Namespace, ".$") {
+		return nil, fmt.Errorf("metadata namespace %q: must not contain '.' or '$'", cfg.Namespace)
+	}
+	switch cfg.UnknownFields {
+	case "":
+		cfg.UnknownFields = "reject"
+	case "reject", "user_metadata", "drop":
+	default:
+		return nil, fmt.Errorf("unknown-fields %q: want reject, user_metadata or drop", cfg.UnknownFields)
+	}
+	return &Generic{namespace: cfg.Namespace, unknown: cfg.UnknownFields}, nil
+}
+
+// Normalize maps one record. Keys are matched through the alias table; two keys that map to the
+// same canonical name are a conflict (unknown_field names both). A user_id of Auth0's own export
+// loses its "auth0|" prefix; a numeric id becomes its decimal string; email is trimmed. Read-only
+// Auth0 fields go to app_metadata.<namespace>. Values are otherwise kept exactly: type errors are
+// the validator's to report.
+func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
+	user := make(map[string]any, len(rec))
+	from := make(map[string]string, len(rec))
+	var issues []pipeline.Issue
+	var prov, extra map[string]any
+	out := &pipeline.Normalized{User: user}
+	for k, v := range rec {
+		canon, known := Canonical(k)
+		if !known {
+			switch g.unknown {
+			case "user_metadata":
+				if extra == nil {
+					extra = map[string]any{}
+				}
+				extra[k] = v
+			case "reject":
+				issues = append(issues, pipeline.Issue{Code: pipeline.CodeUnknownField, Field: k,
+					Message: fmt.Sprintf("%q is not an Auth0 import field or a known alias (use --unknown-fields user_metadata or drop, or a mapping)", k)})
+			}
+			continue
+		}
+		if prev, dup := from[canon]; dup {
+			a, b := min(prev, k), max(prev, k)
+			issues = append(issues, pipeline.Issue{Code: pipeline.CodeUnknownField, Field: b,
+				Message: fmt.Sprintf("%q and %q both map to %s", a, b, canon)})
+			continue
+		}
+		from[canon] = k
+		switch canon {
+		case plaintextKey:
+			s, ok := v.(string)
+			if !ok {
+				issues = append(issues, pipeline.Issue{Code: pipeline.CodeInvalidType, Field: k,
+					Message: "password must be a string, got " + pipeline.JSONType(v)})
+				continue
+			}
+			out.Plaintext = s
+			continue
+		case "user_id":
+			switch id := v.(type) {
+			case string:
+				v = strings.TrimPrefix(id, "auth0|")
+			case json.Number:
+				v = id.String()
+			}
+		case "email":
+			if s, ok := v.(string); ok {
+				v = strings.TrimSpace(s)
+			}
+		}
+		if isProvenance(canon) {
+			if prov == nil {
+				prov = map[string]any{}
+			}
+			prov[canon] = v
+			continue
+		}
+		user[canon] = v
+	}
+	if len(issues) > 0 {
+		// Map iteration order is random; reports must not be.
+		sort.Slice(issues, func(i, j int) bool { return issues[i].Field < issues[j].Field })
+		return nil, issues
+	}
+	if prov != nil {
+		if iss := g.mergeInto(user, "app_metadata", g.namespace, prov); iss != nil {
+			return nil, []pipeline.Issue{*iss}
+		}
+	}
+	if extra != nil {
+		if iss := g.mergeInto(user, "user_metadata", "", extra); iss != nil {
+			return nil, []pipeline.Issue{*iss}
+		}
+	}
+	return out, nil
+}
+
+// mergeInto adds vals to user[meta] (under sub-key ns when ns is not empty) without overwriting
+// what the record already holds there.
+func (g *Generic) mergeInto(user map[string]any, meta, ns string, vals map[string]any) *pipeline.Issue {
+	obj, present := user[meta].(map[string]any)
+	if _, exists := user[meta]; exists && !present {
+		return &pipeline.Issue{Code: pipeline.CodeInvalidType, Field: meta,
+			Message: meta + " must be an object, got " + pipeline.JSONType(user[meta])}
+	}
+	if obj == nil {
+		obj = map[string]any{}
+	} else {
+		obj = copyMap(obj)
+	}
+	target := obj
+	if ns != "" {
+		sub, ok := obj[ns].(map[string]any)
+		if _, exists := obj[ns]; exists && !ok {
+			return &pipeline.Issue{Code: pipeline.CodeInvalidType, Field: meta + "." + ns,
+				Message: "the provenance namespace already holds a " + pipeline.JSONType(obj[ns]) + "; choose another --namespace"}
+		}
+		if sub == nil {
+			sub = map[string]any{}
+		} else {
+			sub = copyMap(sub)
+		}
+		obj[ns] = sub
+		target = sub
+	}
+	for k, v := range vals {
+		if _, taken := target[k]; !taken {
+			target[k] = v
+		}
+	}
+	user[meta] = obj
+	return nil
+}
+
+func copyMap(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m)+4)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func isProvenance(k string) bool {
+	for _, p := range provenanceKeys {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,317 @@
+// Package ledger is a migration run's durable record in DIR/usher.db (SQLite, pure Go): the run's
+// configuration, one row per user with its outcome, the import files written, and the checkpoint
+// that --resume restarts from. Every checkpoint is one transaction, so the ledger is always
+// consistent with itself; the import files sink makes its files consistent with the checkpoint.
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// FileName is the ledger's name inside a run's output folder.
+const FileName = "usher.db"
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users(
+  seq INTEGER PRIMARY KEY,   -- position in the input sequence (1-based)
+  pos TEXT NOT NULL,         -- file:line
+  status TEXT NOT NULL,      -- imported | lazy | rejected
+  email TEXT, user_id TEXT, username TEXT,
+  file INTEGER,              -- import file number (imported users)
+  hash TEXT,                 -- password format
+  reasons TEXT,              -- reason codes, comma-separated (rejected, lazy)
+  profile BLOB               -- the user as it would be imported, password material included (lazy users, for the hook)
+);
+CREATE TABLE IF NOT EXISTS files(no INTEGER PRIMARY KEY, path TEXT NOT NULL, users INTEGER NOT NULL,
+  bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,
+  file_no INTEGER NOT NULL, file_off INTEGER NOT NULL, file_users INTEGER NOT NULL, file_first INTEGER NOT NULL,
+  rejects_off INTEGER NOT NULL, lazy_off INTEGER NOT NULL, state TEXT NOT NULL, done INTEGER NOT NULL);
+`
+
+// Ledger is an open ledger. Methods are not safe for concurrent use.
+type Ledger struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the ledger at path.
+func Open(path string) (*Ledger, error) {
+	// The ledger holds personal data and, for lazy users, password hashes: owner-only. SQLite
+	// gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=cache_size(-16384)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return &Ledger{db: db}, nil
+}
+
+// Close closes the ledger.
+func (l *Ledger) Close() error { return l.db.Close() }
+
+// Meta returns a meta value ("" when absent).
+func (l *Ledger) Meta(key string) (string, error) {
+	var v string
+	err := l.db.QueryRow(`SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta stores a meta value.
+func (l *Ledger) SetMeta(key, value string) error {
+	_, err := l.db.Exec(`INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// User is one users row.
+type User struct {
+	Seq                     int64
+	Pos                     string
+	Status                  string
+	Email, UserID, Username string
+	File                    int
+	Hash                    string
+	Reasons                 string
+	Profile                 []byte
+}
+
+// File is one import file written.
+type File struct {
+	No                int
+	Path              string
+	Users             int
+	Bytes             int64
+	SHA256            string
+	FirstSeq, LastSeq int64
+}
+
+// Checkpoint is the resumable state of a run: every record with seq ≤ Seq is in the users table,
+// and the output files hold exactly the bytes up to the recorded offsets.
+type Checkpoint struct {
+	Seq int64
+	// FileNo is the import file being filled (1-based); FileOff its size so far (0: not created),
+	// FileUsers the users in it and FileFirst the seq of its first user.
+	FileNo, FileUsers   int
+	FileOff             int64
+	FileFirst           int64
+	RejectsOff, LazyOff int64
+	// State is the sink's aggregate state (report counts), opaque to the ledger.
+	State string
+	Done  bool
+}
+
+// Checkpoint returns the last checkpoint, or nil when the run never checkpointed.
+func (l *Ledger) Checkpoint() (*Checkpoint, error) {
+	c := &Checkpoint{}
+	var done int
+	err := l.db.QueryRow(`SELECT seq, file_no, file_off, file_users, file_first, rejects_off, lazy_off, state, done FROM checkpoint WHERE id = 1`).
+		Scan(&c.Seq, &c.FileNo, &c.FileOff, &c.FileUsers, &c.FileFirst, &c.RejectsOff, &c.LazyOff, &c.State, &done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read checkpoint: %w", err)
+	}
+	c.Done = done != 0
+	return c, nil
+}
+
+const rowsPerInsert = 256
+
+// Commit stores users and files and moves the checkpoint, atomically.
+func (l *Ledger) Commit(ctx context.Context, users []User, files []File, c Checkpoint) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	if err := insertUsers(ctx, tx, users); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO files(no, path, users, bytes, sha256, first_seq, last_seq) VALUES(?,?,?,?,?,?,?)`,
+			f.No, f.Path, f.Users, f.Bytes, f.SHA256, f.FirstSeq, f.LastSeq); err != nil {
+			return fmt.Errorf("ledger: file %s: %w", f.Path, err)
+		}
+	}
+	done := 0
+	if c.Done {
+		done = 1
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoint(id, seq, file_no, file_off, file_users, file_first, rejects_off, lazy_off, state, done)
+		VALUES(1,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET seq=excluded.seq, file_no=excluded.file_no, file_off=excluded.file_off,
+		file_users=excluded.file_users, file_first=excluded.file_first, rejects_off=excluded.rejects_off, lazy_off=excluded.lazy_off,
+		state=excluded.state, done=excluded.done`,
+		c.Seq, c.FileNo, c.FileOff, c.FileUsers, c.FileFirst, c.RejectsOff, c.LazyOff, c.State, done); err != nil {
+		return fmt.Errorf("ledger: checkpoint: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: commit: %w", err)
+	}
+	return nil
+}
+
+func insertUsers(ctx context.Context, tx *sql.Tx, users []User) error {
+	var full *sql.Stmt
+	args := make([]any, 0, rowsPerInsert*10)
+	for len(users) > 0 {
+		n := min(len(users), rowsPerInsert)
+		chunk := users[:n]
+		users = users[n:]
+		args = args[:0]
+		for i := range chunk {
+			u := &chunk[i]
+			var file any
+			if u.File > 0 {
+				file = u.File
+			}
+			args = append(args, u.Seq, u.Pos, u.Status, nullable(u.Email), nullable(u.UserID), nullable(u.Username), file, u.Hash, nullable(u.Reasons), u.Profile)
+		}
+		var err error
+		if n == rowsPerInsert {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insertSQL(rowsPerInsert)); err != nil {
+					return fmt.Errorf("ledger: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: insert users: %w", err)
+		}
+	}
+	return nil
+}
+
+func insertSQL(n int) string {
+	return `INSERT INTO users(seq, pos, status, email, user_id, username, file, hash, reasons, profile) VALUES` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", n), ",")
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// UserBySeq returns one user row.
+func (l *Ledger) UserBySeq(seq int64) (User, error) {
+	var u User
+	var email, uid, uname, reasons sql.NullString
+	var file sql.NullInt64
+	err := l.db.QueryRow(`SELECT seq, pos, status, email, user_id, username, file, hash, reasons FROM users WHERE seq = ?`, seq).
+		Scan(&u.Seq, &u.Pos, &u.Status, &email, &uid, &uname, &file, &u.Hash, &reasons)
+	if err != nil {
+		return u, fmt.Errorf("ledger: user %d: %w", seq, err)
+	}
+	u.Email, u.UserID, u.Username, u.Reasons, u.File = email.String, uid.String, uname.String, reasons.String, int(file.Int64)
+	return u, nil
+}
+
+// EachClaim calls fn, in seq order, for every user that holds its identity (imported or lazy)
+// with seq ≤ upTo.
+func (l *Ledger) EachClaim(ctx context.Context, upTo int64, fn func(seq int64, email, userID, username string) error) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT seq, email, user_id, username FROM users WHERE seq <= ? AND status IN ('imported','lazy') ORDER BY seq`, upTo)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var e, i, u sql.NullString
+		if err := rows.Scan(&seq, &e, &i, &u); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if err := fn(seq, e.String, i.String, u.String); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Truncate removes users and files beyond a checkpoint (left by nothing in normal operation, but
+// it makes resuming idempotent).
+func (l *Ledger) Truncate(c Checkpoint) error {
+	if _, err := l.db.Exec(`DELETE FROM users WHERE seq > ?`, c.Seq); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if _, err := l.db.Exec(`DELETE FROM files WHERE no >= ?`, c.FileNo); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Files lists the import files written, in order.
+func (l *Ledger) Files() ([]File, error) {
+	rows, err := l.db.Query(`SELECT no, path, users, bytes, sha256, first_seq, last_seq FROM files ORDER BY no`)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		var f File
+		if err := rows.Scan(&f.No, &f.Path, &f.Users, &f.Bytes, &f.SHA256, &f.FirstSeq, &f.LastSeq); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// Finish builds the lookup indexes used after the run (by email and user_id, for job errors and the
+// hook). Building them once at the end is far cheaper than maintaining them per insert.
+func (l *Ledger) Finish(ctx context.Context) error {
+	for _, q := range []string{
+		`CREATE INDEX IF NOT EXISTS users_email ON users(email)`,
+		`CREATE INDEX IF NOT EXISTS users_user_id ON users(user_id)`,
+	} {
+		if _, err := l.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+// StatusCounts returns the number of users per status.
+func (l *Ledger) StatusCounts() (map[string]int64, error) {
+	rows, err := l.db.Query(`SELECT status, count(*) FROM users GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,29 @@
+package pipeline
+
+// Normalized is a record after the mapping stage: the candidate Auth0 import object plus any
+// password material the hash stage must still turn into Auth0's form.
+type Normalized struct {
+	// User is the Auth0 bulk-import object being built (keys of the import schema only, unless the
+	// validator is to reject them).
+	User map[string]any
+	// Plaintext is a clear-text password taken from the source (a CSV "password" column); the hash
+	// stage replaces it with a bcrypt password_hash. Empty when there is none.
+	Plaintext string
+}
+
+// Normalizer maps one decoded source record into Auth0 shape. It must be safe for concurrent use.
+// Issues it returns reject the record (they are reported with the record's position); it returns
+// a nil Normalized only together with at least one issue.
+type Normalizer interface {
+	Normalize(rec map[string]any) (*Normalized, []Issue)
+}
+
+// MappingConfig configures a source's normalizer.
+type MappingConfig struct {
+	// Namespace is the app_metadata key under which legacy timestamps and provenance are kept
+	// (app_metadata.<Namespace>.created_at, …).
+	Namespace string
+	// UnknownFields says what happens to keys that are neither Auth0 import keys nor known
+	// aliases: "reject" (reason unknown_field), "user_metadata" (moved there) or "drop".
+	UnknownFields string
+}

@@ -1,0 +1,137 @@
+// Package pipeline holds usher's engine: the record and issue types every stage shares, the
+// Source contract, and the runner that drives read → normalize → validate → hash → route → write
+// concurrently while keeping source order.
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	json "github.com/goccy/go-json"
+)
+
+// Position names where a record came from: the file (as reached from the --input path) and the
+// 1-based line on which the record starts. Index is the 1-based record number within the file; it
+// is used when a format has no meaningful lines.
+type Position struct {
+	File  string
+	Line  int
+	Index int
+}
+
+// String renders the position as "file:line" (or "file#index" when the line is unknown).
+func (p Position) String() string {
+	if p.Line > 0 {
+		return p.File + ":" + strconv.Itoa(p.Line)
+	}
+	if p.Index > 0 {
+		return p.File + "#" + strconv.Itoa(p.Index)
+	}
+	return p.File
+}
+
+// RawRecord is one record as framed by a source's reader, before decoding. Framing is cheap and
+// sequential; decoding happens later, concurrently, through Source.Decode.
+type RawRecord struct {
+	Pos Position
+	// Data holds the record's bytes (a JSON value for JSON-based sources). The runner owns it
+	// after emit returns.
+	Data []byte
+	// Cells and Aux carry tabular rows (Cells) and per-file context such as a parsed header (Aux)
+	// for sources that are not byte-oriented.
+	Cells []string
+	Aux   any
+	// Err, when set, marks a record the reader could not frame (truncated value, bad quoting).
+	// It is counted as read and rejected as parse_error with this message.
+	Err error
+}
+
+// Issue is one problem found with a record: a stable snake_case reason code, the field it concerns
+// (a dotted path, empty for the whole record) and a human-readable message.
+type Issue struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (i Issue) Error() string {
+	if i.Field != "" {
+		return i.Code + ": " + i.Field + ": " + i.Message
+	}
+	return i.Code + ": " + i.Message
+}
+
+// Reason codes shared across stages. Codes are part of usher's external contract (rejects.ndjson,
+// report.json): never rename one.
+const (
+	CodeParseError        = "parse_error"
+	CodeUnknownField      = "unknown_field"
+	CodeInvalidType       = "invalid_type"
+	CodeMissingEmail      = "missing_email"
+	CodeInvalidEmail      = "invalid_email"
+	CodeFieldTooLong      = "field_too_long"
+	CodeFieldTooShort     = "field_too_short"
+	CodeInvalidUsername   = "invalid_username"
+	CodeInvalidPhone      = "invalid_phone_number"
+	CodeInvalidPicture    = "invalid_picture"
+	CodeInvalidUserID     = "invalid_user_id"
+	CodeInvalidMetadata   = "invalid_metadata_key"
+	CodeReservedMetadata  = "reserved_metadata_key"
+	CodeInvalidMFAFactors = "invalid_mfa_factors"
+	CodePasswordConflict  = "conflicting_password_fields"
+	CodeInvalidHash       = "invalid_password_hash"
+	CodeUnsupportedHash   = "unsupported_hash"
+	CodeNoPassword        = "no_password"
+	CodeDuplicateEmail    = "duplicate_email"
+	CodeDuplicateUserID   = "duplicate_user_id"
+	CodeDuplicateUsername = "duplicate_username"
+	CodeRecordTooLarge    = "record_too_large"
+	CodeProfileTooLarge   = "profile_too_large" // a warning, not a reject
+)
+
+// ErrTrailingData is returned by DecodeObject when a value is followed by more non-space bytes.
+var ErrTrailingData = errors.New("unexpected data after the JSON value")
+
+// DecodeObject decodes one JSON object, keeping numbers exact (json.Number), and rejects anything
+// that is not a single object. Errors describe the syntax problem; callers add the position.
+func DecodeObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty record")
+		}
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, ErrTrailingData
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("record is a JSON %s, not an object", JSONType(v))
+	}
+	return m, nil
+}
+
+// JSONType names the JSON type of a decoded value, for error messages.
+func JSONType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case json.Number, float64, int, int64:
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}

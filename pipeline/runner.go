@@ -1,0 +1,280 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Writer receives every processed record in source order, from a single goroutine. It is the
+// ordered end of the pipeline: deduplication, the import files, the ledger. An error stops the
+// run (it is an I/O or ledger failure, not a record problem: those are Results).
+type Writer interface {
+	Write(ctx context.Context, r *Result) error
+}
+
+// Stages are the per-record functions of the concurrent part of the pipeline. They must be safe for
+// concurrent use and keep no state between records.
+type Stages struct {
+	Normalizer Normalizer
+	// Validate checks an Auth0-shaped user; errs reject it, warnings are reported.
+	Validate func(user map[string]any) (errs, warnings []Issue)
+	// Hash decides the password route and may rewrite the user's password fields; it returns the
+	// format, whether the user can be imported with its password, a reason when not, and a
+	// rejecting issue when the password material is unusable.
+	Hash func(user map[string]any, plaintext string) (format string, importable bool, why string, issue *Issue)
+}
+
+// Routing holds the user-chosen routes of design §5.
+type Routing struct {
+	Passwordless string // import | lazy | reject
+	Unimportable string // lazy | import | reject
+	// MaxUserBytes is the largest encoded user that fits an import file.
+	MaxUserBytes int
+	// Strip removes password material from a user imported without it.
+	Strip func(user map[string]any)
+}
+
+// Runner drives one pass over a source.
+type Runner struct {
+	Source  Source
+	Stages  Stages
+	Routing Routing
+	Writer  Writer
+	// Workers is the number of concurrent record processors (GOMAXPROCS when zero).
+	Workers int
+	// Skip is the number of records already done by an interrupted run: they are framed again
+	// (to keep positions) but not processed or written.
+	Skip int64
+	// BatchSize is the number of records handed to a worker at once (256 when zero).
+	BatchSize int
+
+	read      atomic.Int64
+	processed atomic.Int64
+}
+
+// Read is the number of records framed so far (including skipped ones).
+func (r *Runner) Read() int64 { return r.read.Load() }
+
+// Processed is the number of records the writer has received so far.
+func (r *Runner) Processed() int64 { return r.processed.Load() }
+
+type batch struct {
+	n       int
+	raws    []RawRecord
+	results []Result
+}
+
+// Run reads the whole source and feeds every record, in order, to the writer. It returns the
+// first error of any stage; on cancellation it returns ctx's error after the stages have stopped,
+// so the writer is never called concurrently with its own cleanup.
+func (r *Runner) Run(ctx context.Context) error {
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	size := r.BatchSize
+	if size <= 0 {
+		size = 256
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	toWork := make(chan *batch, workers*2)
+	toWrite := make(chan *batch, workers*2)
+
+	// Reader: frames records into batches.
+	g.Go(func() error {
+		defer close(toWork)
+		var seq int64
+		n := 0
+		cur := &batch{n: n}
+		flush := func() error {
+			if len(cur.raws) == 0 {
+				return nil
+			}
+			select {
+			case toWork <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			n++
+			cur = &batch{n: n, raws: make([]RawRecord, 0, size)}
+			return nil
+		}
+		cur.raws = make([]RawRecord, 0, size)
+		err := r.Source.Read(ctx, func(raw RawRecord) error {
+			seq++
+			r.read.Store(seq)
+			if seq <= r.Skip {
+				return nil
+			}
+			cur.raws = append(cur.raws, raw)
+			if len(cur.raws) == size {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if seq < r.Skip {
+			return fmt.Errorf("the inputs hold %d records but the ledger says %d were already done: inputs changed since the interrupted run", seq, r.Skip)
+		}
+		return flush()
+	})
+
+	// Workers: process batches concurrently.
+	var first atomic.Int64
+	first.Store(r.Skip + 1)
+	wg, wctx := errgroup.WithContext(ctx)
+	for i := 0; i < workers; i++ {
+		wg.Go(func() error {
+			for b := range toWork {
+				b.results = make([]Result, len(b.raws))
+				for i := range b.raws {
+					r.process(&b.raws[i], &b.results[i])
+				}
+				b.raws = nil
+				select {
+				case toWrite <- b:
+				case <-wctx.Done():
+					return wctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := wg.Wait()
+		close(toWrite)
+		return err
+	})
+
+	// Writer: restores source order and writes.
+	g.Go(func() error {
+		pending := map[int]*batch{}
+		next := 0
+		seq := r.Skip
+		for b := range toWrite {
+			pending[b.n] = b
+			for {
+				nb, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				for i := range nb.results {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					seq++
+					nb.results[i].Seq = seq
+					if err := r.Writer.Write(ctx, &nb.results[i]); err != nil {
+						return err
+					}
+					r.processed.Add(1)
+				}
+			}
+		}
+		if len(pending) > 0 && ctx.Err() == nil {
+			return errors.New("pipeline: batches lost in reordering")
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// process runs the concurrent stages on one record.
+func (r *Runner) process(raw *RawRecord, res *Result) {
+	res.Pos = raw.Pos
+	res.HashFormat = "none"
+	res.RawBytes = raw.Data
+	if raw.Err != nil {
+		res.Reject(Issue{Code: CodeParseError, Message: raw.Err.Error()})
+		return
+	}
+	rec, err := r.Source.Decode(raw)
+	if err != nil {
+		res.Reject(Issue{Code: CodeParseError, Message: err.Error()})
+		return
+	}
+	res.Raw = rec
+	norm, issues := r.Stages.Normalizer.Normalize(rec)
+	if len(issues) > 0 {
+		res.Reject(issues...)
+		return
+	}
+	user := norm.User
+	res.Email, res.UserID, res.Username = identity(user)
+	errs, warns := r.Stages.Validate(user)
+	res.Warnings = warns
+	// Whether a password can be imported is the hash stage's decision (it may translate a format
+	// the schema does not take as is, such as a $2y$ password_hash); the validator's
+	// unsupported_hash findings are left to it.
+	var rejects []Issue
+	for _, e := range errs {
+		if e.Code != CodeUnsupportedHash {
+			rejects = append(rejects, e)
+		}
+	}
+	if len(rejects) > 0 {
+		res.Reject(rejects...)
+		return
+	}
+	format, importable, why, bad := r.Stages.Hash(user, norm.Plaintext)
+	res.HashFormat = format
+	if bad != nil {
+		res.Reject(*bad)
+		return
+	}
+	res.Outcome = Imported
+	switch {
+	case !importable:
+		if why == "" {
+			why = "the password hash is not importable"
+		}
+		switch r.Routing.Unimportable {
+		case "reject":
+			res.Reject(Issue{Code: CodeUnsupportedHash, Field: "password", Message: why})
+			return
+		case "import":
+			r.Routing.Strip(user)
+		default:
+			res.Outcome, res.LazyReason = Lazy, CodeUnsupportedHash
+		}
+	case format == "none":
+		switch r.Routing.Passwordless {
+		case "reject":
+			res.Reject(Issue{Code: CodeNoPassword, Message: "the user has no password (--passwordless reject)"})
+			return
+		case "lazy":
+			res.Outcome, res.LazyReason = Lazy, CodeNoPassword
+		}
+	}
+	b, err := Marshal(user)
+	if err != nil {
+		res.Reject(Issue{Code: CodeParseError, Message: "cannot encode the user: " + err.Error()})
+		return
+	}
+	if res.Outcome == Imported && r.Routing.MaxUserBytes > 0 && len(b) > r.Routing.MaxUserBytes {
+		res.Reject(Issue{Code: CodeRecordTooLarge, Message: fmt.Sprintf("the user encodes to %d bytes; an import file holds at most %d", len(b), r.Routing.MaxUserBytes)})
+		return
+	}
+	res.User = b
+}
+
+// identity extracts the deduplication keys of an Auth0-shaped user.
+func identity(user map[string]any) (email, userID, username string) {
+	if s, ok := user["email"].(string); ok {
+		email = lowerASCIIFast(s)
+	}
+	userID, _ = user["user_id"].(string)
+	if s, ok := user["username"].(string); ok {
+		username = lowerASCIIFast(s)
+	}
+	return
+}

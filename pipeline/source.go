@@ -1,0 +1,95 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Source reads one kind of legacy export. Reading is split in two so the runner can parallelise
+// the expensive half:
+//
+//   - Read frames records sequentially, in a stable order (the same inputs always give the same
+//     sequence, which is what makes --resume possible), and hands each to emit. A record that
+//     cannot be framed is emitted with RawRecord.Err set, never dropped. Read returns an error only
+//     for failures that stop the run (an input that cannot be opened, an I/O error); it returns
+//     the error emit returned, unchanged, so cancellation propagates.
+//   - Decode turns one framed record into a generic JSON-like object (string, bool, json.Number,
+//     []any, map[string]any, nil). It is called concurrently from several goroutines and must not
+//     keep state between calls. An error means the record is unparsable (parse_error).
+type Source interface {
+	Read(ctx context.Context, emit func(RawRecord) error) error
+	Decode(raw *RawRecord) (map[string]any, error)
+}
+
+// Sizer is implemented by sources that know their total input size in bytes and how far Read has
+// got, so progress can show an ETA.
+type Sizer interface {
+	TotalBytes() int64
+	ReadBytes() int64
+}
+
+// SourceConfig is what every source constructor receives: the inputs and the source-specific
+// options, already validated for shape by the CLI.
+type SourceConfig struct {
+	Inputs []string
+	// Options holds source-specific settings (for csv: delimiter, json-columns, split, …).
+	Options map[string]string
+}
+
+// SourceFactory builds a Source from its configuration. Errors are configuration errors.
+type SourceFactory func(cfg SourceConfig) (Source, error)
+
+// SourceInfo describes a registered source kind.
+type SourceInfo struct {
+	Name        string
+	Description string
+	// Options lists the option names the source accepts in SourceConfig.Options, with help text.
+	Options map[string]string
+	New     SourceFactory
+	// NewNormalizer builds the mapping from decoded records of this kind to Auth0-shaped objects.
+	NewNormalizer func(MappingConfig) (Normalizer, error)
+}
+
+var (
+	regMu   sync.RWMutex
+	sources = map[string]SourceInfo{}
+)
+
+// RegisterSource adds a source kind to the registry; it panics on a duplicate name (a programming
+// error caught at init).
+func RegisterSource(info SourceInfo) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := sources[info.Name]; dup {
+		panic("pipeline: source registered twice: " + info.Name)
+	}
+	sources[info.Name] = info
+}
+
+// LookupSource returns the registered source kind, or an error listing the known kinds.
+func LookupSource(name string) (SourceInfo, error) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	if info, ok := sources[name]; ok {
+		return info, nil
+	}
+	return SourceInfo{}, fmt.Errorf("unknown source %q (known: %v)", name, sourceNamesLocked())
+}
+
+// SourceNames lists the registered source kinds, sorted.
+func SourceNames() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	return sourceNamesLocked()
+}
+
+func sourceNamesLocked() []string {
+	names := make([]string, 0, len(sources))
+	for n := range sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

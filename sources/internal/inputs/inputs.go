@@ -1,0 +1,154 @@
+// Package inputs opens the --input paths every file-based source accepts: files, folders walked
+// recursively in a stable order, stdin ("-"), and gzip-compressed content detected by its magic
+// bytes.
+package inputs
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+)
+
+// File is one input file found under an --input path.
+type File struct {
+	// Name is the path as reached from the --input path (used in positions).
+	Name string
+	Size int64
+}
+
+// Expand resolves inputs into files. A folder is walked recursively; files whose name (with any
+// ".gz" removed) ends in one of exts are taken, in lexical order of their path. A named file is
+// taken whatever its extension. "-" stands for stdin. A missing path is an error naming it.
+func Expand(paths []string, exts []string) ([]File, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no --input given")
+	}
+	var out []File
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, File{Name: "-"})
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", p, err)
+		}
+		if !st.IsDir() {
+			out = append(out, File{Name: p, Size: st.Size()})
+			continue
+		}
+		var found []File
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !matches(d.Name(), exts) {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			found = append(found, File{Name: path, Size: info.Size()})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", p, err)
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
+		if len(found) == 0 {
+			return nil, fmt.Errorf("input %s: folder holds no %s files", p, strings.Join(exts, "/"))
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func matches(name string, exts []string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
+	for _, e := range exts {
+		if strings.HasSuffix(name, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Counter counts bytes read from the underlying (possibly compressed) files, for progress.
+type Counter struct{ n atomic.Int64 }
+
+// Load returns the bytes counted so far.
+func (c *Counter) Load() int64 { return c.n.Load() }
+
+type countingReader struct {
+	r io.Reader
+	c *Counter
+}
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.c.n.Add(int64(n))
+	return n, err
+}
+
+// Open opens f for reading, transparently decompressing gzip content and skipping a UTF-8 byte
+// order mark. The returned closer closes everything opened.
+func Open(f File, c *Counter) (*bufio.Reader, io.Closer, error) {
+	var raw io.ReadCloser
+	if f.Name == "-" {
+		raw = io.NopCloser(os.Stdin)
+	} else {
+		fh, err := os.Open(f.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw = fh
+	}
+	var src io.Reader = raw
+	if c != nil {
+		src = countingReader{raw, c}
+	}
+	br := bufio.NewReaderSize(src, 256<<10)
+	closer := multiCloser{raw}
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			raw.Close()
+			return nil, nil, fmt.Errorf("%s: gzip: %w", f.Name, err)
+		}
+		closer = multiCloser{zr, raw}
+		br = bufio.NewReaderSize(zr, 256<<10)
+	}
+	if bom, _ := br.Peek(3); len(bom) == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF {
+		br.Discard(3)
+	}
+	return br, closer, nil
+}
+
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var first error
+	for _, c := range m {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// TotalSize sums the sizes of files (stdin counts as 0).
+func TotalSize(files []File) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.Size
+	}
+	return n
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
@@ -39,6 +40,7 @@ var aliases = map[string]string{}
 
 func init() {
 	add := func(canon string, alts ...string) {
+		aliases[canon] = canon
 		aliases[fold(canon)] = canon
 		for _, a := range alts {
 			aliases[fold(a)] = canon
@@ -75,9 +77,18 @@ func init() {
 	add("connection", "Connection", "identities[0].connection")
 }
 
+// fold lower-cases s and drops spaces, '_' and '-', so "First Name", "first_name" and
+// "firstName" meet.
 func fold(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.NewReplacer(" ", "", "_", "", "-", "").Replace(s)
+	b := make([]byte, 0, len(s))
+	for _, r := range strings.ToLower(s) {
+		switch r {
+		case ' ', '_', '-', '\t':
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return string(b)
 }
 
 // Canonical returns the canonical key for a source key and whether it is known.
@@ -113,17 +124,16 @@ func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
 	return &Generic{namespace: cfg.Namespace, unknown: cfg.UnknownFields}, nil
 }
 
-// Normalize maps one record. Keys are matched through the alias table; two keys that map to the
-// same canonical name are a conflict (unknown_field names both). A user_id of Auth0's own export
-// loses its "auth0|" prefix; a numeric id becomes its decimal string; email is trimmed. Read-only
-// Auth0 fields go to app_metadata.<namespace>. Values are otherwise kept exactly: type errors are
-// the validator's to report.
+// Normalize maps one record, in place. Keys are matched through the alias table; two keys that
+// map to the same canonical name are a conflict (unknown_field names both). A user_id of Auth0's
+// own export loses its "auth0|" prefix; a numeric id becomes its decimal string; email is trimmed.
+// Read-only Auth0 fields go to app_metadata.<namespace>. Values are otherwise kept exactly: type
+// errors are the validator's to report.
 func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
-	user := make(map[string]any, len(rec))
-	from := make(map[string]string, len(rec))
 	var issues []pipeline.Issue
 	var prov, extra map[string]any
-	out := &pipeline.Normalized{User: user}
+	var renames [][2]string
+	out := &pipeline.Normalized{User: rec}
 	for k, v := range rec {
 		canon, known := Canonical(k)
 		if !known {
@@ -133,62 +143,84 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 					extra = map[string]any{}
 				}
 				extra[k] = v
-			case "reject":
+				delete(rec, k)
+			case "drop":
+				delete(rec, k)
+			default:
 				issues = append(issues, pipeline.Issue{Code: pipeline.CodeUnknownField, Field: k,
 					Message: fmt.Sprintf("%q is not an Auth0 import field or a known alias (use --unknown-fields user_metadata or drop, or a mapping)", k)})
 			}
 			continue
 		}
-		if prev, dup := from[canon]; dup {
-			a, b := min(prev, k), max(prev, k)
-			issues = append(issues, pipeline.Issue{Code: pipeline.CodeUnknownField, Field: b,
-				Message: fmt.Sprintf("%q and %q both map to %s", a, b, canon)})
-			continue
+		if canon != k {
+			renames = append(renames, [2]string{k, canon})
 		}
-		from[canon] = k
-		switch canon {
-		case plaintextKey:
-			s, ok := v.(string)
-			if !ok {
-				issues = append(issues, pipeline.Issue{Code: pipeline.CodeInvalidType, Field: k,
-					Message: "password must be a string, got " + pipeline.JSONType(v)})
+	}
+	if len(renames) > 0 {
+		// Apply renames after the walk; two source keys for one field are a conflict.
+		sort.Slice(renames, func(i, j int) bool { return renames[i][0] < renames[j][0] })
+		for _, r := range renames {
+			from, canon := r[0], r[1]
+			if _, taken := rec[canon]; taken {
+				other := canon
+				for _, o := range renames {
+					if o[1] == canon && o[0] != from {
+						other = o[0]
+						break
+					}
+				}
+				a, b := min(other, from), max(other, from)
+				issues = append(issues, pipeline.Issue{Code: pipeline.CodeUnknownField, Field: b,
+					Message: fmt.Sprintf("%q and %q both map to %s", a, b, canon)})
 				continue
 			}
-			out.Plaintext = s
-			continue
-		case "user_id":
-			switch id := v.(type) {
-			case string:
-				v = strings.TrimPrefix(id, "auth0|")
-			case json.Number:
-				v = id.String()
-			}
-		case "email":
-			if s, ok := v.(string); ok {
-				v = strings.TrimSpace(s)
-			}
+			rec[canon] = rec[from]
+			delete(rec, from)
 		}
-		if isProvenance(canon) {
-			if prov == nil {
-				prov = map[string]any{}
-			}
-			prov[canon] = v
-			continue
-		}
-		user[canon] = v
 	}
 	if len(issues) > 0 {
 		// Map iteration order is random; reports must not be.
 		sort.Slice(issues, func(i, j int) bool { return issues[i].Field < issues[j].Field })
 		return nil, issues
 	}
+	if v, ok := rec[plaintextKey]; ok {
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, []pipeline.Issue{{Code: pipeline.CodeInvalidType, Field: plaintextKey,
+				Message: "password must be a string, got " + pipeline.JSONType(v)}}
+		}
+		out.Plaintext = s
+		delete(rec, plaintextKey)
+	}
+	switch id := rec["user_id"].(type) {
+	case string:
+		if strings.HasPrefix(id, "auth0|") {
+			rec["user_id"] = id[len("auth0|"):]
+		}
+	case json.Number:
+		rec["user_id"] = id.String()
+	}
+	if s, ok := rec["email"].(string); ok {
+		if t := strings.TrimSpace(s); len(t) != len(s) {
+			rec["email"] = t
+		}
+	}
+	for _, k := range provenanceKeys {
+		if v, ok := rec[k]; ok {
+			if prov == nil {
+				prov = map[string]any{}
+			}
+			prov[k] = v
+			delete(rec, k)
+		}
+	}
 	if prov != nil {
-		if iss := g.mergeInto(user, "app_metadata", g.namespace, prov); iss != nil {
+		if iss := g.mergeInto(rec, "app_metadata", g.namespace, prov); iss != nil {
 			return nil, []pipeline.Issue{*iss}
 		}
 	}
 	if extra != nil {
-		if iss := g.mergeInto(user, "user_metadata", "", extra); iss != nil {
+		if iss := g.mergeInto(rec, "user_metadata", "", extra); iss != nil {
 			return nil, []pipeline.Issue{*iss}
 		}
 	}
@@ -205,8 +237,6 @@ func (g *Generic) mergeInto(user map[string]any, meta, ns string, vals map[strin
 	}
 	if obj == nil {
 		obj = map[string]any{}
-	} else {
-		obj = copyMap(obj)
 	}
 	target := obj
 	if ns != "" {
@@ -217,8 +247,6 @@ func (g *Generic) mergeInto(user map[string]any, meta, ns string, vals map[strin
 		}
 		if sub == nil {
 			sub = map[string]any{}
-		} else {
-			sub = copyMap(sub)
 		}
 		obj[ns] = sub
 		target = sub
@@ -230,21 +258,4 @@ func (g *Generic) mergeInto(user map[string]any, meta, ns string, vals map[strin
 	}
 	user[meta] = obj
 	return nil
-}
-
-func copyMap(m map[string]any) map[string]any {
-	c := make(map[string]any, len(m)+4)
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
-func isProvenance(k string) bool {
-	for _, p := range provenanceKeys {
-		if p == k {
-			return true
-		}
-	}
-	return false
 }

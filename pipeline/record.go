@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	json "github.com/goccy/go-json"
@@ -92,29 +91,39 @@ const (
 	CodeProfileTooLarge   = "profile_too_large" // a warning, not a reject
 )
 
-// ErrTrailingData is returned by DecodeObject when a value is followed by more non-space bytes.
-var ErrTrailingData = errors.New("unexpected data after the JSON value")
+// useNumber is goccy/go-json's decoder.UseNumberOption flag, which its public API offers only on
+// the (much slower) streaming Decoder; TestDecodeObjectKeepsNumbersExact guards the value.
+const useNumber = 1 << 3
+
+func decodeOptions(o *json.DecodeOption) { o.Flags |= useNumber }
 
 // DecodeObject decodes one JSON object, keeping numbers exact (json.Number), and rejects anything
 // that is not a single object. Errors describe the syntax problem; callers add the position.
 func DecodeObject(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty record")
-		}
-		return nil, err
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty record")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, ErrTrailingData
+	v, err := DecodeValue(data)
+	if err != nil {
+		return nil, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("record is a JSON %s, not an object", JSONType(v))
 	}
 	return m, nil
+}
+
+// DecodeValue decodes one JSON value of any type, keeping numbers exact (json.Number). Trailing
+// data after the value is an error.
+func DecodeValue(data []byte) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil { // never let a decoder bug take the run down
+			v, err = nil, fmt.Errorf("JSON decoder failure: %v", r)
+		}
+	}()
+	err = json.UnmarshalWithOption(data, &v, decodeOptions)
+	return v, err
 }
 
 // JSONType names the JSON type of a decoded value, for error messages.

@@ -46,10 +46,9 @@ type Result struct {
 	// User is the encoded Auth0 import object (Imported) or the profile with its password material
 	// kept for the hook (Lazy).
 	User []byte
-	// Raw is the decoded source record and RawBytes its bytes, used to report rejects.
-	Raw      map[string]any
-	RawBytes []byte
-	RawCells map[string]string
+	// Raw is the record as framed; a rejected record is decoded from it again for the report
+	// (the stages may have changed the decoded copy in place).
+	Raw RawRecord
 }
 
 // Key is the record's stable identifier in reports: its user_id, else its lower-cased email.

@@ -18,7 +18,8 @@ type Writer interface {
 }
 
 // Stages are the per-record functions of the concurrent part of the pipeline. They must be safe for
-// concurrent use and keep no state between records.
+// concurrent use and keep no state between records. They may change the decoded record in place:
+// it belongs to the record being processed.
 type Stages struct {
 	Normalizer Normalizer
 	// Validate checks an Auth0-shaped user; errs reject it, warnings are reported.
@@ -192,7 +193,7 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) process(raw *RawRecord, res *Result) {
 	res.Pos = raw.Pos
 	res.HashFormat = "none"
-	res.RawBytes = raw.Data
+	res.Raw = *raw
 	if raw.Err != nil {
 		res.Reject(Issue{Code: CodeParseError, Message: raw.Err.Error()})
 		return
@@ -202,7 +203,6 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		res.Reject(Issue{Code: CodeParseError, Message: err.Error()})
 		return
 	}
-	res.Raw = rec
 	norm, issues := r.Stages.Normalizer.Normalize(rec)
 	if len(issues) > 0 {
 		res.Reject(issues...)

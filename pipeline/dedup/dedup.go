@@ -32,10 +32,10 @@ const (
 type Lookup func(seq int64, ns Namespace) (string, error)
 
 const (
-	memMax     = 1 << 18 // fingerprints held in memory before a flush
+	memMax     = 1 << 17 // fingerprints held in memory before a flush
 	blockSize  = 256     // entries per on-disk block (sparse index granularity)
 	entryBytes = 16
-	bloomBits  = 1 << 28 // 32 MiB, fixed: memory does not grow with the input
+	bloomBits  = 1 << 27 // 16 MiB, fixed: memory does not grow with the input
 	bloomK     = 6
 )
 

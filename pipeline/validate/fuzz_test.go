@@ -29,8 +29,11 @@ func FuzzUser(f *testing.F) {
 		}
 		before := deepCopy(u)
 		if b, err := json.Marshal(u); err == nil {
-			if got := encodedSize(u, -1); got != len(b) {
+			if got := encodedSize(u); got != len(b) {
 				t.Errorf("encodedSize = %d, json.Marshal gives %d bytes", got, len(b))
+			}
+			if _, got := check(u, Options{}); got != len(b) {
+				t.Errorf("check measured %d bytes, json.Marshal gives %d", got, len(b))
 			}
 		}
 		errs, warns := User(u, Options{})

@@ -258,7 +258,7 @@ func (c *checker) customHash(v any) {
 		case isAlgorithm(strings.ToLower(s)):
 			c.add(pipeline.CodeInvalidHash, cph+".algorithm", "algorithm must be lower-case: "+quote(strings.ToLower(s)))
 		default:
-			c.add(pipeline.CodeUnsupportedHash, cph+".algorithm", "algorithm "+quote(s)+
+			c.add(pipeline.CodeUnsupportedHash, cph+".algorithm", "algorithm "+nameOf(s)+
 				" is not one Auth0 imports ("+strings.Join(Algorithms, ", ")+")")
 		}
 	} else {
@@ -427,7 +427,7 @@ func (c *checker) enum(parent, name string, x any, allowed ...string) string {
 			return s
 		}
 	}
-	c.add(pipeline.CodeInvalidHash, field(), "must be one of "+strings.Join(allowed, ", ")+"; got "+quote(s))
+	c.add(pipeline.CodeInvalidHash, field(), "must be one of "+strings.Join(allowed, ", ")+"; got "+nameOf(s))
 	return ""
 }
 
@@ -652,8 +652,7 @@ func ldapProblem(s string) (code, msg string) {
 		if strings.EqualFold(scheme, "crypt") {
 			return pipeline.CodeUnsupportedHash, "LDAP {CRYPT} hashes cannot be imported by Auth0 (system-dependent crypt)"
 		}
-		return pipeline.CodeUnsupportedHash, "LDAP scheme {" + strings.Trim(quote(scheme), "\"") +
-			"} cannot be imported by Auth0 (supported: " + supported + ")"
+		return pipeline.CodeUnsupportedHash, "LDAP scheme " + nameOf("{"+scheme+"}") + " cannot be imported by Auth0 (supported: " + supported + ")"
 	}
 	n := base64Len(payload, false, true)
 	switch {
@@ -699,7 +698,7 @@ func pbkdf2Problem(s string) (code, msg string) {
 		return inv, "hash.value names no digest; " + want
 	}
 	if !isPBKDF2Digest(digest) {
-		return pipeline.CodeUnsupportedHash, "PBKDF2 digest " + quote(digest) + " is not one Auth0 supports"
+		return pipeline.CodeUnsupportedHash, "PBKDF2 digest " + nameOf(digest) + " is not one Auth0 supports"
 	}
 	var params, salt, hash string
 	switch np {

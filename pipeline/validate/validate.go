@@ -71,12 +71,30 @@ var topLevel = [...]string{
 // $2x$, $2$) yield CodeUnsupportedHash, anything else CodeInvalidHash. See the package comment
 // for how the two codes differ.
 func User(u map[string]any, opt Options) (errs []pipeline.Issue, warnings []pipeline.Issue) {
-	c := checker{}
+	errs, size := check(u, opt)
+	if size > MaxProfileBytes {
+		warnings = append(warnings, pipeline.Issue{
+			Code: pipeline.CodeProfileTooLarge,
+			Message: "the user's JSON encoding is " + strconv.Itoa(size) + " bytes, over Auth0's 10 KB (" +
+				strconv.Itoa(MaxProfileBytes) + " bytes) profile soft limit; Auth0 logs oversized profiles and may start rejecting them",
+		})
+	}
+	return errs, warnings
+}
+
+// check is User's work: it returns the errors and the size of u's JSON encoding, measured on the
+// way (keys are looked up, not iterated, and metadata is sized by the walk that checks its keys).
+func check(u map[string]any, opt Options) ([]pipeline.Issue, int) {
+	c := checker{size: containerSize(len(u))}
 	known := 0
 	get := func(key string) (any, bool) {
 		v, ok := u[key]
 		if ok {
 			known++
+			c.size += len(key) + 3 // "key": (schema keys need no escaping)
+			if key != "app_metadata" && key != "user_metadata" {
+				c.size += encodedSize(v)
+			}
 		}
 		return v, ok
 	}
@@ -149,25 +167,18 @@ func User(u map[string]any, opt Options) (errs []pipeline.Issue, warnings []pipe
 	}
 	if len(u) > known {
 		for _, k := range unknownKeys(u, topLevel[:]) {
+			c.size += stringSize(k) + 1 + encodedSize(u[k])
 			c.add(pipeline.CodeUnknownField, k,
 				"unknown property "+quote(k)+": Auth0's import schema does not allow additional top-level properties")
 		}
 	}
-
-	if n := encodedSize(u, MaxProfileBytes); n > MaxProfileBytes {
-		warnings = append(warnings, pipeline.Issue{
-			Code:  pipeline.CodeProfileTooLarge,
-			Field: "",
-			Message: "the user's JSON encoding exceeds Auth0's 10 KB (" + strconv.Itoa(MaxProfileBytes) +
-				" bytes) profile soft limit; Auth0 logs oversized profiles and may start rejecting them",
-		})
-	}
-	return c.errs, warnings
+	return c.errs, c.size
 }
 
-// checker collects the issues of one user.
+// checker collects the issues of one user and the size of its JSON encoding.
 type checker struct {
 	errs []pipeline.Issue
+	size int
 }
 
 func (c *checker) add(code, field, msg string) {
@@ -331,6 +342,22 @@ func quote(s string) string {
 			cut--
 		}
 		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// nameOf renders a short, name-like value (an algorithm, encoding or scheme name) for a message.
+// Anything else is left out, so password material put in the wrong property never reaches a
+// message.
+func nameOf(s string) string {
+	const hidden = "(value not shown)"
+	if s == "" || len(s) > 24 {
+		return hidden
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; !isAlnum(b) && b != '-' && b != '_' && b != '.' && b != '{' && b != '}' {
+			return hidden
+		}
 	}
 	return strconv.Quote(s)
 }

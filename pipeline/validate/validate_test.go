@@ -572,13 +572,19 @@ func TestEncodedSize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := encodedSize(v, -1); got != len(b) {
+		if got := encodedSize(v); got != len(b) {
 			t.Errorf("encodedSize(%#v) = %d, json.Marshal gives %d (%s)", v, got, len(b), b)
 		}
 	}
-	big := map[string]any{"s": rep("x", 100000)}
-	if n := encodedSize(big, 10); n <= 10 {
-		t.Errorf("early stop must still report a size over the limit, got %d", n)
+	for _, tc := range append(slices.Clone(hashExamples), cases...) {
+		u := decode(t, tc.in)
+		b, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := check(u, tc.opt); got != len(b) {
+			t.Errorf("%s: measured %d bytes, json.Marshal gives %d", tc.name, got, len(b))
+		}
 	}
 }
 
@@ -633,10 +639,8 @@ func ExampleUser() {
 const benchUser = `{"email":"jane.doe+news@example.com","email_verified":true,"user_id":"7d1f0a9c2b8e4f6a9c3d5e7f1a2b3c4d",
 "given_name":"Jane","family_name":"Doe","name":"Jane Doe","nickname":"jdoe","picture":"https://cdn.example.com/avatars/7d1f0a9c.png",
 "phone_number":"+4915112345678","phone_verified":false,"blocked":false,
-"app_metadata":{"gigya":{"UID":"7d1f0a9c2b8e4f6a9c3d5e7f1a2b3c4d","created":"2017-03-14T09:26:53.589Z","lastLogin":"2024-11-02T18:01:44.000Z",
-"registeredSource":"web","loginProvider":"site"},"roles":["customer","newsletter"],"tier":"gold"},
-"user_metadata":{"locale":"de-DE","timezone":"Europe/Berlin","preferences":{"newsletter":true,"sms":false,"topics":["sports","tech"]},
-"address":{"city":"Berlin","zip":"10115","country":"DE"}},
+"app_metadata":{"gigya":{"UID":"7d1f0a9c2b8e4f6a9c3d5e7f1a2b3c4d","created":"2017-03-14T09:26:53.589Z","lastLogin":"2024-11-02T18:01:44.000Z"},"roles":["customer","newsletter"],"tier":"gold"},
+"user_metadata":{"locale":"de-DE","timezone":"Europe/Berlin","preferences":{"newsletter":true,"sms":false,"topics":["sports","tech"]}},
 "custom_password_hash":{"algorithm":"sha256","hash":{"value":"30766ca856b5f4a7b7dce62af77fef1a68d70dd4f9c3d43e60c8fc44261548e8","encoding":"hex"},
 "salt":{"value":"YWJjMTIz","encoding":"base64","position":"prefix"}}}`
 
@@ -646,8 +650,47 @@ func BenchmarkUser(b *testing.B) {
 		b.Fatalf("bench user is not valid: %v %v", errs, warns)
 	}
 	b.ReportAllocs()
-	b.SetBytes(int64(encodedSize(u, -1)))
+	b.SetBytes(int64(encodedSize(u)))
 	for b.Loop() {
 		User(u, Options{})
+	}
+}
+
+func TestListsMatchMatchers(t *testing.T) {
+	if len(ReservedAppMetadataKeys) != 18 {
+		t.Errorf("%d reserved app_metadata keys, Auth0 lists 18", len(ReservedAppMetadataKeys))
+	}
+	for _, k := range ReservedAppMetadataKeys {
+		if !isReservedAppMetadataKey(k) {
+			t.Errorf("%q not matched as reserved", k)
+		}
+	}
+	for _, a := range Algorithms {
+		if !isAlgorithm(a) {
+			t.Errorf("%q not matched as an algorithm", a)
+		}
+	}
+	if len(pbkdf2Digests) != 33 {
+		t.Errorf("%d PBKDF2 digests, Auth0 lists 33", len(pbkdf2Digests))
+	}
+	for _, d := range pbkdf2Digests {
+		if !isPBKDF2Digest(d) || !isPBKDF2Digest(strings.ToUpper(d)) {
+			t.Errorf("%q not matched as a PBKDF2 digest", d)
+		}
+	}
+}
+
+// TestMisplacedSecretsStayOutOfMessages puts password material where a name is expected.
+func TestMisplacedSecretsStayOutOfMessages(t *testing.T) {
+	in := cphUser(`{"algorithm":"` + bcrypt2a + `","hash":{"value":"x","encoding":"` + md5Hex + `"},
+		"salt":{"value":"s","position":"` + md5Hex + `"}}`)
+	errs, _ := User(decode(t, in), Options{})
+	if len(errs) != 3 {
+		t.Fatalf("want 3 issues, got %v", errs)
+	}
+	for _, e := range errs {
+		if strings.Contains(e.Message, md5Hex) || strings.Contains(e.Message, bcrypt2a) || !strings.Contains(e.Message, "value not shown") {
+			t.Errorf("message leaks or does not say the value is hidden: %q", e.Message)
+		}
 	}
 }

@@ -53,6 +53,9 @@ type Config struct {
 	Fingerprint string
 	// CheckpointEvery bounds the time between checkpoints (2 s when zero).
 	CheckpointEvery time.Duration
+	// Decode decodes a framed record again to show a rejected record in rejects.ndjson (the
+	// source's Decode); password material is redacted from what it returns.
+	Decode func(*pipeline.RawRecord) (map[string]any, error)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -65,20 +68,23 @@ type Sink struct {
 	state   state
 	skip    int64
 	pending []ledger.User
-	newFile []ledger.File
-	lastCP  time.Time
+	// inflight are the rows of the ledger commit running in the background (commitDone).
+	inflight   []ledger.User
+	spare      []ledger.User
+	commitDone chan error
+	newFile    []ledger.File
+	lastCP     time.Time
 
-	cur       *os.File
-	curW      *bufio.Writer
-	curNo     int
-	curOff    int64
-	curUsers  int
-	curFirst  int64
-	lastSeq   int64
-	rejects   *appendFile
-	lazy      *appendFile
-	finished  bool
-	checkErrs int
+	cur      *os.File
+	curW     *bufio.Writer
+	curNo    int
+	curOff   int64
+	curUsers int
+	curFirst int64
+	lastSeq  int64
+	rejects  *appendFile
+	lazy     *appendFile
+	scratch  string
 }
 
 // state is the aggregate the report is made of; it is saved with every checkpoint.
@@ -150,16 +156,26 @@ func Open(ctx context.Context, cfg Config) (*Sink, int64, error) {
 		}
 	}()
 	if cfg.DryRun {
-		if err := removeIfExists(filepath.Join(cfg.Dir, RejectsFile)); err != nil {
+		// A dry run keeps its ledger (needed to confirm duplicates) and lazy list in a scratch
+		// folder that Close removes; only rejects.ndjson and report.json stay.
+		scratch, err := os.MkdirTemp(cfg.Dir, ".usher-validate-")
+		if err != nil {
 			return nil, 0, err
 		}
-		var err error
+		s.scratch = scratch
+		if s.led, err = ledger.Open(filepath.Join(scratch, ledger.FileName)); err != nil {
+			return nil, 0, err
+		}
+		if s.idx, err = dedup.Open(filepath.Join(scratch, "dedup"), s.lookup); err != nil {
+			return nil, 0, err
+		}
 		if s.rejects, err = openAppend(filepath.Join(cfg.Dir, RejectsFile), 0); err != nil {
 			return nil, 0, err
 		}
-		if s.idx, err = dedup.Open(filepath.Join(cfg.Dir, ".usher-dedup"), s.lookup); err != nil {
+		if s.lazy, err = openAppend(filepath.Join(scratch, LazyFile), 0); err != nil {
 			return nil, 0, err
 		}
+		s.lastCP = cfg.Now()
 		ok = true
 		return s, 0, nil
 	}
@@ -220,7 +236,18 @@ func (s *Sink) restore(ctx context.Context, cp *ledger.Checkpoint) error {
 	}
 	s.skip, s.lastSeq = cp.Seq, cp.Seq
 	s.curNo, s.curOff, s.curUsers, s.curFirst = cp.FileNo, cp.FileOff, cp.FileUsers, cp.FileFirst
-	s.finished = cp.Done
+	if cp.FileOff > 0 {
+		// The file being filled at the checkpoint may have been completed (and renamed) since: its
+		// first FileOff bytes are still the checkpoint's.
+		if _, err := os.Stat(s.tmpPath(cp.FileNo)); errors.Is(err, os.ErrNotExist) {
+			if err := os.Rename(s.finalPath(cp.FileNo), s.tmpPath(cp.FileNo)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	if err := s.verify(cp); err != nil {
+		return err
+	}
 	if err := s.led.Truncate(*cp); err != nil {
 		return err
 	}
@@ -279,22 +306,28 @@ func (s *Sink) finalPath(no int) string {
 }
 func (s *Sink) tmpPath(no int) string { return s.finalPath(no) + ".tmp" }
 
-// lookup answers the dedup index's confirmation queries from the uncommitted rows or the ledger.
+// row finds the users row of record seq among the uncommitted rows, those being committed, or
+// the ledger.
+func (s *Sink) row(seq int64) (ledger.User, error) {
+	for _, rows := range [][]ledger.User{s.pending, s.inflight} {
+		if len(rows) > 0 && seq >= rows[0].Seq && seq <= rows[len(rows)-1].Seq {
+			i := sort.Search(len(rows), func(i int) bool { return rows[i].Seq >= seq })
+			if i < len(rows) && rows[i].Seq == seq {
+				return rows[i], nil
+			}
+		}
+	}
+	if s.led == nil {
+		return ledger.User{}, fmt.Errorf("record %d unknown", seq)
+	}
+	return s.led.UserBySeq(seq)
+}
+
+// lookup answers the dedup index's confirmation queries.
 func (s *Sink) lookup(seq int64, ns dedup.Namespace) (string, error) {
-	var u ledger.User
-	if len(s.pending) > 0 && seq >= s.pending[0].Seq {
-		i := sort.Search(len(s.pending), func(i int) bool { return s.pending[i].Seq >= seq })
-		if i == len(s.pending) || s.pending[i].Seq != seq {
-			return "", fmt.Errorf("record %d not pending", seq)
-		}
-		u = s.pending[i]
-	} else if s.led != nil {
-		var err error
-		if u, err = s.led.UserBySeq(seq); err != nil {
-			return "", err
-		}
-	} else {
-		return "", fmt.Errorf("record %d unknown", seq)
+	u, err := s.row(seq)
+	if err != nil {
+		return "", err
 	}
 	switch ns {
 	case dedup.Email:
@@ -347,16 +380,7 @@ func (s *Sink) duplicates(r *pipeline.Result) ([]pipeline.Issue, error) {
 }
 
 func (s *Sink) position(seq int64) (string, error) {
-	if len(s.pending) > 0 && seq >= s.pending[0].Seq {
-		i := sort.Search(len(s.pending), func(i int) bool { return s.pending[i].Seq >= seq })
-		if i < len(s.pending) && s.pending[i].Seq == seq {
-			return s.pending[i].Pos, nil
-		}
-	}
-	if s.led == nil {
-		return "", errors.New("no ledger")
-	}
-	u, err := s.led.UserBySeq(seq)
+	u, err := s.row(seq)
 	return u.Pos, err
 }
 
@@ -422,14 +446,8 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 		}
 	}
 	s.lastSeq = r.Seq
-	if s.cfg.DryRun {
-		if row.Status != "rejected" {
-			s.pending = append(s.pending[:0], row) // only the dedup lookup needs it
-		}
-		return nil
-	}
 	s.pending = append(s.pending, row)
-	if s.cfg.Now().Sub(s.lastCP) >= s.cfg.CheckpointEvery || len(s.pending) >= 100000 {
+	if s.cfg.Now().Sub(s.lastCP) >= s.cfg.CheckpointEvery || len(s.pending) >= 20000 {
 		return s.checkpoint(ctx, false)
 	}
 	return nil
@@ -454,11 +472,13 @@ type rejectLine struct {
 
 func (s *Sink) writeReject(r *pipeline.Result) error {
 	line := rejectLine{Source: s.cfg.Source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: r.Issues}
-	switch {
-	case r.Raw != nil:
-		line.Record = pipeline.Redact(r.Raw)
-	case len(r.RawBytes) > 0:
-		line.Raw = pipeline.RedactText(r.RawBytes)
+	if r.Raw.Err == nil && s.cfg.Decode != nil {
+		if rec, err := s.cfg.Decode(&r.Raw); err == nil {
+			line.Record = pipeline.Redact(rec)
+		}
+	}
+	if line.Record == nil && len(r.Raw.Data) > 0 {
+		line.Raw = pipeline.RedactText(r.Raw.Data)
 	}
 	b, err := pipeline.Marshal(line)
 	if err != nil {
@@ -508,9 +528,6 @@ func (s *Sink) closeImportFile() error {
 	if err := s.curW.Flush(); err != nil {
 		return fmt.Errorf("import file: %w", err)
 	}
-	if err := s.cur.Sync(); err != nil {
-		return fmt.Errorf("import file: %w", err)
-	}
 	if err := s.cur.Close(); err != nil {
 		return fmt.Errorf("import file: %w", err)
 	}
@@ -541,28 +558,26 @@ func fileSHA256(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, err
 }
 
-// checkpoint makes everything written so far durable and records it in the ledger.
+// checkpoint records in the ledger how far the output files go. The files are flushed to the
+// operating system (which is what survives a killed process); they are fsynced only when the run
+// completes, and a resume checks that they still hold what the checkpoint says (see verify). The
+// ledger transaction runs in the background while the writer goes on; the next checkpoint waits
+// for it.
 func (s *Sink) checkpoint(ctx context.Context, done bool) error {
-	if s.cfg.DryRun {
-		return nil
+	if err := s.waitCommit(); err != nil {
+		return err
 	}
 	if s.cur != nil {
 		if err := s.curW.Flush(); err != nil {
 			return fmt.Errorf("import file: %w", err)
 		}
-		if err := s.cur.Sync(); err != nil {
-			return fmt.Errorf("import file: %w", err)
-		}
 	}
-	rejOff, err := s.rejects.sync()
+	rejOff, err := s.rejects.flush()
 	if err != nil {
 		return err
 	}
-	lazyOff, err := s.lazy.sync()
+	lazyOff, err := s.lazy.flush()
 	if err != nil {
-		return err
-	}
-	if err := syncDir(filepath.Join(s.cfg.Dir, ImportDir)); err != nil {
 		return err
 	}
 	st, err := json.Marshal(s.state)
@@ -571,47 +586,123 @@ func (s *Sink) checkpoint(ctx context.Context, done bool) error {
 	}
 	cp := ledger.Checkpoint{Seq: s.lastSeq, FileNo: s.curNo, FileOff: s.curOff, FileUsers: s.curUsers,
 		FileFirst: s.curFirst, RejectsOff: rejOff, LazyOff: lazyOff, State: string(st), Done: done}
-	if err := s.led.Commit(context.WithoutCancel(ctx), s.pending, s.newFile, cp); err != nil {
-		return err
-	}
-	s.pending = s.pending[:0]
-	s.newFile = s.newFile[:0]
+	s.inflight, s.pending = s.pending, s.spare[:0]
+	files := s.newFile
+	s.newFile = nil
+	ch := make(chan error, 1)
+	s.commitDone = ch
+	led, rows := s.led, s.inflight
+	go func() { ch <- led.Commit(context.WithoutCancel(ctx), rows, files, cp) }()
 	s.lastCP = s.cfg.Now()
+	if done {
+		return s.waitCommit()
+	}
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// waitCommit waits for the background ledger commit, if any.
+func (s *Sink) waitCommit() error {
+	if s.commitDone == nil {
+		return nil
+	}
+	err := <-s.commitDone
+	s.commitDone = nil
+	s.spare, s.inflight = s.inflight, nil
+	return err
+}
+
+// verify checks, before a resume, that the output files still hold everything the checkpoint
+// recorded: completed import files unchanged (size and SHA-256), the partial file and the NDJSON
+// files at least as long as their recorded offsets. A shortfall means data was lost after the
+// checkpoint was written (a power failure, a file edited by hand): resuming would lose users, so
+// it is refused.
+func (s *Sink) verify(cp *ledger.Checkpoint) error {
+	files, err := s.led.Files()
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	for _, f := range files {
+		if f.No >= cp.FileNo {
+			continue
+		}
+		sum, size, err := fileSHA256(filepath.Join(s.cfg.Dir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			return fmt.Errorf("%s: %w (start over with --fresh)", f.Path, err)
+		}
+		if sum != f.SHA256 || size != f.Bytes {
+			return fmt.Errorf("%s changed since it was written (start over with --fresh)", f.Path)
+		}
+	}
+	for path, off := range map[string]int64{
+		filepath.Join(s.cfg.Dir, RejectsFile): cp.RejectsOff,
+		filepath.Join(s.cfg.Dir, LazyFile):    cp.LazyOff,
+		s.tmpPath(cp.FileNo):                  cp.FileOff,
+	} {
+		if off == 0 {
+			continue
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.Size() < off {
+			return fmt.Errorf("%s is shorter than the ledger's checkpoint (%d bytes): output was lost after the checkpoint; start over with --fresh", path, off)
+		}
+	}
+	return nil
+}
+
+// sync makes the finished run's files durable.
+func (s *Sink) sync() error {
+	if _, err := s.rejects.flush(); err != nil {
+		return err
+	}
+	if _, err := s.lazy.flush(); err != nil {
+		return err
+	}
+	paths := []string{filepath.Join(s.cfg.Dir, ImportDir), s.cfg.Dir}
+	files, err := s.led.Files()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		paths = append(paths, filepath.Join(s.cfg.Dir, filepath.FromSlash(f.Path)))
+	}
+	var errs []error
+	for _, p := range paths {
+		errs = append(errs, syncPath(p))
+	}
+	errs = append(errs, s.rejects.f.Sync(), s.lazy.f.Sync())
+	return errors.Join(errs...)
+}
+
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // Interrupt records how far an interrupted run got (every record written so far stays), so that
 // --resume continues right after it. Call it instead of Close when the run stopped early.
 func (s *Sink) Interrupt(ctx context.Context) error {
 	err := s.checkpoint(ctx, false)
-	return errors.Join(err, s.closeFiles())
+	return errors.Join(err, s.waitCommit(), s.closeFiles())
 }
 
 // Close completes the run: the last import file, the final checkpoint, the ledger's indexes and
 // report.json. It returns the report.
 func (s *Sink) Close(ctx context.Context) (*Report, error) {
 	defer s.closeFiles()
-	if !s.cfg.DryRun {
-		if err := s.closeImportFile(); err != nil {
-			return nil, err
-		}
-		if err := s.checkpoint(ctx, true); err != nil {
-			return nil, err
-		}
-		if err := s.led.Finish(ctx); err != nil {
-			return nil, err
-		}
-	} else if _, err := s.rejects.sync(); err != nil {
+	if err := s.closeImportFile(); err != nil {
 		return nil, err
+	}
+	if err := s.checkpoint(ctx, true); err != nil {
+		return nil, err
+	}
+	if !s.cfg.DryRun {
+		if err := s.sync(); err != nil {
+			return nil, err
+		}
 	}
 	rep := &Report{Source: s.cfg.Source, Inputs: s.cfg.Inputs, StartedAt: s.state.StartedAt,
 		FinishedAt: s.cfg.Now().UTC(), DryRun: s.cfg.DryRun, Counts: s.state.Counts, Reasons: s.state.Reasons,
@@ -619,7 +710,7 @@ func (s *Sink) Close(ctx context.Context) (*Report, error) {
 	if len(rep.Warnings) == 0 {
 		rep.Warnings = nil
 	}
-	if s.led != nil {
+	if !s.cfg.DryRun {
 		files, err := s.led.Files()
 		if err != nil {
 			return nil, err
@@ -639,7 +730,7 @@ func (s *Sink) Close(ctx context.Context) (*Report, error) {
 }
 
 func (s *Sink) closeFiles() error {
-	var errs []error
+	errs := []error{s.waitCommit()}
 	if s.cur != nil {
 		errs = append(errs, s.curW.Flush(), s.cur.Close())
 		s.cur = nil
@@ -658,6 +749,10 @@ func (s *Sink) closeFiles() error {
 		errs = append(errs, s.led.Close())
 		s.led = nil
 	}
+	if s.scratch != "" {
+		errs = append(errs, os.RemoveAll(s.scratch))
+		s.scratch = ""
+	}
 	return errors.Join(errs...)
 }
 
@@ -667,13 +762,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
 }
 
 // appendFile is an NDJSON output that can be cut back to a checkpoint.
@@ -708,11 +796,9 @@ func (a *appendFile) writeLine(b []byte) error {
 	return nil
 }
 
-func (a *appendFile) sync() (int64, error) {
-	if err := a.w.Flush(); err != nil {
-		return 0, err
-	}
-	return a.off, a.f.Sync()
+// flush hands buffered lines to the operating system and returns the file's size.
+func (a *appendFile) flush() (int64, error) {
+	return a.off, a.w.Flush()
 }
 
 func (a *appendFile) close() error {

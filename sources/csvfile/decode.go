@@ -3,11 +3,8 @@ package csvfile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
-
-	json "github.com/goccy/go-json"
 
 	"github.com/usher-migrate/usher/pipeline"
 )
@@ -181,19 +178,6 @@ func clip(s string) string {
 
 // decodeJSON decodes one JSON value (object or array here) keeping numbers exact (json.Number),
 // and rejects trailing data, like pipeline.DecodeObject.
-func decodeJSON(s string) (v any, err error) {
-	defer func() {
-		if r := recover(); r != nil { // never let a decoder bug take the run down
-			v, err = nil, fmt.Errorf("decoder failure: %v", r)
-		}
-	}()
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, pipeline.ErrTrailingData
-	}
-	return v, nil
+func decodeJSON(s string) (any, error) {
+	return pipeline.DecodeValue([]byte(s))
 }

@@ -1,0 +1,274 @@
+// Command usher-bench times `usher migrate` against the naive alternatives on the same generated
+// data, in one run, and prints the ratios (design §10):
+//
+//   - bare: a plain Go decode→encode loop over the same NDJSON with the same JSON library and
+//     the same number of goroutines, writing ≤500 KB JSON arrays (no validation, no ordering, no
+//     dedup, no ledger): the ceiling usher's overhead is measured against;
+//   - jq: jq doing the same field mapping on a sample (jq is single-threaded).
+//
+// Each contender runs as its own process so its peak RSS is its own.
+//
+//	go build -o /tmp/usher ./cmd/usher && go run ./cmd/usher-bench -usher /tmp/usher -n 1000000
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/usher-migrate/usher/internal/synth"
+	"github.com/usher-migrate/usher/pipeline"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bare-loop" {
+		if err := bareLoop(os.Args[2], os.Args[3], runtime.GOMAXPROCS(0)); err != nil {
+			fmt.Fprintln(os.Stderr, "bare-loop:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	n := flag.Int("n", 1000000, "users to generate")
+	seed := flag.Int64("seed", 1, "generator seed")
+	usher := flag.String("usher", "usher", "usher binary to time")
+	dir := flag.String("dir", "", "work folder (default: a temp folder, removed afterwards)")
+	jqSample := flag.Int("jq-sample", 100000, "users in jq's sample (0: skip jq)")
+	flag.Parse()
+	if err := run(*n, *seed, *usher, *dir, *jqSample); err != nil {
+		fmt.Fprintln(os.Stderr, "usher-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name    string
+	users   int
+	elapsed time.Duration
+	rssKB   int64
+}
+
+func (r result) rate() float64 { return float64(r.users) / r.elapsed.Seconds() }
+
+func run(n int, seed int64, usher, dir string, jqSample int) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "usher-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	in := filepath.Join(dir, "users.ndjson")
+	fmt.Printf("generating %d users (seed %d) ...\n", n, seed)
+	st, err := generate(in, synth.Config{N: n, Seed: seed, Style: synth.StyleExport})
+	if err != nil {
+		return err
+	}
+	mb := float64(st.Bytes) / 1e6
+	fmt.Printf("input: %s, %.0f MB, %d users, %.0f bytes/user, GOMAXPROCS %d\n\n", in, mb, st.Users, float64(st.Bytes)/float64(st.Users), runtime.GOMAXPROCS(0))
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dropCache(in)
+	bare, err := timed("bare decode→encode loop", st.Users, exec.Command(self, "bare-loop", in, filepath.Join(dir, "bare")))
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "usher-out")
+	us, err := timed("usher migrate", st.Users, exec.Command(usher, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never"))
+	if err != nil {
+		return err
+	}
+	results := []result{bare, us}
+	if jqSample > 0 {
+		if _, err := exec.LookPath("jq"); err == nil {
+			sample := filepath.Join(dir, "sample.ndjson")
+			if err := head(in, sample, jqSample); err == nil {
+				jq, err := timed("jq (same mapping, sample)", min(jqSample, st.Users), exec.Command("jq", "-c", jqProgram, sample))
+				if err == nil {
+					results = append(results, jq)
+				} else {
+					fmt.Println("jq:", err)
+				}
+			}
+		}
+	}
+	fmt.Printf("%-28s %12s %10s %10s %12s\n", "contender", "users/s", "MB/s", "seconds", "peak RSS MB")
+	for _, r := range results {
+		fmt.Printf("%-28s %12.0f %10.1f %10.2f %12.1f\n", r.name, r.rate(), r.rate()*float64(st.Bytes)/float64(st.Users)/1e6, r.elapsed.Seconds(), float64(r.rssKB)/1024)
+	}
+	fmt.Printf("\nusher / bare loop throughput: %.2f\n", us.rate()/bare.rate())
+	if len(results) > 2 {
+		fmt.Printf("usher / jq throughput:        %.1f×\n", us.rate()/results[2].rate())
+	}
+	return nil
+}
+
+// jqProgram does usher's generic mapping of an Auth0 export line: strip "auth0|", move the
+// read-only fields under app_metadata.legacy.
+const jqProgram = `(.user_id |= sub("^auth0\\|"; "")) | .app_metadata = ((.app_metadata // {}) + {legacy: {created_at, updated_at, last_login, logins_count, identities}}) | del(.created_at, .updated_at, .last_login, .logins_count, .identities)`
+
+func generate(path string, cfg synth.Config) (synth.Stats, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return synth.Stats{}, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	st, err := synth.Write(w, cfg)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return st, err
+}
+
+func head(in, out string, n int) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	o, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	r := bufio.NewReader(f)
+	for i := 0; i < n; i++ {
+		line, err := r.ReadBytes('\n')
+		o.Write(line)
+		if err != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// dropCache reads the file once so every contender starts with it in the page cache.
+func dropCache(path string) {
+	f, err := os.Open(path)
+	if err == nil {
+		io.Copy(io.Discard, f)
+		f.Close()
+	}
+}
+
+func timed(name string, users int, cmd *exec.Cmd) (result, error) {
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	start := time.Now()
+	err := cmd.Run()
+	el := time.Since(start)
+	if err != nil && cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 3 {
+		err = nil // usher: done with rejects
+	}
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %v\n%s", name, err, stderr.String())
+	}
+	rss := int64(0)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	fmt.Printf("%s: %.2fs\n", name, el.Seconds())
+	return result{name: name, users: users, elapsed: el, rssKB: rss}, nil
+}
+
+// bareLoop is the naive alternative: read lines, decode each into a generic object, encode it,
+// pack ≤500000-byte arrays, with one goroutine per core each taking every other chunk of lines.
+func bareLoop(in, outDir string, workers int) error {
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	chunks := make(chan [][]byte, workers*2)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var buf []byte
+			files := 0
+			flush := func() error {
+				if len(buf) == 0 {
+					return nil
+				}
+				files++
+				buf = append(buf, "]\n"...)
+				err := os.WriteFile(filepath.Join(outDir, "w"+strconv.Itoa(w)+"-"+strconv.Itoa(files)+".json"), buf, 0o600)
+				buf = buf[:0]
+				return err
+			}
+			for chunk := range chunks {
+				for _, line := range chunk {
+					m, err := pipeline.DecodeObject(line)
+					if err != nil {
+						continue
+					}
+					b, err := pipeline.Marshal(m)
+					if err != nil {
+						continue
+					}
+					if len(buf)+len(b)+4 > 500000 {
+						if err := flush(); err != nil {
+							errs <- err
+							return
+						}
+					}
+					if len(buf) == 0 {
+						buf = append(buf, '[')
+					} else {
+						buf = append(buf, ",\n"...)
+					}
+					buf = append(buf, b...)
+				}
+			}
+			if err := flush(); err != nil {
+				errs <- err
+			}
+		}(w)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	chunk := make([][]byte, 0, 256)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			chunk = append(chunk, line)
+			if len(chunk) == 256 {
+				chunks <- chunk
+				chunk = make([][]byte, 0, 256)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	chunks <- chunk
+	close(chunks)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}

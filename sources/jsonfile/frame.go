@@ -250,6 +250,9 @@ func (f *framer) value() ([]byte, error) {
 			}
 			continue
 		}
+		if len(f.buf) == 0 && (b == ',' || b == '}' || b == ']' || b == ':') {
+			return f.buf, fmt.Errorf("unexpected %q where a value should start", b)
+		}
 		switch b {
 		case '"':
 			inStr = true

@@ -1,0 +1,39 @@
+# usher — common tasks. `make test` is the test command CI runs (.ci/run).
+GO       ?= go
+FUZZTIME ?= 10s
+N        ?= 1000000
+
+.PHONY: build test oracles fuzz bench quickstart vet clean
+
+build:
+	$(GO) build -o bin/usher ./cmd/usher
+	$(GO) build -o bin/usher-bench ./cmd/usher-bench
+	$(GO) build -o bin/usher-gen ./cmd/usher-gen
+
+# The independent oracles (ajv JSON-schema validator) used by the tests.
+oracles:
+	@if command -v npm >/dev/null; then npm install --prefix testdata/oracle --no-audit --no-fund --silent; \
+	else echo "npm not found: oracle checks will be skipped"; fi
+
+test: oracles
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+
+# Runs every fuzz target briefly (go test -fuzz takes one target at a time).
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzFrame$$' -fuzztime=$(FUZZTIME) ./sources/jsonfile
+	$(GO) test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./sources/csvfile
+	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./pipeline/validate
+
+# usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
+bench: build
+	./bin/usher-bench -usher ./bin/usher -n $(N)
+
+quickstart:
+	$(GO) run ./cmd/usher run
+
+clean:
+	rm -rf bin out

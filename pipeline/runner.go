@@ -28,6 +28,9 @@ type Stages struct {
 	// format, whether the user can be imported with its password, a reason when not, and a
 	// rejecting issue when the password material is unusable.
 	Hash func(user map[string]any, plaintext string) (format string, importable bool, why string, issue *Issue)
+	// Classify names the password format without any expensive work, for the report's hash counts
+	// of records rejected before the hash stage. Optional.
+	Classify func(user map[string]any, plaintext string) string
 }
 
 // Routing holds the user-chosen routes of design §5.
@@ -222,6 +225,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		}
 	}
 	if len(rejects) > 0 {
+		if r.Stages.Classify != nil {
+			res.HashFormat = r.Stages.Classify(user, norm.Plaintext)
+		}
 		res.Reject(rejects...)
 		return
 	}

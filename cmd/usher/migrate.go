@@ -106,6 +106,12 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 			Normalizer: norm,
 			Validate:   func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return validate.User(u, vopt) },
 			Hash:       hashStage(o.BcryptCost),
+			Classify: func(u map[string]any, plaintext string) string {
+				if plaintext != "" {
+					return hash.FormatPlaintext
+				}
+				return hash.Inspect(u).Format
+			},
 		},
 		Routing: pipeline.Routing{
 			Passwordless: o.Passwordless,

@@ -144,7 +144,11 @@ func Open(ctx context.Context, cfg Config) (*Sink, int64, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, ImportDir), 0o700); err != nil {
+	sub := ImportDir
+	if cfg.DryRun {
+		sub = "" // a dry run writes no import files
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, sub), 0o700); err != nil {
 		return nil, 0, fmt.Errorf("output folder: %w", err)
 	}
 	s := &Sink{cfg: cfg, curNo: 1}

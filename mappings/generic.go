@@ -31,6 +31,9 @@ var provenanceKeys = []string{
 	"guardian_authenticators", "tenant",
 }
 
+// provenance is provenanceKeys as a set.
+var provenance = map[string]bool{}
+
 // plaintextKey is the canonical name of a clear-text password column.
 const plaintextKey = "password"
 
@@ -39,6 +42,9 @@ const plaintextKey = "password"
 var aliases = map[string]string{}
 
 func init() {
+	for _, k := range provenanceKeys {
+		provenance[k] = true
+	}
 	add := func(canon string, alts ...string) {
 		aliases[canon] = canon
 		aliases[fold(canon)] = canon
@@ -133,6 +139,7 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 	var issues []pipeline.Issue
 	var prov, extra map[string]any
 	var renames [][2]string
+	hasProv := false
 	out := &pipeline.Normalized{User: rec}
 	for k, v := range rec {
 		canon, known := Canonical(k)
@@ -155,6 +162,7 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 		if canon != k {
 			renames = append(renames, [2]string{k, canon})
 		}
+		hasProv = hasProv || provenance[canon]
 	}
 	if len(renames) > 0 {
 		// Apply renames after the walk; two source keys for one field are a conflict.
@@ -205,13 +213,15 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 			rec["email"] = t
 		}
 	}
-	for _, k := range provenanceKeys {
-		if v, ok := rec[k]; ok {
-			if prov == nil {
-				prov = map[string]any{}
+	if hasProv {
+		for _, k := range provenanceKeys {
+			if v, ok := rec[k]; ok {
+				if prov == nil {
+					prov = map[string]any{}
+				}
+				prov[k] = v
+				delete(rec, k)
 			}
-			prov[k] = v
-			delete(rec, k)
 		}
 	}
 	if prov != nil {

@@ -57,11 +57,11 @@ type Index struct {
 	bloom  []uint64
 	mem    map[uint64]int64
 	runs   []*run
-	exact  map[string]int64 // values whose fingerprint collided with another value's
+	exact  map[claim]int64 // values whose fingerprint collided with another value's
 	lookup Lookup
 	block  []byte
 	// fingerprint and memMax are fields so tests can force collisions and flushes.
-	fingerprint func(string) uint64
+	fingerprint func(ns Namespace, value string) uint64
 	memMax      int
 }
 
@@ -75,60 +75,87 @@ func Open(dir string, lookup Lookup) (*Index, error) {
 		seed:   maphash.MakeSeed(),
 		bloom:  make([]uint64, bloomBits/64),
 		mem:    make(map[uint64]int64, 1024),
-		exact:  map[string]int64{},
+		exact:  map[claim]int64{},
 		lookup: lookup,
 		block:  make([]byte, blockSize*entryBytes),
 		memMax: memMax,
 	}
-	x.fingerprint = func(k string) uint64 { return maphash.String(x.seed, k) }
+	x.fingerprint = func(ns Namespace, value string) uint64 {
+		var h maphash.Hash
+		h.SetSeed(x.seed)
+		h.WriteByte(byte(ns))
+		h.WriteString(value)
+		return h.Sum64()
+	}
 	return x, nil
 }
 
-// Find returns the seq of the record that claimed value in namespace ns, or 0 when none did.
-// Empty values are never claimed.
-func (x *Index) Find(ns Namespace, value string) (int64, error) {
+type claim struct {
+	ns    Namespace
+	value string
+}
+
+// Probe is the result of Find, to be passed to Add: it saves hashing and searching twice.
+type Probe struct {
+	ns    Namespace
+	value string
+	fp    uint64
+	// taken is set when the fingerprint is already used by another value (a collision).
+	taken bool
+}
+
+// Find returns the seq of the record that claimed value in namespace ns, or 0 when none did, and
+// a Probe for Add. Empty values are never claimed.
+func (x *Index) Find(ns Namespace, value string) (int64, Probe, error) {
+	p := Probe{ns: ns, value: value}
 	if value == "" {
-		return 0, nil
+		return 0, p, nil
 	}
-	key := string(rune(ns)) + value
-	if prev, ok := x.exact[key]; ok {
-		return prev, nil
+	if len(x.exact) > 0 {
+		if prev, ok := x.exact[claim{ns, value}]; ok {
+			return prev, p, nil
+		}
 	}
-	fp := x.fingerprint(key)
-	if !x.bloomTest(fp) {
-		return 0, nil
+	p.fp = x.fingerprint(ns, value)
+	if !x.bloomTest(p.fp) {
+		return 0, p, nil
 	}
-	prev, found, err := x.find(fp)
+	prev, found, err := x.find(p.fp)
 	if err != nil || !found {
-		return 0, err
+		return 0, p, err
 	}
 	v, err := x.lookup(prev, ns)
 	if err != nil {
-		return 0, fmt.Errorf("dedup: confirm record %d: %w", prev, err)
+		return 0, p, fmt.Errorf("dedup: confirm record %d: %w", prev, err)
 	}
 	if v == value {
-		return prev, nil
+		return prev, p, nil
 	}
-	return 0, nil // fingerprint collision with a different value
+	p.taken = true // fingerprint collision with a different value
+	return 0, p, nil
 }
 
-// Add records that record seq claims value in namespace ns. Call it only after Find returned 0.
-func (x *Index) Add(ns Namespace, value string, seq int64) error {
-	if value == "" {
+// Add records that record seq claims the value Find probed (call it only when Find returned 0).
+func (x *Index) Add(p Probe, seq int64) error {
+	if p.value == "" {
 		return nil
 	}
-	key := string(rune(ns)) + value
-	fp := x.fingerprint(key)
-	if x.bloomTest(fp) {
-		if _, found, err := x.find(fp); err != nil {
-			return err
-		} else if found {
-			x.exact[key] = seq // the fingerprint is taken by another value: keep this one exactly
-			return nil
-		}
+	if p.taken {
+		x.exact[claim{p.ns, p.value}] = seq // keep this value exactly: its fingerprint is taken
+		return nil
 	}
-	x.bloomAdd(fp)
-	return x.add(fp, seq)
+	x.bloomAdd(p.fp)
+	return x.add(p.fp, seq)
+}
+
+// Claim is Find followed by Add: it claims value for seq unless an earlier record holds it, whose
+// seq it then returns.
+func (x *Index) Claim(ns Namespace, value string, seq int64) (int64, error) {
+	prev, p, err := x.Find(ns, value)
+	if err != nil || prev != 0 {
+		return prev, err
+	}
+	return 0, x.Add(p, seq)
 }
 
 func (x *Index) bloomIdx(fp uint64, i uint64) uint64 {

@@ -16,14 +16,14 @@ type model struct {
 func TestIndexMatchesModel(t *testing.T) {
 	cases := []struct {
 		name        string
-		fingerprint func(string) uint64 // nil: the real one
+		fingerprint func(Namespace, string) uint64 // nil: the real one
 		memMax      int
 		n           int
 	}{
 		{"in memory", nil, 1 << 20, 5000},
 		{"flushed to many runs", nil, 97, 5000},
-		{"every fingerprint collides", func(string) uint64 { return 42 }, 50, 800},
-		{"few fingerprints", func(s string) uint64 { return uint64(len(s) % 7) }, 33, 2000},
+		{"every fingerprint collides", func(Namespace, string) uint64 { return 42 }, 50, 800},
+		{"few fingerprints", func(_ Namespace, s string) uint64 { return uint64(len(s) % 7) }, 33, 2000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,11 +51,11 @@ func TestIndexMatchesModel(t *testing.T) {
 				if want == 0 {
 					want = m.first["i"+id]
 				}
-				gotE, err := x.Find(Email, email)
+				gotE, pe, err := x.Find(Email, email)
 				if err != nil {
 					t.Fatal(err)
 				}
-				gotI, err := x.Find(UserID, id)
+				gotI, pi, err := x.Find(UserID, id)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -67,10 +67,10 @@ func TestIndexMatchesModel(t *testing.T) {
 				}
 				m.values[seq] = map[Namespace]string{Email: email, UserID: id}
 				m.first["e"+email], m.first["i"+id] = seq, seq
-				if err := x.Add(Email, email, seq); err != nil {
+				if err := x.Add(pe, seq); err != nil {
 					t.Fatal(err)
 				}
-				if err := x.Add(UserID, id, seq); err != nil {
+				if err := x.Add(pi, seq); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -84,8 +84,8 @@ func TestEmptyValuesAreNeverClaimed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	x.Add(Username, "", 1)
-	if got, _ := x.Find(Username, ""); got != 0 {
+	x.Claim(Username, "", 1)
+	if got, _, _ := x.Find(Username, ""); got != 0 {
 		t.Fatalf("empty username claimed by %d", got)
 	}
 }
@@ -100,7 +100,6 @@ func BenchmarkAddFind(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		k := keys[i&(len(keys)-1)] + fmt.Sprint(i>>16)
-		x.Find(Email, k)
-		x.Add(Email, k, int64(i+1))
+		x.Claim(Email, k, int64(i+1))
 	}
 }

@@ -282,36 +282,3 @@ func (l *Ledger) Files() ([]File, error) {
 	}
 	return out, rows.Err()
 }
-
-// Finish builds the lookup indexes used after the run (by email and user_id, for job errors and the
-// hook). Building them once at the end is far cheaper than maintaining them per insert.
-func (l *Ledger) Finish(ctx context.Context) error {
-	for _, q := range []string{
-		`CREATE INDEX IF NOT EXISTS users_email ON users(email)`,
-		`CREATE INDEX IF NOT EXISTS users_user_id ON users(user_id)`,
-	} {
-		if _, err := l.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("ledger: %w", err)
-		}
-	}
-	return nil
-}
-
-// StatusCounts returns the number of users per status.
-func (l *Ledger) StatusCounts() (map[string]int64, error) {
-	rows, err := l.db.Query(`SELECT status, count(*) FROM users GROUP BY status`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
-}

@@ -279,7 +279,11 @@ func (s *Sink) restore(ctx context.Context, cp *ledger.Checkpoint) error {
 	}
 	s.idx = idx
 	return s.led.EachClaim(ctx, cp.Seq, func(seq int64, email, userID, username string) error {
-		return s.claim(seq, email, userID, username)
+		dups, err := s.claim(seq, email, userID, username)
+		if err == nil && len(dups) > 0 {
+			err = fmt.Errorf("ledger holds two claims of one identity (record %d): %s", seq, dups[0].Message)
+		}
+		return err
 	})
 }
 
@@ -343,33 +347,27 @@ func (s *Sink) lookup(seq int64, ns dedup.Namespace) (string, error) {
 	}
 }
 
-func (s *Sink) claim(seq int64, email, userID, username string) error {
-	if err := s.idx.Add(dedup.Email, email, seq); err != nil {
-		return err
-	}
-	if err := s.idx.Add(dedup.UserID, userID, seq); err != nil {
-		return err
-	}
-	return s.idx.Add(dedup.Username, username, seq)
-}
-
-// duplicates checks r's identity against earlier records.
-func (s *Sink) duplicates(r *pipeline.Result) ([]pipeline.Issue, error) {
-	var issues []pipeline.Issue
-	for _, c := range []struct {
+// claim records r's identity as taken, unless an earlier record holds part of it: then it returns
+// the duplicate issues and claims nothing.
+func (s *Sink) claim(seq int64, email, userID, username string) ([]pipeline.Issue, error) {
+	checks := [3]struct {
 		ns    dedup.Namespace
 		value string
 		code  string
 		field string
 	}{
-		{dedup.Email, r.Email, pipeline.CodeDuplicateEmail, "email"},
-		{dedup.UserID, r.UserID, pipeline.CodeDuplicateUserID, "user_id"},
-		{dedup.Username, r.Username, pipeline.CodeDuplicateUsername, "username"},
-	} {
-		prev, err := s.idx.Find(c.ns, c.value)
+		{dedup.Email, email, pipeline.CodeDuplicateEmail, "email"},
+		{dedup.UserID, userID, pipeline.CodeDuplicateUserID, "user_id"},
+		{dedup.Username, username, pipeline.CodeDuplicateUsername, "username"},
+	}
+	var probes [3]dedup.Probe
+	var issues []pipeline.Issue
+	for i, c := range checks {
+		prev, p, err := s.idx.Find(c.ns, c.value)
 		if err != nil {
 			return nil, err
 		}
+		probes[i] = p
 		if prev == 0 {
 			continue
 		}
@@ -380,7 +378,15 @@ func (s *Sink) duplicates(r *pipeline.Result) ([]pipeline.Issue, error) {
 		issues = append(issues, pipeline.Issue{Code: c.code, Field: c.field,
 			Message: fmt.Sprintf("%s %q was already taken by the user at %s (first occurrence wins)", c.field, c.value, where)})
 	}
-	return issues, nil
+	if len(issues) > 0 {
+		return issues, nil
+	}
+	for _, p := range probes {
+		if err := s.idx.Add(p, seq); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 func (s *Sink) position(seq int64) (string, error) {
@@ -391,14 +397,12 @@ func (s *Sink) position(seq int64) (string, error) {
 // Write routes one record; it is called in source order.
 func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 	if r.Outcome != pipeline.Rejected {
-		dups, err := s.duplicates(r)
+		dups, err := s.claim(r.Seq, r.Email, r.UserID, r.Username)
 		if err != nil {
 			return err
 		}
 		if len(dups) > 0 {
 			r.Reject(dups...)
-		} else if err := s.claim(r.Seq, r.Email, r.UserID, r.Username); err != nil {
-			return err
 		}
 	}
 	row := ledger.User{Seq: r.Seq, Pos: r.Pos.String(), Status: r.Outcome.String(), Email: r.Email,

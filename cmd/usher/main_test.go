@@ -214,10 +214,11 @@ func TestCSVPlaintextPasswordsAndNesting(t *testing.T) {
 	in := filepath.Join(dir, "users.csv")
 	os.WriteFile(in, []byte("\xEF\xBB\xBFEmail;First Name;Last Name;user_metadata.plan;app_metadata.tier;Email Verified;password\n"+
 		"a@example.com;Ann;Lee;pro;gold;yes;correct horse\n"+
-		"b@example.com;Bob;Ray;;;no;\n"), 0o600)
+		"b@example.com;Bob;Ray;;;no;\n"+
+		"not-an-email;Eve;Bad;;;no;hunter2-secret\n"), 0o600)
 	out := filepath.Join(dir, "run")
 	code, msg := usher(t, "migrate", "--source", "csv", "--input", in, "--out", out, "--bcrypt-cost", "4", "--progress", "never")
-	if code != exitOK {
+	if code != exitRejected {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
 	_, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
@@ -237,6 +238,13 @@ func TestCSVPlaintextPasswordsAndNesting(t *testing.T) {
 	}
 	if _, has := users[1]["password_hash"]; has {
 		t.Errorf("user without password got a hash")
+	}
+	rejects, _ := os.ReadFile(filepath.Join(out, importfiles.RejectsFile))
+	if !bytes.Contains(rejects, []byte(`"position":"`+in+`:4"`)) || !bytes.Contains(rejects, []byte("invalid_email")) {
+		t.Errorf("rejects: %s", rejects)
+	}
+	if bytes.Contains(rejects, []byte("hunter2")) {
+		t.Errorf("a clear-text password reached rejects.ndjson: %s", rejects)
 	}
 }
 

@@ -28,4 +28,3 @@ func BenchmarkCommitUsers(b *testing.B) {
 		}
 	}
 }
-

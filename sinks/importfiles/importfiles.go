@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -77,6 +78,7 @@ type Sink struct {
 
 	cur      *os.File
 	curW     *bufio.Writer
+	curHash  hash.Hash // SHA-256 of the bytes written to the current import file
 	curNo    int
 	curOff   int64
 	curUsers int
@@ -264,6 +266,11 @@ func (s *Sink) restore(ctx context.Context, cp *ledger.Checkpoint) error {
 			return fmt.Errorf("open partial import file: %w", err)
 		}
 		if err := f.Truncate(cp.FileOff); err != nil {
+			f.Close()
+			return err
+		}
+		s.curHash = sha256.New()
+		if _, err := io.Copy(s.curHash, io.NewSectionReader(f, 0, cp.FileOff)); err != nil {
 			f.Close()
 			return err
 		}
@@ -512,14 +519,14 @@ func (s *Sink) appendUser(r *pipeline.Result) error {
 		if err != nil {
 			return fmt.Errorf("import file: %w", err)
 		}
-		s.cur, s.curW = f, bufio.NewWriterSize(f, 64<<10)
-		s.curW.WriteByte('[')
+		s.cur, s.curW, s.curHash = f, bufio.NewWriterSize(f, 64<<10), sha256.New()
+		s.put([]byte{'['})
 		s.curOff, s.curUsers, s.curFirst = 1, 0, r.Seq
 	}
 	if s.curUsers > 0 {
-		s.curW.WriteString(",\n")
+		s.put([]byte(",\n"))
 	}
-	if _, err := s.curW.Write(r.User); err != nil {
+	if err := s.put(r.User); err != nil {
 		return fmt.Errorf("import file: %w", err)
 	}
 	s.curOff += need
@@ -527,12 +534,19 @@ func (s *Sink) appendUser(r *pipeline.Result) error {
 	return nil
 }
 
+// put writes b to the current import file and its running hash.
+func (s *Sink) put(b []byte) error {
+	s.curHash.Write(b)
+	_, err := s.curW.Write(b)
+	return err
+}
+
 // closeImportFile completes the current import file and gives it its final name.
 func (s *Sink) closeImportFile() error {
 	if s.cur == nil {
 		return nil
 	}
-	s.curW.WriteString("]\n")
+	s.put([]byte("]\n"))
 	if err := s.curW.Flush(); err != nil {
 		return fmt.Errorf("import file: %w", err)
 	}
@@ -540,10 +554,7 @@ func (s *Sink) closeImportFile() error {
 		return fmt.Errorf("import file: %w", err)
 	}
 	s.cur = nil
-	sum, size, err := fileSHA256(s.tmpPath(s.curNo))
-	if err != nil {
-		return err
-	}
+	sum, size := hex.EncodeToString(s.curHash.Sum(nil)), s.curOff+2
 	if err := os.Rename(s.tmpPath(s.curNo), s.finalPath(s.curNo)); err != nil {
 		return fmt.Errorf("import file: %w", err)
 	}

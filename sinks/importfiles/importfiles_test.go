@@ -12,6 +12,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/ledger"
 )
 
 // user builds an imported result whose encoded user is exactly size bytes.
@@ -79,6 +80,18 @@ func TestPacking(t *testing.T) {
 			}
 			if total != len(tc.sizes) || rep.Counts.Imported != int64(total) {
 				t.Fatalf("%d users written of %d", total, len(tc.sizes))
+			}
+			led, err := ledger.Open(filepath.Join(dir, ledger.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer led.Close()
+			files, _ := led.Files()
+			for _, f := range files {
+				sum, size, err := fileSHA256(filepath.Join(dir, f.Path))
+				if err != nil || sum != f.SHA256 || size != f.Bytes {
+					t.Fatalf("%s: ledger says %s/%d, file is %s/%d (%v)", f.Path, f.SHA256, f.Bytes, sum, size, err)
+				}
 			}
 		})
 	}

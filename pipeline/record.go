@@ -56,6 +56,7 @@ type Issue struct {
 	Message string `json:"message"`
 }
 
+// Error renders the issue as "code: field: message", so an Issue can travel as an error.
 func (i Issue) Error() string {
 	if i.Field != "" {
 		return i.Code + ": " + i.Field + ": " + i.Message

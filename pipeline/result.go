@@ -17,6 +17,7 @@ const (
 	Rejected
 )
 
+// String names the outcome as the ledger and report do: imported, lazy or rejected.
 func (o Outcome) String() string {
 	switch o {
 	case Imported:

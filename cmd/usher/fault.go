@@ -29,6 +29,7 @@ func withFaults(w pipeline.Writer) pipeline.Writer {
 	return w
 }
 
+// Write passes r on and fires the fault after the configured number of records.
 func (f *faultWriter) Write(ctx context.Context, r *pipeline.Result) error {
 	if err := f.Writer.Write(ctx, r); err != nil {
 		return err

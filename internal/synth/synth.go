@@ -72,6 +72,7 @@ const (
 	kClean kind = -1
 )
 
+// String names the defect kind as Stats reports it.
 func (k kind) String() string {
 	if k == kClean {
 		return "clean"

@@ -185,6 +185,7 @@ type guard struct {
 	limit int64
 }
 
+// Read reads on until the row size limit is reached, then fails with errRowTooLarge.
 func (g *guard) Read(p []byte) (int, error) {
 	if g.n >= g.limit {
 		return 0, errRowTooLarge

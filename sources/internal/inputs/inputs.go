@@ -92,6 +92,7 @@ type countingReader struct {
 	c *Counter
 }
 
+// Read reads from the underlying reader and counts the bytes.
 func (r countingReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	r.c.n.Add(int64(n))
@@ -134,6 +135,7 @@ func Open(f File, c *Counter) (*bufio.Reader, io.Closer, error) {
 
 type multiCloser []io.Closer
 
+// Close closes every closer, returning the first error.
 func (m multiCloser) Close() error {
 	var first error
 	for _, c := range m {

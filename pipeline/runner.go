@@ -131,8 +131,6 @@ func (r *Runner) Run(ctx context.Context) error {
 	})
 
 	// Workers: process batches concurrently.
-	var first atomic.Int64
-	first.Store(r.Skip + 1)
 	wg, wctx := errgroup.WithContext(ctx)
 	for i := 0; i < workers; i++ {
 		wg.Go(func() error {

@@ -145,12 +145,17 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		}
 	}
 	c := rep.Counts
-	where := dir
-	if printRejects {
-		where = "(dry run)"
+	if dry {
+		where := dir
+		if printRejects {
+			where = "rejects above"
+		}
+		fmt.Fprintf(stderr, "dry run: read %d records: importable %d, lazy %d, rejected %d  (%s)\n",
+			c.Read, c.Imported, c.Lazy, c.Rejected, where)
+	} else {
+		fmt.Fprintf(stderr, "read %d records: imported %d (%d files), lazy %d, rejected %d  %s\n",
+			c.Read, c.Imported, len(rep.Files), c.Lazy, c.Rejected, dir)
 	}
-	fmt.Fprintf(stderr, "read %d records: imported %d (%d files), lazy %d, rejected %d  %s\n",
-		c.Read, c.Imported, len(rep.Files), c.Lazy, c.Rejected, where)
 	if c.Read != c.Imported+c.Lazy+c.Rejected {
 		return fmt.Errorf("accounting broken: read %d != imported %d + lazy %d + rejected %d", c.Read, c.Imported, c.Lazy, c.Rejected)
 	}

@@ -57,12 +57,8 @@ type Runner struct {
 	// BatchSize is the number of records handed to a worker at once (256 when zero).
 	BatchSize int
 
-	read      atomic.Int64
 	processed atomic.Int64
 }
-
-// Read is the number of records framed so far (including skipped ones).
-func (r *Runner) Read() int64 { return r.read.Load() }
 
 // Processed is the number of records the writer has received so far.
 func (r *Runner) Processed() int64 { return r.processed.Load() }
@@ -111,7 +107,6 @@ func (r *Runner) Run(ctx context.Context) error {
 		cur.raws = make([]RawRecord, 0, size)
 		err := r.Source.Read(ctx, func(raw RawRecord) error {
 			seq++
-			r.read.Store(seq)
 			if seq <= r.Skip {
 				return nil
 			}

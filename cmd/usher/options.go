@@ -55,7 +55,7 @@ func defaultOptions() migrateOptions {
 
 // bind registers the flags of migrate/validate on fs.
 func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
-	fs.StringVar(&o.Source, "source", o.Source, "source kind: "+strings.Join(pipeline.SourceNames(), ", "))
+	fs.StringVar(&o.Source, "source", o.Source, "source kind:"+sourceHelp())
 	fs.StringArrayVar(&o.Inputs, "input", o.Inputs, "input file or folder (repeatable; - for stdin)")
 	if withOut {
 		fs.StringVar(&o.Out, "out", o.Out, "output folder (import files, lazy.ndjson, rejects.ndjson, report.json, usher.db)")
@@ -74,7 +74,64 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.IntVar(&o.UsernameMax, "username-max", o.UsernameMax, "longest username the connection allows (Auth0 default 15, up to 128)")
 	fs.DurationVar(&o.CheckpointEvery, "checkpoint-every", 2*time.Second, "how often the ledger records a resumable checkpoint")
 	fs.MarkHidden("checkpoint-every")
-	fs.StringToStringVar(&o.SourceOptions, "source-opt", o.SourceOptions, "source option key=value (csv: delimiter, json-columns, split, split-sep, bool-columns)")
+	fs.Var(sourceOpts{&o.SourceOptions}, "source-opt", "source option key=value (repeatable):"+sourceOptionHelp())
+}
+
+// sourceOpts is the --source-opt flag: repeatable key=value pairs, split at the first '=' only, so
+// values may hold commas (json-columns=app_metadata,user_metadata).
+type sourceOpts struct{ m *map[string]string }
+
+func (s sourceOpts) String() string {
+	if s.m == nil || len(*s.m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(*s.m))
+	for k, v := range *s.m {
+		keys = append(keys, k+"="+v)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, " ")
+}
+
+func (s sourceOpts) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q: want key=value", v)
+	}
+	if *s.m == nil {
+		*s.m = map[string]string{}
+	}
+	(*s.m)[k] = val
+	return nil
+}
+
+func (s sourceOpts) Type() string { return "key=value" }
+
+// sourceHelp lists the registered sources with their descriptions.
+func sourceHelp() string {
+	var b strings.Builder
+	for _, name := range pipeline.SourceNames() {
+		info, _ := pipeline.LookupSource(name)
+		fmt.Fprintf(&b, "\n  %-6s %s", name, info.Description)
+	}
+	return b.String()
+}
+
+// sourceOptionHelp lists each source's options.
+func sourceOptionHelp() string {
+	var b strings.Builder
+	for _, name := range pipeline.SourceNames() {
+		info, _ := pipeline.LookupSource(name)
+		keys := make([]string, 0, len(info.Options))
+		for k := range info.Options {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "\n  %s %s: %s", name, k, info.Options[k])
+		}
+	}
+	return b.String()
 }
 
 // usageError marks errors that exit with status 2.

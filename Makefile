@@ -22,11 +22,14 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 
-# Runs every fuzz target briefly (go test -fuzz takes one target at a time).
+# Runs every fuzz target briefly (parsers: JSON framing, CSV, validator, hash decoders) (go test -fuzz takes one target at a time).
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrame$$' -fuzztime=$(FUZZTIME) ./sources/jsonfile
 	$(GO) test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./sources/csvfile
 	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./pipeline/validate
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/auth0hash
+	$(GO) test -run='^$$' -fuzz='^FuzzParseMCF$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
+	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
 
 # usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
 bench: build

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -22,15 +23,28 @@ type Writer interface {
 // it belongs to the record being processed.
 type Stages struct {
 	Normalizer Normalizer
+	// Prepare classifies the user's password material before validation and translates it in
+	// place where Auth0 needs another form (cheap: no password hashing).
+	Prepare func(user map[string]any, plaintext string) PasswordVerdict
 	// Validate checks an Auth0-shaped user; errs reject it, warnings are reported.
 	Validate func(user map[string]any) (errs, warnings []Issue)
-	// Hash decides the password route and may rewrite the user's password fields; it returns the
-	// format, whether the user can be imported with its password, a reason when not, and a
-	// rejecting issue when the password material is unusable.
-	Hash func(user map[string]any, plaintext string) (format string, importable bool, why string, issue *Issue)
-	// Classify names the password format without any expensive work, for the report's hash counts
-	// of records rejected before the hash stage. Optional.
-	Classify func(user map[string]any, plaintext string) string
+	// Hash turns a clear-text password into importable material (a bcrypt password_hash); it runs
+	// only for valid users, as it is the expensive step. A non-nil issue rejects the user.
+	Hash func(user map[string]any, plaintext string) *Issue
+}
+
+// PasswordVerdict is the hash stage's decision about a user's password.
+type PasswordVerdict struct {
+	// Format is the stored format ("bcrypt", "pbkdf2", "md5_crypt", "plaintext", "none", …),
+	// counted in report.json.
+	Format string
+	// Importable is false when Auth0 cannot import the password; the user is routed by
+	// --unimportable. A user without a password is importable with Format "none".
+	Importable bool
+	// Why explains a non-importable verdict.
+	Why string
+	// Issue, when set, rejects the user: the password material is unusable.
+	Issue *Issue
 }
 
 // Routing holds the user-chosen routes of design §5.
@@ -206,30 +220,34 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	}
 	user := norm.User
 	res.Email, res.UserID, res.Username = identity(user)
+	pw := r.Stages.Prepare(user, norm.Plaintext)
+	res.HashFormat = pw.Format
 	errs, warns := r.Stages.Validate(user)
 	res.Warnings = warns
-	// Whether a password can be imported is the hash stage's decision (it may translate a format
-	// the schema does not take as is, such as a $2y$ password_hash); the validator's
-	// unsupported_hash findings are left to it.
 	var rejects []Issue
 	for _, e := range errs {
-		if e.Code != CodeUnsupportedHash {
-			rejects = append(rejects, e)
+		// Importability is the hash stage's call (the validator flags formats such as a $2y$
+		// password_hash that the stage translates), and the shape of a password that will not be
+		// imported does not matter.
+		if e.Code == CodeUnsupportedHash || (!pw.Importable && isPasswordField(e.Field)) {
+			continue
 		}
+		rejects = append(rejects, e)
+	}
+	if pw.Issue != nil {
+		rejects = append(rejects, *pw.Issue)
 	}
 	if len(rejects) > 0 {
-		if r.Stages.Classify != nil {
-			res.HashFormat = r.Stages.Classify(user, norm.Plaintext)
-		}
 		res.Reject(rejects...)
 		return
 	}
-	format, importable, why, bad := r.Stages.Hash(user, norm.Plaintext)
-	res.HashFormat = format
-	if bad != nil {
-		res.Reject(*bad)
-		return
+	if norm.Plaintext != "" {
+		if bad := r.Stages.Hash(user, norm.Plaintext); bad != nil {
+			res.Reject(*bad)
+			return
+		}
 	}
+	format, importable, why := pw.Format, pw.Importable, pw.Why
 	res.Outcome = Imported
 	switch {
 	case !importable:
@@ -264,6 +282,10 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		return
 	}
 	res.User = b
+}
+
+func isPasswordField(field string) bool {
+	return strings.HasPrefix(field, "password_hash") || strings.HasPrefix(field, "custom_password_hash")
 }
 
 // identity extracts the deduplication keys of an Auth0-shaped user.

@@ -105,13 +105,8 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		Stages: pipeline.Stages{
 			Normalizer: norm,
 			Validate:   func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return validate.User(u, vopt) },
-			Hash:       hashStage(o.BcryptCost),
-			Classify: func(u map[string]any, plaintext string) string {
-				if plaintext != "" {
-					return hash.FormatPlaintext
-				}
-				return hash.Inspect(u).Format
-			},
+			Prepare:    hash.Prepare,
+			Hash:       bcryptStage(o.BcryptCost),
 		},
 		Routing: pipeline.Routing{
 			Passwordless: o.Passwordless,
@@ -165,28 +160,15 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	return nil
 }
 
-// hashStage routes password material: a clear-text password becomes a bcrypt password_hash,
-// stored hashes are classified by hash.Inspect.
-func hashStage(cost int) func(map[string]any, string) (string, bool, string, *pipeline.Issue) {
-	return func(user map[string]any, plaintext string) (string, bool, string, *pipeline.Issue) {
-		if plaintext == "" {
-			v := hash.Inspect(user)
-			return v.Format, v.Importable, v.Why, nil
-		}
-		if _, ok := user["password_hash"]; ok {
-			return hash.FormatPlaintext, true, "", &pipeline.Issue{Code: pipeline.CodePasswordConflict, Field: "password",
-				Message: "the record has both a clear-text password and a password_hash"}
-		}
-		if _, ok := user["custom_password_hash"]; ok {
-			return hash.FormatPlaintext, true, "", &pipeline.Issue{Code: pipeline.CodePasswordConflict, Field: "password",
-				Message: "the record has both a clear-text password and a custom_password_hash"}
-		}
+// bcryptStage hashes a clear-text password into the user's password_hash.
+func bcryptStage(cost int) func(map[string]any, string) *pipeline.Issue {
+	return func(user map[string]any, plaintext string) *pipeline.Issue {
 		h, err := hash.Bcrypt(plaintext, cost)
 		if err != nil {
-			return hash.FormatPlaintext, true, "", &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "password", Message: err.Error()}
+			return &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "password", Message: err.Error()}
 		}
 		user["password_hash"] = h
-		return hash.FormatPlaintext, true, "", nil
+		return nil
 	}
 }
 

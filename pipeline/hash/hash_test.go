@@ -1,41 +1,61 @@
 package hash
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
-func TestInspect(t *testing.T) {
+func TestPrepare(t *testing.T) {
 	cases := []struct {
 		name       string
 		user       map[string]any
+		plaintext  string
 		format     string
 		importable bool
-		custom     bool // rewritten into custom_password_hash
+		rejected   bool
+		wantKey    string // the password key the user ends with ("" = none)
+		wantAlg    string // custom_password_hash.algorithm after translation
 	}{
-		{"none", map[string]any{"email": "a@x.io"}, "none", true, false},
-		{"bcrypt 2a", map[string]any{"password_hash": "$2a$10$A6ggVPnE6Ms4odNVu4ThXOJoK30gHGcFJL1ovwVM5TQUbvX4lFGUq"}, "bcrypt", true, false},
-		{"bcrypt 2b", map[string]any{"password_hash": "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K"}, "bcrypt", true, false},
-		{"bcrypt 2y becomes custom", map[string]any{"password_hash": "$2y$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"}, "bcrypt", true, true},
-		{"bcrypt 2x not importable", map[string]any{"password_hash": "$2x$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"}, "bcrypt_2x", false, false},
-		{"not bcrypt", map[string]any{"password_hash": "5f4dcc3b5aa765d61d8327deb882cf99"}, "unknown", false, false},
-		{"custom md5", map[string]any{"custom_password_hash": map[string]any{"algorithm": "md5"}}, "md5", true, false},
-		{"custom sha384", map[string]any{"custom_password_hash": map[string]any{"algorithm": "sha384"}}, "sha384", false, false},
+		{"none", map[string]any{"email": "a@x.io"}, "", "none", true, false, "", ""},
+		{"plaintext", map[string]any{"email": "a@x.io"}, "pw", "plaintext", true, false, "", ""},
+		{"plaintext and a hash conflict", map[string]any{"password_hash": "$2a$10$x"}, "pw", "plaintext", true, true, "password_hash", ""},
+		{"bcrypt 2a kept", map[string]any{"password_hash": "$2a$10$A6ggVPnE6Ms4odNVu4ThXOJoK30gHGcFJL1ovwVM5TQUbvX4lFGUq"}, "", "bcrypt", true, false, "password_hash", ""},
+		{"bcrypt 2b kept", map[string]any{"password_hash": "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K"}, "", "bcrypt", true, false, "password_hash", ""},
+		{"bcrypt 2y becomes custom bcrypt", map[string]any{"password_hash": "$2y$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"}, "", "", true, false, "custom_password_hash", "bcrypt"},
+		{"bcrypt 2x not importable", map[string]any{"password_hash": "$2x$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"}, "", "", false, false, "password_hash", ""},
+		{"stormpath2 md5 becomes custom md5", map[string]any{"password_hash": "$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg=="}, "", "", true, false, "custom_password_hash", "md5"},
+		{"md5-crypt not importable", map[string]any{"password_hash": "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/"}, "", "", false, false, "password_hash", ""},
+		{"unrecognised text", map[string]any{"password_hash": "5f4dcc3b5aa765d61d8327deb882cf99"}, "", "unknown", false, false, "password_hash", ""},
+		{"custom md5", map[string]any{"custom_password_hash": map[string]any{"algorithm": "md5"}}, "", "md5", true, false, "custom_password_hash", "md5"},
+		{"custom sha384 not importable", map[string]any{"custom_password_hash": map[string]any{"algorithm": "sha384"}}, "", "sha384", false, false, "custom_password_hash", "sha384"},
+		{"hostile scrypt rejected", map[string]any{"custom_password_hash": map[string]any{"algorithm": "scrypt", "keylen": 32, "cost": 1 << 30,
+			"hash": map[string]any{"value": "00", "encoding": "hex"}, "salt": map[string]any{"value": "abc"}}}, "", "scrypt", false, true, "custom_password_hash", "scrypt"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := Inspect(tc.user)
-			if v.Format != tc.format || v.Importable != tc.importable {
-				t.Fatalf("got %+v, want %s importable=%v", v, tc.format, tc.importable)
+			v := Prepare(tc.user, tc.plaintext)
+			if (tc.format != "" && v.Format != tc.format) || v.Importable != tc.importable || (v.Issue != nil) != tc.rejected {
+				t.Fatalf("got %+v, want format %q importable=%v rejected=%v", v, tc.format, tc.importable, tc.rejected)
 			}
-			if !v.Importable && v.Why == "" {
+			if !v.Importable && v.Why == "" && v.Issue == nil {
 				t.Errorf("no reason for a non-importable verdict")
 			}
-			_, isCustom := tc.user["custom_password_hash"]
-			_, isPlain := tc.user["password_hash"]
-			if tc.custom && (!isCustom || isPlain) {
-				t.Errorf("not rewritten: %v", tc.user)
+			if v.Format == "" || strings.Contains(v.Format, "$") {
+				t.Errorf("format %q is not a stable name", v.Format)
+			}
+			_, hasPH := tc.user["password_hash"]
+			cph, hasCPH := tc.user["custom_password_hash"].(map[string]any)
+			switch tc.wantKey {
+			case "password_hash":
+				if !hasPH || hasCPH {
+					t.Errorf("want password_hash only: %v", tc.user)
+				}
+			case "custom_password_hash":
+				if hasPH || !hasCPH || cph["algorithm"] != tc.wantAlg {
+					t.Errorf("want custom_password_hash %s only: %v", tc.wantAlg, tc.user)
+				}
 			}
 		})
 	}

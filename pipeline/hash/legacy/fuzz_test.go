@@ -1,0 +1,99 @@
+package legacy
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"testing"
+	"time"
+)
+
+var formatName = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// fuzzBounds keeps each Verify call in the fuzzers to milliseconds; the real bounds are tested
+// in TestBounds.
+var fuzzBounds = bounds{
+	maxPasswordBytes:   256,
+	maxDigestRounds:    1000,
+	maxPBKDF2Work:      1000,
+	maxCryptRounds:     2000,
+	maxBcryptCost:      4,
+	maxScryptMemory:    256 << 10,
+	maxScryptWork:      512 << 10,
+	maxArgon2MemoryKiB: 64,
+	maxArgon2Time:      2,
+	maxKeyLen:          1024,
+}
+
+// exercise checks the Hash contract on any parsed value: a stable report name, Verify bounded
+// and never panicking, Auth0 returning exactly one translation or an error.
+func exercise(t *testing.T, h Hash, password string) {
+	if !formatName.MatchString(h.Format()) {
+		t.Fatalf("Format %q is not snake_case", h.Format())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_ = h.Verify(ctx, password)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Verify took %v for %s", d, h.Format())
+	}
+	ph, custom, err := h.Auth0()
+	if err == nil && (ph == "") == (custom == nil) {
+		t.Fatalf("Auth0 returned %q and %v", ph, custom)
+	}
+	if err != nil && (ph != "" || custom != nil) {
+		t.Fatalf("Auth0 returned a translation with error %v", err)
+	}
+}
+
+func FuzzParseMCF(f *testing.F) {
+	limits = fuzzBounds
+	f.Cleanup(func() { limits = defaultBounds })
+	for _, v := range vectors {
+		if v.mcf != "" {
+			f.Add(v.mcf, v.password)
+		}
+	}
+	f.Add("$argon2d$m=64,t=1,p=1$c2FsdA$c2FsdHNhbHQ", "x")
+	f.Add("$2x$04$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy", "ü")
+	f.Fuzz(func(t *testing.T, s, password string) {
+		h, err := ParseMCF(s)
+		if err != nil {
+			if h != nil {
+				t.Fatalf("non-nil Hash with error %v", err)
+			}
+			return
+		}
+		exercise(t, h, password)
+	})
+}
+
+func FuzzParseGigya(f *testing.F) {
+	limits = fuzzBounds
+	f.Cleanup(func() { limits = defaultBounds })
+	for _, v := range vectors {
+		if v.gigya != nil {
+			b, err := json.Marshal(v.gigya)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b, v.password)
+		}
+	}
+	f.Add([]byte(`{"hash":"W6ph5Mm5Pz8GgiULbPgzG37mj9g=","hashSettings":{"algorithm":"sha1","salt":"c2FsdA==","binaryFormat":"$password:hex$salt:utf32"}}`), "00ff")
+	f.Fuzz(func(t *testing.T, data []byte, password string) {
+		var pw map[string]any
+		if json.Unmarshal(data, &pw) != nil {
+			return
+		}
+		h, err := ParseGigya(pw)
+		if err != nil {
+			if h != nil {
+				t.Fatalf("non-nil Hash with error %v", err)
+			}
+			return
+		}
+		exercise(t, h, password)
+	})
+}

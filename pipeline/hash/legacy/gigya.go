@@ -1,0 +1,402 @@
+package legacy
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+)
+
+// maxGigyaField bounds the length of hash, salt and template strings accepted by ParseGigya.
+const maxGigyaField = 4096
+
+// gigyaUnsupported are Gigya import algorithms with no verifier here, mapped to report names.
+var gigyaUnsupported = map[string]string{
+	"sha1_hashbytes":    "gigya_sha1_hashbytes",
+	"sha512hexa":        "gigya_sha512_hexa",
+	"md5_double_salted": "gigya_md5_double_salted",
+	"drupal":            "gigya_drupal",
+	"symphony2":         "gigya_symphony2",
+	"sap_abap":          "gigya_sap_abap",
+	"custom":            "gigya_custom",
+}
+
+// ParseGigya parses a Gigya account's "password" object as decoded JSON:
+//
+//	{"hash": <base64 digest>, "hashSettings": {"algorithm", "rounds", "salt" (base64),
+//	 "format"?, "binaryFormat"?}}
+//
+// Supported algorithms (case-insensitive):
+//   - pbkdf2 / pbkdf2_sha1, pbkdf2_sha256, pbkdf2_sha512: PBKDF2-HMAC with the decoded salt,
+//     rounds iterations and dkLen = decoded hash length [verified for pbkdf2; the SHA-256/512
+//     PRFs are inferred from the names].
+//   - md5, sha1, sha256, sha512: H(merged) where merged is the UTF-8 password when there is no
+//     salt, or the `format` / `binaryFormat` template applied to the password and the salt;
+//     with rounds > 1, [inferred] h = H(merged) then rounds-1 times h = H(h). A salt without a
+//     template has an unknown merge order, so Verify gives ErrUnsupported.
+//   - md5_crypt: the hash as a full "$1$" string, or (inferred) split hash + salt.
+//   - bcrypt: the hash as a full MCF string (the split shape is unconfirmed: ErrUnsupported).
+//   - drupal: the hash as a full "$S$" (or phpass "$P$"/"$H$") string; other shapes unsupported.
+//   - sha1_hashbytes, sha512Hexa, md5_double_salted, drupal, symphony2, sap_abap, custom: parsed
+//     to a Hash whose Verify gives ErrUnsupported and whose Auth0 gives ErrUnimportable.
+//
+// Unknown algorithms give the same unsupported Hash with Format "gigya_unknown". Structural
+// problems (missing hash, bad base64, bad templates) give an error wrapping ErrMalformed.
+// rounds may be a JSON number, json.Number or a decimal string; absent or 0 means 1.
+func ParseGigya(pw map[string]any) (Hash, error) {
+	hashStr, _ := pw["hash"].(string)
+	if hashStr == "" {
+		return nil, fmt.Errorf("%w: gigya: no hash", ErrMalformed)
+	}
+	hs, ok := pw["hashSettings"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: gigya: no hashSettings", ErrMalformed)
+	}
+	alg, _ := hs["algorithm"].(string)
+	alg = strings.ToLower(strings.TrimSpace(alg))
+	salt, _ := hs["salt"].(string)
+	format, _ := hs["format"].(string)
+	binFormat, _ := hs["binaryFormat"].(string)
+	if len(hashStr) > maxGigyaField || len(salt) > maxGigyaField || len(format) > maxGigyaField || len(binFormat) > maxGigyaField {
+		return nil, fmt.Errorf("%w: gigya: field longer than %d bytes", ErrMalformed, maxGigyaField)
+	}
+	rounds, err := gigyaRounds(hs["rounds"])
+	if err != nil {
+		return nil, err
+	}
+	switch alg {
+	case "pbkdf2", "pbkdf2_sha1", "pbkdf2_sha256", "pbkdf2_sha512":
+		d := algSHA1
+		switch alg {
+		case "pbkdf2_sha256":
+			d = algSHA256
+		case "pbkdf2_sha512":
+			d = algSHA512
+		}
+		s, err := decodeB64(salt)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := decodeB64(hashStr)
+		if err != nil || len(sum) == 0 {
+			return nil, fmt.Errorf("%w: gigya pbkdf2: bad hash", ErrMalformed)
+		}
+		return &gigyaPBKDF2{pbkdf2Hash{format: "gigya_" + alg, alg: d, iter: rounds, salt: s, hash: sum}}, nil
+	case "md5", "sha1", "sha256", "sha512":
+		return parseGigyaDigest(alg, hashStr, salt, format, binFormat, rounds)
+	case "md5_crypt":
+		if strings.HasPrefix(hashStr, "$1$") {
+			return ParseMCF(hashStr)
+		}
+		return ParseMCF("$1$" + salt + "$" + hashStr)
+	case "drupal":
+		// [inferred]: a full Drupal/phpass string in hash; any other shape is unsupported.
+		if strings.HasPrefix(hashStr, "$S$") || strings.HasPrefix(hashStr, "$P$") || strings.HasPrefix(hashStr, "$H$") {
+			return ParseMCF(hashStr)
+		}
+	case "bcrypt":
+		if strings.HasPrefix(hashStr, "$2") {
+			return ParseMCF(hashStr)
+		}
+		return &unsupportedHash{format: "gigya_bcrypt", reason: "split bcrypt hash/salt export shape is unconfirmed"}, nil
+	}
+	if f, ok := gigyaUnsupported[alg]; ok {
+		return &unsupportedHash{format: f, reason: "Gigya algorithm semantics are not published"}, nil
+	}
+	return &unsupportedHash{format: "gigya_unknown", reason: "unknown Gigya algorithm"}, nil
+}
+
+func gigyaRounds(v any) (int, error) {
+	var f float64
+	switch x := v.(type) {
+	case nil:
+		return 1, nil
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case json.Number:
+		n, err := x.Float64()
+		if err != nil {
+			return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+		}
+		f = n
+	case string:
+		n, err := strconv.ParseFloat(x, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+		}
+		f = n
+	default:
+		return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+	}
+	if f != math.Trunc(f) || f < 0 || f > math.MaxInt32 {
+		return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+	}
+	if f == 0 {
+		return 1, nil
+	}
+	return int(f), nil
+}
+
+// gigyaPBKDF2 is Gigya's pbkdf2 family; it differs from the MCF pbkdf2 only in its name.
+type gigyaPBKDF2 struct{ pbkdf2Hash }
+
+// piece kinds of a merge template.
+const (
+	pieceLit = iota
+	pieceSalt
+	piecePassword
+)
+
+// piece is one part of a merge template: literal bytes, the salt's bytes, or the password
+// encoded as enc (utf8, utf16, utf32, hex, base64).
+type piece struct {
+	kind int
+	data []byte
+	enc  string
+}
+
+// gigyaDigest is a Gigya md5/sha1/sha256/sha512 hash, optionally salted through a template.
+type gigyaDigest struct {
+	alg         digestAlg
+	want        []byte
+	rounds      int
+	pieces      []piece
+	fromFormat  bool   // pieces came from `format` (salt is the decoded clear text)
+	unsupported string // non-empty: Verify cannot know the merge (salt without template)
+}
+
+func parseGigyaDigest(name, hashStr, salt, format, binFormat string, rounds int) (Hash, error) {
+	alg := map[string]digestAlg{"md5": algMD5, "sha1": algSHA1, "sha256": algSHA256, "sha512": algSHA512}[name]
+	want, err := decodeDigest(hashStr, alg.size)
+	if err != nil {
+		return nil, err
+	}
+	h := &gigyaDigest{alg: alg, want: want, rounds: rounds}
+	switch {
+	case binFormat != "":
+		h.pieces, err = parseBinaryFormat(binFormat, salt)
+	case format != "":
+		var s []byte
+		if s, err = decodeB64(salt); err == nil {
+			h.pieces, err = parseFormat(format, s)
+			h.fromFormat = true
+		}
+	case salt != "":
+		h.unsupported = "salt without format: Gigya's default merge order is unknown"
+	default:
+		h.pieces = []piece{{kind: piecePassword, enc: "utf8"}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// parseFormat parses a `format` template: "$password" and "$salt" tokens, everything else
+// literal text; the salt token stands for the decoded salt bytes (Gigya: "clear text").
+func parseFormat(f string, salt []byte) ([]piece, error) {
+	var out []piece
+	lit := []byte{}
+	flush := func() {
+		if len(lit) > 0 {
+			out = append(out, piece{kind: pieceLit, data: lit})
+			lit = []byte{}
+		}
+	}
+	havePW := false
+	for i := 0; i < len(f); {
+		switch {
+		case strings.HasPrefix(f[i:], "$password"):
+			flush()
+			out = append(out, piece{kind: piecePassword, enc: "utf8"})
+			havePW = true
+			i += len("$password")
+		case strings.HasPrefix(f[i:], "$salt"):
+			flush()
+			out = append(out, piece{kind: pieceSalt, data: salt})
+			i += len("$salt")
+		default:
+			lit = append(lit, f[i])
+			i++
+		}
+	}
+	flush()
+	if !havePW {
+		return nil, fmt.Errorf("%w: gigya format has no $password", ErrMalformed)
+	}
+	return out, nil
+}
+
+// parseBinaryFormat parses a `binaryFormat` template of "$password:<enc>", "$salt:<enc>" and
+// "$0x<hex>" tokens. [inferred]: a token's encoding names how that value's string becomes
+// bytes: utf8/utf16/utf32 encode it (UTF-16 and UTF-32 little-endian), hex/base64 decode it;
+// the salt's string is hashSettings.salt as exported.
+func parseBinaryFormat(f, salt string) ([]piece, error) {
+	if !strings.HasPrefix(f, "$") {
+		return nil, fmt.Errorf("%w: gigya binaryFormat must start with a token", ErrMalformed)
+	}
+	var out []piece
+	havePW := false
+	for _, tok := range strings.Split(f[1:], "$") {
+		if hx, ok := strings.CutPrefix(tok, "0x"); ok {
+			b, err := hex.DecodeString(hx)
+			if err != nil || len(b) == 0 {
+				return nil, fmt.Errorf("%w: gigya binaryFormat constant", ErrMalformed)
+			}
+			out = append(out, piece{kind: pieceLit, data: b})
+			continue
+		}
+		name, enc, ok := strings.Cut(tok, ":")
+		switch enc {
+		case "hex", "base64", "utf8", "utf16", "utf32":
+		default:
+			ok = false
+		}
+		switch {
+		case ok && name == "password":
+			out = append(out, piece{kind: piecePassword, enc: enc})
+			havePW = true
+		case ok && name == "salt":
+			b, err := encodeAs(salt, enc)
+			if err != nil {
+				return nil, fmt.Errorf("%w: gigya binaryFormat salt as %s", ErrMalformed, enc)
+			}
+			out = append(out, piece{kind: pieceSalt, data: b})
+		default:
+			return nil, fmt.Errorf("%w: gigya binaryFormat token %q", ErrMalformed, tok)
+		}
+	}
+	if !havePW {
+		return nil, fmt.Errorf("%w: gigya binaryFormat has no $password", ErrMalformed)
+	}
+	return out, nil
+}
+
+// encodeAs turns s into bytes per a binaryFormat encoding.
+func encodeAs(s, enc string) ([]byte, error) {
+	switch enc {
+	case "utf8":
+		return []byte(s), nil
+	case "utf16":
+		u := utf16.Encode([]rune(s))
+		b := make([]byte, 0, 2*len(u))
+		for _, c := range u {
+			b = binary.LittleEndian.AppendUint16(b, c)
+		}
+		return b, nil
+	case "utf32":
+		b := make([]byte, 0, 4*len(s))
+		for _, r := range s {
+			b = binary.LittleEndian.AppendUint32(b, uint32(r))
+		}
+		return b, nil
+	case "hex":
+		return hex.DecodeString(s)
+	case "base64":
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return decodeB64(s)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: encoding %q", ErrMalformed, enc)
+}
+
+func (h *gigyaDigest) Format() string { return "gigya_" + h.alg.name }
+
+// Verify merges the password per the template, computes the (possibly iterated) digest with
+// bounded rounds and compares in constant time. A password that cannot be decoded as the
+// template's hex/base64 encoding cannot match: ErrMismatch.
+func (h *gigyaDigest) Verify(ctx context.Context, password string) error {
+	if err := checkPassword(ctx, password); err != nil {
+		return err
+	}
+	if h.unsupported != "" {
+		return fmt.Errorf("%w: %s: %s", ErrUnsupported, h.Format(), h.unsupported)
+	}
+	var msg []byte
+	for _, p := range h.pieces {
+		if p.kind != piecePassword {
+			msg = append(msg, p.data...)
+			continue
+		}
+		b, err := encodeAs(password, p.enc)
+		if err != nil {
+			return ErrMismatch
+		}
+		msg = append(msg, b...)
+	}
+	sum, err := iterDigest(ctx, h.alg, msg, h.rounds)
+	if err != nil {
+		return err
+	}
+	return equal(sum, h.want)
+}
+
+// Auth0 maps rounds ≤ 1 to the plain digest algorithm with a base64 hash. The template must
+// have one password token, encoded utf8 (or utf16 → password.encoding utf16le), with salt and
+// constants on one side only: a lone `format` $salt becomes a utf8 clear-text salt when valid
+// UTF-8 ([inferred] from the template docs), anything else is folded into a hex salt.
+func (h *gigyaDigest) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
+	if h.unsupported != "" {
+		return "", nil, unimportable("%s: %s", h.Format(), h.unsupported)
+	}
+	if h.rounds > 1 {
+		return "", nil, unimportable("%s with %d rounds: Auth0 has no iterated digests", h.Format(), h.rounds)
+	}
+	pw := -1
+	for i, p := range h.pieces {
+		if p.kind == piecePassword {
+			if pw >= 0 {
+				return "", nil, unimportable("%s template uses the password twice", h.Format())
+			}
+			pw = i
+		}
+	}
+	c := &auth0hash.CustomPasswordHash{Algorithm: h.alg.name,
+		Hash: auth0hash.HashValue{Value: b64(h.want), Encoding: "base64"}}
+	switch h.pieces[pw].enc {
+	case "utf8":
+	case "utf16":
+		c.Password = &auth0hash.Password{Encoding: "utf16le"}
+	default:
+		return "", nil, unimportable("%s template encodes the password as %s", h.Format(), h.pieces[pw].enc)
+	}
+	before, after := h.pieces[:pw], h.pieces[pw+1:]
+	side, pos := before, "prefix"
+	switch {
+	case len(before) > 0 && len(after) > 0:
+		return "", nil, unimportable("%s template has text on both sides of the password", h.Format())
+	case len(after) > 0:
+		side, pos = after, "suffix"
+	case len(before) == 0:
+		return "", c, nil
+	}
+	var salt bytes.Buffer
+	for _, p := range side {
+		salt.Write(p.data)
+	}
+	if salt.Len() == 0 {
+		return "", c, nil
+	}
+	if h.fromFormat && len(side) == 1 && side[0].kind == pieceSalt && utf8.Valid(side[0].data) {
+		c.Salt = &auth0hash.Salt{Value: salt.String(), Encoding: "utf8", Position: pos}
+	} else {
+		c.Salt = &auth0hash.Salt{Value: hex.EncodeToString(salt.Bytes()), Encoding: "hex", Position: pos}
+	}
+	return "", c, nil
+}

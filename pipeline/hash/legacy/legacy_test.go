@@ -1,0 +1,421 @@
+package legacy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+)
+
+// vector is a known-answer test: the stored form, the password, the report name and the Auth0
+// translation (wantPH for password_hash, wantJSON for custom_password_hash, or wantUnimportable).
+type vector struct {
+	name             string
+	mcf              string         // MCF input, or
+	gigya            map[string]any // Gigya password object
+	password         string
+	format           string
+	wantPH           string
+	wantJSON         string
+	wantUnimportable bool
+}
+
+func gigya(hash, alg string, rounds any, salt string, extra ...string) map[string]any {
+	hs := map[string]any{"algorithm": alg}
+	if rounds != nil {
+		hs["rounds"] = rounds
+	}
+	if salt != "" {
+		hs["salt"] = salt
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		hs[extra[i]] = extra[i+1]
+	}
+	return map[string]any{"hash": hash, "hashSettings": hs}
+}
+
+var vectors = []vector{
+	// ---- Gigya, research sources.md §1.3 ----
+	{name: "G1 pbkdf2 Test@123 [verified]", gigya: gigya("XMGVWTbeKf4Xd+CGiuEZde8x7QA=", "pbkdf2", 10000.0, "wJuJqLoUFsdXa8k3sFhRlA=="),
+		password: "Test@123", format: "gigya_pbkdf2",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha1$i=10000,l=20$wJuJqLoUFsdXa8k3sFhRlA$XMGVWTbeKf4Xd+CGiuEZde8x7QA","encoding":"utf8"}}`},
+	{name: "G2 pbkdf2 password1 16 bytes [verified]", gigya: gigya("YG8PL6PwxlH0+KbUb4vG3w==", "pbkdf2", 5000.0, "iIj9T09VwfcvLv/0D7rFkA=="),
+		password: "password1", format: "gigya_pbkdf2",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha1$i=5000,l=16$iIj9T09VwfcvLv/0D7rFkA$YG8PL6PwxlH0+KbUb4vG3w","encoding":"utf8"}}`},
+	{name: "G3 sha1 unsalted password [verified]", gigya: gigya("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "sha1", 1.0, ""),
+		password: "password", format: "gigya_sha1",
+		wantJSON: `{"algorithm":"sha1","hash":{"value":"W6ph5Mm5Pz8GgiULbPgzG37mj9g=","encoding":"base64"}}`},
+	{name: "G3 sha1 hex stored, rounds absent", gigya: gigya("5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8", "SHA1", nil, ""),
+		password: "password", format: "gigya_sha1",
+		wantJSON: `{"algorithm":"sha1","hash":{"value":"W6ph5Mm5Pz8GgiULbPgzG37mj9g=","encoding":"base64"}}`},
+	{name: "gigya pbkdf2_sha256 (self-generated, PRF inferred)", gigya: gigya("VDrl72vKkfYVFik4umYbkSDzyssrawhVf2ho_zPsSiQ", "pbkdf2_sha256", "1000", "c2FsdHlzYWx0"),
+		password: "password", format: "gigya_pbkdf2_sha256",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0$VDrl72vKkfYVFik4umYbkSDzyssrawhVf2ho/zPsSiQ","encoding":"utf8"}}`},
+	{name: "gigya pbkdf2_sha512 20 bytes, bogus salt padding (community article shape)", gigya: gigya("3Pk1x+ia522vrr6IaFHCueAv1h0=", "pbkdf2_sha512", json.Number("10000"), "YWJjc29tZXRoaW5n=="),
+		password: "password", format: "gigya_pbkdf2_sha512",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha512$i=10000,l=20$YWJjc29tZXRoaW5n$3Pk1x+ia522vrr6IaFHCueAv1h0","encoding":"utf8"}}`},
+	{name: "gigya sha256 format $salt$password", gigya: gigya("MHZsqFa19Ke33OYq93/vGmjXDdT5w9Q+YMj8RCYVSOg=", "sha256", 1.0, "YWJjMTIz", "format", "$salt$password"),
+		password: "password", format: "gigya_sha256",
+		wantJSON: `{"algorithm":"sha256","hash":{"value":"MHZsqFa19Ke33OYq93/vGmjXDdT5w9Q+YMj8RCYVSOg=","encoding":"base64"},"salt":{"value":"abc123","encoding":"utf8","position":"prefix"}}`},
+	{name: "gigya sha256 format $password$salt", gigya: gigya("JfbsLTCaR1XW4/8qhUfMC1uhhxi6V/5eS4Z1A10trbc=", "sha256", 1.0, "YWJjMTIz", "format", "$password$salt"),
+		password: "password", format: "gigya_sha256",
+		wantJSON: `{"algorithm":"sha256","hash":{"value":"JfbsLTCaR1XW4/8qhUfMC1uhhxi6V/5eS4Z1A10trbc=","encoding":"base64"},"salt":{"value":"abc123","encoding":"utf8","position":"suffix"}}`},
+	{name: "gigya md5 format wikipedia$salt$password folds constant into hex salt", gigya: gigya("+B/j+yGSaPGginsTmORqng==", "md5", 1.0, "YWJjMTIz", "format", "wikipedia$salt$password"),
+		password: "password", format: "gigya_md5",
+		wantJSON: `{"algorithm":"md5","hash":{"value":"+B/j+yGSaPGginsTmORqng==","encoding":"base64"},"salt":{"value":"77696b697065646961616263313233","encoding":"hex","position":"prefix"}}`},
+	{name: "gigya md5 non-UTF-8 salt becomes hex", gigya: gigya("Sb7MnrHGIetRC3/gtuweFQ==", "md5", 1.0, "//4B", "format", "$password$salt"),
+		password: "password", format: "gigya_md5",
+		wantJSON: `{"algorithm":"md5","hash":{"value":"Sb7MnrHGIetRC3/gtuweFQ==","encoding":"base64"},"salt":{"value":"fffe01","encoding":"hex","position":"suffix"}}`},
+	{name: "gigya sha1 text on both sides of the password", gigya: gigya("3Hgb5Itvm6VaJwMlIw75AEfcxwI=", "sha1", 1.0, "YWJjMTIz", "format", "X$salt$passwordY"),
+		password: "password", format: "gigya_sha1", wantUnimportable: true},
+	{name: "gigya sha1 rounds 3 (iterated semantics inferred)", gigya: gigya("m5NeDvcj/o/zvxzSsnoKV/oIQN4=", "sha1", 3.0, ""),
+		password: "password", format: "gigya_sha1", wantUnimportable: true},
+	{name: "gigya sha512 binaryFormat doc example (both sides)", gigya: gigya("kesBiwUsOZtUszIM7LA3yDXHq7xI19TmISRLn5JF4N/DnRtSHyo6CFmb7wD4hwzirUqLTm6FY5XtfljdgC28jw==", "sha512", 1.0, "YWJjMTIz",
+		"binaryFormat", "$0x4769677961$salt:base64$0x5F$password:utf16$0x4769677961"),
+		password: "password", format: "gigya_sha512", wantUnimportable: true},
+	{name: "gigya sha256 binaryFormat prefix, utf16 password", gigya: gigya("QGQ0EMtLOJUVujHRTDtK5ah82CWgfiOl3N9g2NHjF+4=", "sha256", 1.0, "YWJjMTIz",
+		"binaryFormat", "$salt:base64$0x5F$password:utf16"),
+		password: "password", format: "gigya_sha256",
+		wantJSON: `{"algorithm":"sha256","hash":{"value":"QGQ0EMtLOJUVujHRTDtK5ah82CWgfiOl3N9g2NHjF+4=","encoding":"base64"},"salt":{"value":"6162633132335f","encoding":"hex","position":"prefix"},"password":{"encoding":"utf16le"}}`},
+	{name: "gigya sha256 binaryFormat utf32 password", gigya: gigya("Ygh9IHfRQfAJyLXwmKehuRud7Ueb5YrmSNRdOaPdojY=", "sha256", 1.0, "YWJjMTIz",
+		"binaryFormat", "$password:utf32$salt:base64"),
+		password: "password", format: "gigya_sha256", wantUnimportable: true},
+	{name: "gigya md5_crypt full string", gigya: gigya("$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/", "md5_crypt", 1.0, ""),
+		password: "password", format: "md5_crypt", wantUnimportable: true},
+	{name: "gigya md5_crypt split hash and salt (inferred)", gigya: gigya("qjXMvbEw8oaL.CzflDtaK/", "md5_crypt", 1.0, "saltsalt"),
+		password: "password", format: "md5_crypt", wantUnimportable: true},
+	{name: "gigya bcrypt full MCF", gigya: gigya("$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy", "bcrypt", 1024.0, ""),
+		password: "NotSecure", format: "bcrypt_2a", wantPH: "$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"},
+
+	// ---- Stormpath, research sources.md §3.3 ----
+	{name: "stormpath1 Password1! (self-generated, mapping inferred)", mcf: "$stormpath1$c2FsdHNhbHRzYWx0c2FsdA==$dl/CTlnd183wZqv1lUJGxxQLZsEA3tHngA9DPajn+XQ=",
+		password: "Password1!", format: "stormpath1_hmac_sha256",
+		wantJSON: `{"algorithm":"hmac","hash":{"value":"dl/CTlnd183wZqv1lUJGxxQLZsEA3tHngA9DPajn+XQ=","encoding":"base64","digest":"sha256","key":{"value":"c2FsdHNhbHRzYWx0c2FsdA==","encoding":"base64"}}}`},
+	{name: "stormpath2 MD5 123456 python sdk [verified]", mcf: "$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg==",
+		password: "123456", format: "stormpath2_md5",
+		wantJSON: `{"algorithm":"md5","hash":{"value":"ULWTW74NXPyLYj3VfYHWrg==","encoding":"base64"},"salt":{"value":"OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=","encoding":"base64","position":"prefix"}}`},
+	{name: "stormpath2 MD5 qwerty ruby sdk [verified]", mcf: "$stormpath2$MD5$1$OGYyMmM5YzVlMDEwODEwZTg3MzM4ZTA2YjljZjMxYmE=$EuFAr2NTM83PrizVAYuOvw==",
+		password: "qwerty", format: "stormpath2_md5",
+		wantJSON: `{"algorithm":"md5","hash":{"value":"EuFAr2NTM83PrizVAYuOvw==","encoding":"base64"},"salt":{"value":"OGYyMmM5YzVlMDEwODEwZTg3MzM4ZTA2YjljZjMxYmE=","encoding":"base64","position":"prefix"}}`},
+	{name: "stormpath2 SHA-512 testing12 [verified]", mcf: "$stormpath2$SHA-512$1$ZFhBRmpFSnEwVEx2ekhKS0JTMDJBNTNmcg==$Q+sGFg9e+pe9QsUdfnbJUMDtrQNf27ezTnnGllBVkQpMRc9bqH6WkyE3y0svD/7cBk8uJW9Wb3dolWwDtDLFjg==",
+		password: "testing12", format: "stormpath2_sha512",
+		wantJSON: `{"algorithm":"sha512","hash":{"value":"Q+sGFg9e+pe9QsUdfnbJUMDtrQNf27ezTnnGllBVkQpMRc9bqH6WkyE3y0svD/7cBk8uJW9Wb3dolWwDtDLFjg==","encoding":"base64"},"salt":{"value":"ZFhBRmpFSnEwVEx2ekhKS0JTMDJBNTNmcg==","encoding":"base64","position":"prefix"}}`},
+	{name: "stormpath2 MD5 password php sdk [verified]", mcf: "$stormpath2$MD5$1$NzEyN2ZhYzdkZTAyMjJlMGQyMWYxMWRmZmY2YjA1MWI=$K18Ak0YikAFrqgglhIaY5g==",
+		password: "password", format: "stormpath2_md5",
+		wantJSON: `{"algorithm":"md5","hash":{"value":"K18Ak0YikAFrqgglhIaY5g==","encoding":"base64"},"salt":{"value":"NzEyN2ZhYzdkZTAyMjJlMGQyMWYxMWRmZmY2YjA1MWI=","encoding":"base64","position":"prefix"}}`},
+	{name: "stormpath2 MD5 unsalted 123456 [verified]", mcf: "$stormpath2$MD5$1$$4QrcOUm6Wau+VuBX8g+IPg==",
+		password: "123456", format: "stormpath2_md5",
+		wantJSON: `{"algorithm":"md5","hash":{"value":"4QrcOUm6Wau+VuBX8g+IPg==","encoding":"base64"}}`},
+	{name: "stormpath2 SHA-256 ITER 3 (self-generated)", mcf: "$stormpath2$SHA-256$3$c29tZXNhbHQ=$RcLknWJ0d6hnuL74dB9CG0hNFoNUHtusFNZLVe+p/Ag=",
+		password: "password", format: "stormpath2_sha256", wantUnimportable: true},
+	{name: "stormpath2 SHA-384 (self-generated)", mcf: "$stormpath2$SHA-384$1$c29tZXNhbHQ$n3JWTgukaOU0XeGBeSQny2Sebu29hHXbCz_Ji1Uc9LgDRNSLsU5QBvVENoL3fOkH",
+		password: "password", format: "stormpath2_sha384", wantUnimportable: true},
+	{name: "stormpath bcrypt NotSecure ruby sdk [verified]", mcf: "$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy",
+		password: "NotSecure", format: "bcrypt_2a", wantPH: "$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"},
+	{name: "bcrypt 2b Auth0 doc hello", mcf: "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K",
+		password: "hello", format: "bcrypt_2b", wantPH: "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K"},
+	{name: "bcrypt 2y", mcf: "$2y$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy",
+		password: "NotSecure", format: "bcrypt_2y",
+		wantJSON: `{"algorithm":"bcrypt","hash":{"value":"$2y$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy","encoding":"utf8"}}`},
+	{name: "bcrypt 2x ASCII password", mcf: "$2x$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy",
+		password: "NotSecure", format: "bcrypt_2x", wantUnimportable: true},
+
+	// ---- crypt(3), passlib 1.7.4 fixtures and Drepper's specification vectors ----
+	{name: "md5_crypt password", mcf: "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/", password: "password", format: "md5_crypt", wantUnimportable: true},
+	{name: "md5_crypt short salt", mcf: "$1$ab$oKsM6dtDD2L1bKowOBX.7.", password: "password", format: "md5_crypt", wantUnimportable: true},
+	{name: "md5_crypt Test@123", mcf: "$1$saltsalt$dH.tM6H2LYqNractWcxvV/", password: "Test@123", format: "md5_crypt", wantUnimportable: true},
+	{name: "md5_crypt empty password", mcf: "$1$saltsalt$5Jhcit4zN9UlGiA0txPkO0", password: "", format: "md5_crypt", wantUnimportable: true},
+	{name: "md5_crypt unicode", mcf: "$1$ab$sumUSALRfwYD2yArEf5N7.", password: "héllo wörld €", format: "md5_crypt", wantUnimportable: true},
+	{name: "md5_crypt 70 chars", mcf: "$1$saltsalt$MXt1vO5UTCaPdasq6/ipZ/", password: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", format: "md5_crypt", wantUnimportable: true},
+	{name: "md5_crypt 33 chars", mcf: "$1$ab$pTq/Uu0an6W9/oTWmlezi/", password: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", format: "md5_crypt", wantUnimportable: true},
+	{name: "sha256_crypt Drepper spec rounds=5000 long salt", mcf: "$5$rounds=5000$toolongsaltstrin$Un/5jzAHMgOGZ5.mWJpuVolil07guHPvOW8mGRcvxa5", password: "This is just a test", format: "sha256_crypt", wantUnimportable: true},
+	{name: "sha512_crypt Drepper spec rounds=5000 long salt", mcf: "$6$rounds=5000$toolongsaltstrin$lQ8jolhgVRVhY4b5pZKaysCLi0QBxGoNeKQzQ3glMhwllF7oGDZxUhx1yxdYcz/e1JSbq3y6JMxxl8audkUEm0", password: "This is just a test", format: "sha512_crypt", wantUnimportable: true},
+	{name: "sha256_crypt default rounds", mcf: "$5$saltstring$OH4IDuTlsuTYPdED1gsuiRMyTAwNlRWyA6Xr3I4/dQ5", password: "password", format: "sha256_crypt", wantUnimportable: true},
+	{name: "sha256_crypt rounds=1000", mcf: "$5$rounds=1000$abc$chB2229SaEAMndXolPyqp1RFge2UaeCAJVGEAvqr4M3", password: "password", format: "sha256_crypt", wantUnimportable: true},
+	{name: "sha256_crypt empty password", mcf: "$5$saltstring$FdNfA4gXqvCeO6iZs7G/.wwwoywYZqo0l1pwmfWaBA7", password: "", format: "sha256_crypt", wantUnimportable: true},
+	{name: "sha256_crypt unicode", mcf: "$5$rounds=1000$abc$nn9I97N9ChqW/e8DxcSHLEj/au7IFl5vZYWR3Z29lO4", password: "héllo wörld €", format: "sha256_crypt", wantUnimportable: true},
+	{name: "sha256_crypt 33 chars", mcf: "$5$saltstring$xgMVX.dxWLPhqfWgxtBzsLSyyt8HLabKkX87lfNv3P/", password: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", format: "sha256_crypt", wantUnimportable: true},
+	{name: "sha512_crypt default rounds", mcf: "$6$saltstringsaltst$6JOgtRfhXqEisnc/Nr64lml/zPnCnvtLyMVxFEVg0sI2Ph9URAKlnVjjIHOFI2r8ATszyoPTXlBwcJIQYQ0QN0", password: "password", format: "sha512_crypt", wantUnimportable: true},
+	{name: "sha512_crypt rounds=12345", mcf: "$6$rounds=12345$x$pZCupaubqIK0yWHci0feRQQqBpD/EvCsWy15HPvb2duBQlALR5zZGAg7ZwXv4nA/UHJvn72Q8tU.PFC.mTSLn1", password: "password", format: "sha512_crypt", wantUnimportable: true},
+	{name: "sha512_crypt empty password", mcf: "$6$saltstringsaltst$mF.lV5IMswQVU8GZ/VfE3B4FofDTMTejz7bcl0fJ8pWP1XGeFTkx.SaUuOeq7PK3tr8wJN.pIG6v6Dl3jM1ag0", password: "", format: "sha512_crypt", wantUnimportable: true},
+	{name: "sha512_crypt 70 chars", mcf: "$6$saltstringsaltst$a6mZ6XvIicsXPbg1zbRFkdu3IlI8BtrvzeGG91lzLF9dhjyW5bMyOrhCWzXPtt51vVBBuEhxFriq4ZLMKleVo/", password: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", format: "sha512_crypt", wantUnimportable: true},
+	{name: "sha512_crypt unicode", mcf: "$6$rounds=12345$x$ebfm6BFVHQyo6w7z2prvubKpOSHBTE9B9d7yCCZz.YjpMKIxrrkiEwHXYahwEJPhaVQO5EGui8IFvJUxny8up.", password: "héllo wörld €", format: "sha512_crypt", wantUnimportable: true},
+
+	// ---- phpass / Drupal 7 ----
+	{name: "phpass $P$ passlib", mcf: "$P$6abcdefghBdnOAcTo80p/1Y9Dg8kIb.", password: "password", format: "phpass_md5", wantUnimportable: true},
+	{name: "phpass $H$ passlib", mcf: "$H$8abcdefghMOw/5xWyogwyah6yhH7rC1", password: "Test@123", format: "phpass_md5", wantUnimportable: true},
+	{name: "drupal $S$ admin1 (password-hash.sh output in a public write-up)", mcf: "$S$D2sypG2KL6EjTo08zxDCAx4D3lcAQx7Tk.hydYvH/hEDiNfo2AHS", password: "admin1", format: "drupal_sha512", wantUnimportable: true},
+	{name: "drupal $S$ huan (public Java test)", mcf: "$S$DXZrp425p2VN9LXpDWxiBeqSZSPexyZNNPUo80fTTN2e/W15a97G", password: "huan", format: "drupal_sha512", wantUnimportable: true},
+	{name: "drupal $S$ Cookies1 (public Java test)", mcf: "$S$Dr3Hm8Od9X0Ux/olZ.B8Uwh6./3E1l4nPfXebovKVvMB9zcmjkTn", password: "Cookies1", format: "drupal_sha512", wantUnimportable: true},
+	{name: "gigya drupal full string", gigya: gigya("$S$D2sypG2KL6EjTo08zxDCAx4D3lcAQx7Tk.hydYvH/hEDiNfo2AHS", "drupal", 1.0, ""),
+		password: "admin1", format: "drupal_sha512", wantUnimportable: true},
+
+	// ---- PHC / passlib KDF strings (passlib 1.7.4 fixtures) ----
+	{name: "scrypt passlib", mcf: "$scrypt$ln=10,r=8,p=1$MDEyMzQ1Njc4OWFiY2RlZg$ZEBCzLptWM7dhpNJDU2HbQ945ovKHmVEozHkePPbSqw", password: "password", format: "scrypt",
+		wantJSON: `{"algorithm":"scrypt","hash":{"value":"ZEBCzLptWM7dhpNJDU2HbQ945ovKHmVEozHkePPbSqw=","encoding":"base64"},"salt":{"value":"MDEyMzQ1Njc4OWFiY2RlZg==","encoding":"base64"},"keylen":32,"cost":1024,"blockSize":8,"parallelization":1}`},
+	{name: "argon2id passlib", mcf: "$argon2id$v=19$m=1024,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$pdYa+mI8cAPpxXuT3A31/A", password: "password", format: "argon2id",
+		wantJSON: `{"algorithm":"argon2","hash":{"value":"$argon2id$v=19$m=1024,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$pdYa+mI8cAPpxXuT3A31/A","encoding":"utf8"}}`},
+	{name: "argon2i passlib padded input", mcf: "$argon2i$v=19$m=1024,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA==$fthQW3wtB1qZwyKVyZCU0g==", password: "password", format: "argon2i",
+		wantJSON: `{"algorithm":"argon2","hash":{"value":"$argon2i$v=19$m=1024,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA$fthQW3wtB1qZwyKVyZCU0g","encoding":"utf8"}}`},
+	{name: "pbkdf2 passlib sha1", mcf: "$pbkdf2$1000$c2FsdHlzYWx0$t/vtosBGhGZw0II46j1i7LqwfuY", password: "password", format: "pbkdf2_sha1",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha1$i=1000,l=20$c2FsdHlzYWx0$t/vtosBGhGZw0II46j1i7LqwfuY","encoding":"utf8"}}`},
+	{name: "pbkdf2 passlib sha256", mcf: "$pbkdf2-sha256$1000$c2FsdHlzYWx0$VDrl72vKkfYVFik4umYbkSDzyssrawhVf2ho/zPsSiQ", password: "password", format: "pbkdf2_sha256",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0$VDrl72vKkfYVFik4umYbkSDzyssrawhVf2ho/zPsSiQ","encoding":"utf8"}}`},
+	{name: "pbkdf2 passlib sha512 adapted base64", mcf: "$pbkdf2-sha512$1000$c2FsdHlzYWx0$A79wS1WbRRa/0samaPuvreye1rC2xie.cKgSro2u5ZrCpwowu8cUnnmJd6APqHQ1BOJJUraiXPB5KIGGsjvjRA", password: "password", format: "pbkdf2_sha512",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha512$i=1000,l=64$c2FsdHlzYWx0$A79wS1WbRRa/0samaPuvreye1rC2xie+cKgSro2u5ZrCpwowu8cUnnmJd6APqHQ1BOJJUraiXPB5KIGGsjvjRA","encoding":"utf8"}}`},
+	{name: "pbkdf2 PHC i=,l= (Auth0 form)", mcf: "$pbkdf2-sha1$i=10000,l=20$wJuJqLoUFsdXa8k3sFhRlA$XMGVWTbeKf4Xd+CGiuEZde8x7QA", password: "Test@123", format: "pbkdf2_sha1",
+		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha1$i=10000,l=20$wJuJqLoUFsdXa8k3sFhRlA$XMGVWTbeKf4Xd+CGiuEZde8x7QA","encoding":"utf8"}}`},
+}
+
+func parseVector(t *testing.T, v vector) Hash {
+	t.Helper()
+	var h Hash
+	var err error
+	if v.gigya != nil {
+		h, err = ParseGigya(v.gigya)
+	} else {
+		h, err = ParseMCF(v.mcf)
+	}
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return h
+}
+
+func TestVectors(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range vectors {
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			h := parseVector(t, v)
+			if got := h.Format(); got != v.format {
+				t.Errorf("Format = %q, want %q", got, v.format)
+			}
+			if err := h.Verify(ctx, v.password); err != nil {
+				t.Errorf("Verify(correct) = %v", err)
+			}
+			if err := h.Verify(ctx, v.password+"x"); !errors.Is(err, ErrMismatch) {
+				t.Errorf("Verify(mutated) = %v, want ErrMismatch", err)
+			}
+			ph, custom, err := h.Auth0()
+			switch {
+			case v.wantUnimportable:
+				if !errors.Is(err, ErrUnimportable) || ph != "" || custom != nil {
+					t.Errorf("Auth0 = %q, %v, %v; want ErrUnimportable", ph, custom, err)
+				}
+			case v.wantPH != "":
+				if err != nil || ph != v.wantPH || custom != nil {
+					t.Errorf("Auth0 = %q, %v, %v; want password_hash %q", ph, custom, err, v.wantPH)
+				}
+			default:
+				if err != nil || ph != "" || custom == nil {
+					t.Fatalf("Auth0 = %q, %v, %v; want custom", ph, custom, err)
+				}
+				b, _ := json.Marshal(custom)
+				if string(b) != v.wantJSON {
+					t.Errorf("Auth0 custom =\n %s\nwant\n %s", b, v.wantJSON)
+				}
+			}
+		})
+	}
+}
+
+func TestUnsupportedGigya(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ alg, format string }{
+		{"sha1_hashbytes", "gigya_sha1_hashbytes"}, {"sha512Hexa", "gigya_sha512_hexa"},
+		{"md5_double_salted", "gigya_md5_double_salted"}, {"drupal", "gigya_drupal"},
+		{"symphony2", "gigya_symphony2"}, {"sap_abap", "gigya_sap_abap"}, {"custom", "gigya_custom"},
+		{"whirlpool-xyz", "gigya_unknown"}, {"bcrypt", "gigya_bcrypt"},
+	} {
+		t.Run(tc.alg, func(t *testing.T) {
+			h, err := ParseGigya(gigya("c29tZWhhc2g=", tc.alg, 1.0, "c2FsdA=="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Format() != tc.format {
+				t.Errorf("Format = %q, want %q", h.Format(), tc.format)
+			}
+			if err := h.Verify(ctx, "x"); !errors.Is(err, ErrUnsupported) {
+				t.Errorf("Verify = %v, want ErrUnsupported", err)
+			}
+			if _, _, err := h.Auth0(); !errors.Is(err, ErrUnimportable) {
+				t.Errorf("Auth0 = %v, want ErrUnimportable", err)
+			}
+		})
+	}
+	t.Run("salt without format", func(t *testing.T) {
+		h, err := ParseGigya(gigya("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "sha1", 1.0, "c2FsdA=="))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Verify(ctx, "password"); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Verify = %v, want ErrUnsupported", err)
+		}
+		if _, _, err := h.Auth0(); !errors.Is(err, ErrUnimportable) {
+			t.Errorf("Auth0 = %v, want ErrUnimportable", err)
+		}
+	})
+}
+
+func TestSpecialCases(t *testing.T) {
+	ctx := context.Background()
+	t.Run("argon2d unsupported and unimportable", func(t *testing.T) {
+		h, err := ParseMCF("$argon2d$v=19$m=1024,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$pdYa+mI8cAPpxXuT3A31/A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Format() != "argon2d" {
+			t.Errorf("Format = %q", h.Format())
+		}
+		if err := h.Verify(ctx, "password"); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Verify = %v", err)
+		}
+		if _, _, err := h.Auth0(); !errors.Is(err, ErrUnimportable) {
+			t.Errorf("Auth0 = %v", err)
+		}
+	})
+	t.Run("bcrypt 2x non-ASCII unsupported", func(t *testing.T) {
+		h, _ := ParseMCF("$2x$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy")
+		if err := h.Verify(ctx, "nötsecure"); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Verify = %v", err)
+		}
+	})
+	t.Run("bcrypt $2$ unsupported and unimportable", func(t *testing.T) {
+		h, err := ParseMCF("$2$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Format() != "bcrypt_2" {
+			t.Errorf("Format = %q", h.Format())
+		}
+		if err := h.Verify(ctx, "NotSecure"); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Verify = %v", err)
+		}
+		if _, _, err := h.Auth0(); !errors.Is(err, ErrUnimportable) {
+			t.Errorf("Auth0 = %v", err)
+		}
+	})
+	t.Run("bcrypt truncates passwords to 72 bytes", func(t *testing.T) {
+		pw := strings.Repeat("a", 72)
+		b, _ := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		h, _ := ParseMCF(string(b))
+		if err := h.Verify(ctx, pw+"tail"); err != nil {
+			t.Errorf("Verify(80 bytes) = %v", err)
+		}
+	})
+	t.Run("bcrypt generated by x/crypto", func(t *testing.T) {
+		b, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+		h, err := ParseMCF(string(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Verify(ctx, "s3cret"); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("canceled context", func(t *testing.T) {
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		for _, v := range vectors {
+			h := parseVector(t, v)
+			if err := h.Verify(c, v.password); !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: Verify = %v, want context.Canceled", v.name, err)
+			}
+		}
+	})
+}
+
+func TestBounds(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ name, mcf string }{
+		{"bcrypt cost 31", "$2a$31$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"},
+		{"sha512_crypt huge rounds", "$6$rounds=999999999$x$pZCupaubqIK0yWHci0feRQQqBpD/EvCsWy15HPvb2duBQlALR5zZGAg7ZwXv4nA/UHJvn72Q8tU.PFC.mTSLn1"},
+		{"scrypt huge N", "$scrypt$ln=30,r=8,p=1$MDEyMzQ1Njc4OWFiY2RlZg$ZEBCzLptWM7dhpNJDU2HbQ945ovKHmVEozHkePPbSqw"},
+		{"scrypt huge p", "$scrypt$ln=14,r=8,p=4000000$MDEyMzQ1Njc4OWFiY2RlZg$ZEBCzLptWM7dhpNJDU2HbQ945ovKHmVEozHkePPbSqw"},
+		{"argon2 huge memory", "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$pdYa+mI8cAPpxXuT3A31/A"},
+		{"argon2 huge time", "$argon2id$v=19$m=1024,t=4000000000,p=1$c2FsdHNhbHRzYWx0c2FsdA$pdYa+mI8cAPpxXuT3A31/A"},
+		{"pbkdf2 huge iterations", "$pbkdf2-sha256$i=2000000000,l=32$c2FsdHlzYWx0$VDrl72vKkfYVFik4umYbkSDzyssrawhVf2ho/zPsSiQ"},
+		{"drupal 2^30 rounds", "$S$S2sypG2KL6EjTo08zxDCAx4D3lcAQx7Tk.hydYvH/hEDiNfo2AHS"},
+		{"stormpath2 huge ITER", "$stormpath2$MD5$2000000000$$4QrcOUm6Wau+VuBX8g+IPg=="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := ParseMCF(tc.mcf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Verify(ctx, "password"); !errors.Is(err, ErrOutOfBounds) {
+				t.Errorf("Verify = %v, want ErrOutOfBounds", err)
+			}
+		})
+	}
+	t.Run("gigya huge rounds", func(t *testing.T) {
+		h, err := ParseGigya(gigya("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "sha1", 2e9, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Verify(ctx, "password"); !errors.Is(err, ErrOutOfBounds) {
+			t.Errorf("Verify = %v, want ErrOutOfBounds", err)
+		}
+	})
+	t.Run("long password", func(t *testing.T) {
+		h, _ := ParseMCF("$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/")
+		long := make([]byte, 5000)
+		if err := h.Verify(ctx, string(long)); !errors.Is(err, ErrOutOfBounds) {
+			t.Errorf("Verify = %v, want ErrOutOfBounds", err)
+		}
+	})
+}
+
+func TestMalformed(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", "$1$", "$1$toolongsalt$qjXMvbEw8oaL.CzflDtaK/", "$5$rounds=x$a$b", "$6$salt$short",
+		"$2a$10$short", "$2z$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy",
+		"$stormpath1$c2FsdA==", "$stormpath1$c2FsdA==$c2hvcnQ=", "$stormpath2$MD4$1$$4QrcOUm6Wau+VuBX8g+IPg==",
+		"$stormpath2$MD5$0$$4QrcOUm6Wau+VuBX8g+IPg==", "$stormpath2$MD5$1$$!!!",
+		"$scrypt$ln=10,r=8$a$b", "$argon2id$v=19$m=1024,t=2$a$b", "$argon2x$v=19$m=1,t=1,p=1$a$b",
+		"$pbkdf2-md5$1000$a$b", "$pbkdf2-sha256$i=10,l=5$c2FsdA$c2FsdA", "$pbkdf2-sha256$0$c2FsdA$c2FsdA",
+	} {
+		t.Run(s, func(t *testing.T) {
+			if h, err := ParseMCF(s); err == nil {
+				t.Errorf("ParseMCF(%q) = %T, want error", s, h)
+			}
+		})
+	}
+	for name, pw := range map[string]map[string]any{
+		"nil":            nil,
+		"no hash":        {"hashSettings": map[string]any{"algorithm": "sha1"}},
+		"no settings":    {"hash": "W6ph5Mm5Pz8GgiULbPgzG37mj9g="},
+		"bad rounds":     gigya("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "sha1", 1.5, ""),
+		"bad digest len": gigya("c2hvcnQ=", "sha1", 1.0, ""),
+		"format no pw":   gigya("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "sha1", 1.0, "c2FsdA==", "format", "$salt"),
+		"bad binary tok": gigya("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "sha1", 1.0, "c2FsdA==", "binaryFormat", "$password:utf7"),
+	} {
+		t.Run("gigya "+name, func(t *testing.T) {
+			if h, err := ParseGigya(pw); err == nil {
+				t.Errorf("ParseGigya = %T, want error", h)
+			}
+		})
+	}
+}
+
+func TestLenientBase64(t *testing.T) {
+	for _, s := range []string{"YWJjMTIz", "YWJjMTIz==", "YWJjMTIz====", " YWJjMTIz "} {
+		b, err := decodeB64(s)
+		if err != nil || string(b) != "abc123" {
+			t.Errorf("decodeB64(%q) = %q, %v", s, b, err)
+		}
+	}
+	b, err := decodeB64("-_-_")
+	if err != nil || b64(b) != "+/+/" {
+		t.Errorf("URL-safe: %q %v", b64(b), err)
+	}
+}
+
+// Compile-time check that translations use the shared auth0hash types.
+var _ = (*auth0hash.CustomPasswordHash)(nil)

@@ -1,0 +1,125 @@
+package legacy
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+)
+
+// stormpath1 is "$stormpath1$<B64 salt>$<B64 hash>": hash = HMAC-SHA256(key = salt bytes,
+// msg = UTF-8 password) (research sources.md §3.3, from BridgeServer2's implementation).
+type stormpath1 struct {
+	salt, hash []byte
+}
+
+func parseStormpath1(s string) (Hash, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 4 {
+		return nil, fmt.Errorf("%w: stormpath1: want $stormpath1$salt$hash", ErrMalformed)
+	}
+	salt, err := decodeB64(parts[2])
+	if err != nil {
+		return nil, err
+	}
+	sum, err := decodeDigest(parts[3], sha256.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &stormpath1{salt: salt, hash: sum}, nil
+}
+
+func (*stormpath1) Format() string { return "stormpath1_hmac_sha256" }
+
+// Verify recomputes HMAC-SHA256(salt, password) and compares in constant time.
+func (h *stormpath1) Verify(ctx context.Context, password string) error {
+	if err := checkPassword(ctx, password); err != nil {
+		return err
+	}
+	m := hmac.New(sha256.New, h.salt)
+	m.Write([]byte(password))
+	return equal(m.Sum(nil), h.hash)
+}
+
+// Auth0 maps to algorithm hmac, digest sha256, key = the salt (base64), hash base64.
+// [inferred]: derived from BridgeServer2's definition and Auth0's documented hmac semantics;
+// no published stormpath1 vector with a plaintext exists (research §3.3, §7.10).
+func (h *stormpath1) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
+	return "", &auth0hash.CustomPasswordHash{
+		Algorithm: "hmac",
+		Hash: auth0hash.HashValue{Value: b64(h.hash), Encoding: "base64", Digest: "sha256",
+			Key: &auth0hash.Key{Value: b64(h.salt), Encoding: "base64"}},
+	}, nil
+}
+
+// stormpath2 is "$stormpath2$<ALG>$<ITER>$<B64 salt>$<B64 hash>", Apache Shiro's $shiro1$:
+// h = H(salt ‖ password), then ITER-1 times h = H(h) [verified for ITER = 1].
+type stormpath2 struct {
+	alg        digestAlg
+	iter       int
+	salt, hash []byte
+}
+
+var stormpath2Algs = map[string]digestAlg{"MD5": algMD5, "SHA-1": algSHA1, "SHA-256": algSHA256,
+	"SHA-384": algSHA384, "SHA-512": algSHA512}
+
+func parseStormpath2(s string) (Hash, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 {
+		return nil, fmt.Errorf("%w: stormpath2: want $stormpath2$ALG$ITER$salt$hash", ErrMalformed)
+	}
+	alg, ok := stormpath2Algs[strings.ToUpper(parts[2])]
+	if !ok {
+		return nil, fmt.Errorf("%w: stormpath2: unknown algorithm", ErrMalformed)
+	}
+	iter, err := strconv.ParseUint(parts[3], 10, 31)
+	if err != nil || iter < 1 {
+		return nil, fmt.Errorf("%w: stormpath2: bad iteration count", ErrMalformed)
+	}
+	salt, err := decodeB64(parts[4])
+	if err != nil {
+		return nil, err
+	}
+	sum, err := decodeDigest(parts[5], alg.size)
+	if err != nil {
+		return nil, err
+	}
+	return &stormpath2{alg: alg, iter: int(iter), salt: salt, hash: sum}, nil
+}
+
+func (h *stormpath2) Format() string { return "stormpath2_" + h.alg.name }
+
+// Verify recomputes the Shiro iterated digest (ITER bounded) and compares in constant time.
+func (h *stormpath2) Verify(ctx context.Context, password string) error {
+	if err := checkPassword(ctx, password); err != nil {
+		return err
+	}
+	msg := append(append([]byte{}, h.salt...), password...)
+	sum, err := iterDigest(ctx, h.alg, msg, h.iter)
+	if err != nil {
+		return err
+	}
+	return equal(sum, h.hash)
+}
+
+// Auth0 maps ITER = 1 with MD5/SHA-1/SHA-256/SHA-512 to the plain digest algorithm with a
+// base64 hash and a base64 prefix salt (omitted when empty) [verified]; ITER > 1 and SHA-384
+// are unimportable.
+func (h *stormpath2) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
+	if !h.alg.auth0 {
+		return "", nil, unimportable("stormpath2 %s: Auth0 has no plain %s digest", h.alg.name, h.alg.name)
+	}
+	if h.iter != 1 {
+		return "", nil, unimportable("stormpath2 %s with %d iterations: Auth0 has no iterated digests", h.alg.name, h.iter)
+	}
+	c := &auth0hash.CustomPasswordHash{Algorithm: h.alg.name,
+		Hash: auth0hash.HashValue{Value: b64(h.hash), Encoding: "base64"}}
+	if len(h.salt) > 0 {
+		c.Salt = &auth0hash.Salt{Value: b64(h.salt), Encoding: "base64", Position: "prefix"}
+	}
+	return "", c, nil
+}

@@ -1,0 +1,169 @@
+package hash
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
+)
+
+// Prepare classifies the password material of an Auth0-shaped user before validation and, where
+// Auth0 needs another form, translates it in place:
+//
+//   - a clear-text password (plaintext) is importable; Bcrypt hashes it after validation;
+//   - password_hash in bcrypt $2a$/$2b$ is kept; any other recognised format (bcrypt $2y$,
+//     Stormpath, PHC pbkdf2/argon2/scrypt, md5-crypt, sha-crypt, …) is parsed by package legacy
+//     and rewritten into the form Auth0 imports, or reported not importable with the reason;
+//   - custom_password_hash is checked against the parameter bounds (a hostile scrypt N or argon2
+//     memory must not become a denial of service at login) and its algorithm against Auth0's.
+//
+// An Issue in the verdict rejects the user (conflicting or unusable password material).
+func Prepare(user map[string]any, plaintext string) Verdict {
+	ph, hasPH := user["password_hash"]
+	cph, hasCPH := user["custom_password_hash"]
+	if plaintext != "" {
+		if hasPH || hasCPH {
+			return Verdict{Format: FormatPlaintext, Importable: true, Issue: &pipeline.Issue{Code: pipeline.CodePasswordConflict,
+				Field: "password", Message: "the record has both a clear-text password and a stored hash"}}
+		}
+		return Verdict{Format: FormatPlaintext, Importable: true}
+	}
+	switch {
+	case hasPH && hasCPH:
+		// The validator reports the conflict; the report still counts the stored format.
+		s, _ := ph.(string)
+		return Verdict{Format: formatOf(s), Importable: true}
+	case hasPH:
+		s, ok := ph.(string)
+		if !ok {
+			return Verdict{Format: FormatNone, Importable: true} // the validator reports the type
+		}
+		return preparePasswordHash(user, s)
+	case hasCPH:
+		m, ok := cph.(map[string]any)
+		if !ok {
+			return Verdict{Format: FormatNone, Importable: true}
+		}
+		return prepareCustom(m)
+	}
+	return Verdict{Format: FormatNone, Importable: true}
+}
+
+func preparePasswordHash(user map[string]any, s string) Verdict {
+	if strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") {
+		return Verdict{Format: FormatBcrypt, Importable: true}
+	}
+	h, err := legacy.ParseMCF(s)
+	if err != nil {
+		if errors.Is(err, legacy.ErrUnrecognized) {
+			return Verdict{Format: "unknown", Why: "password_hash is in no recognised format (bcrypt, PHC, modular crypt, Stormpath)"}
+		}
+		return Verdict{Format: "unknown", Issue: &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "password_hash", Message: err.Error()}}
+	}
+	bcryptHash, custom, err := h.Auth0()
+	if err != nil {
+		return Verdict{Format: h.Format(), Why: err.Error()}
+	}
+	if bcryptHash != "" {
+		user["password_hash"] = bcryptHash
+	} else {
+		delete(user, "password_hash")
+		user["custom_password_hash"] = CustomToMap(custom)
+	}
+	return Verdict{Format: h.Format(), Importable: true}
+}
+
+// formatOf names the format of a password_hash string without translating it.
+func formatOf(s string) string {
+	if strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") {
+		return FormatBcrypt
+	}
+	if h, err := legacy.ParseMCF(s); err == nil {
+		return h.Format()
+	}
+	return "unknown"
+}
+
+// boundedAlgorithms are the custom_password_hash algorithms with work parameters.
+var boundedAlgorithms = map[string]bool{"argon2": true, "bcrypt": true, "pbkdf2": true, "scrypt": true}
+
+func prepareCustom(m map[string]any) Verdict {
+	alg, _ := m["algorithm"].(string)
+	if !auth0Algorithms[alg] {
+		if alg == "" {
+			alg = "unknown"
+		}
+		return Verdict{Format: alg, Why: "algorithm " + alg + " is not one Auth0 imports"}
+	}
+	if !boundedAlgorithms[alg] {
+		return Verdict{Format: alg, Importable: true}
+	}
+	c, err := MapToCustom(m)
+	if err != nil {
+		return Verdict{Format: alg, Importable: true} // shape problems: the validator reports them
+	}
+	if err := auth0hash.CheckBounds(c); err != nil {
+		if errors.Is(err, auth0hash.ErrOutOfBounds) {
+			return Verdict{Format: alg, Issue: &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "custom_password_hash",
+				Message: err.Error() + " (verifying it would exhaust CPU or memory at login)"}}
+		}
+		return Verdict{Format: alg, Importable: true} // malformed: the validator reports it
+	}
+	if alg == "argon2" && strings.HasPrefix(c.Hash.Value, "$argon2d$") {
+		return Verdict{Format: "argon2d", Why: "argon2d is not accepted by Auth0 (only argon2id and argon2i)"}
+	}
+	return Verdict{Format: alg, Importable: true}
+}
+
+// MapToCustom decodes a generic custom_password_hash object into its typed form.
+func MapToCustom(m map[string]any) (*auth0hash.CustomPasswordHash, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var c auth0hash.CustomPasswordHash
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("custom_password_hash: %w", err)
+	}
+	return &c, nil
+}
+
+// CustomToMap is the generic form of c that the pipeline carries (zero values omitted, as in
+// its JSON encoding).
+func CustomToMap(c *auth0hash.CustomPasswordHash) map[string]any {
+	h := map[string]any{"value": c.Hash.Value}
+	putString(h, "encoding", c.Hash.Encoding)
+	putString(h, "digest", c.Hash.Digest)
+	if c.Hash.Key != nil {
+		k := map[string]any{"value": c.Hash.Key.Value}
+		putString(k, "encoding", c.Hash.Key.Encoding)
+		h["key"] = k
+	}
+	m := map[string]any{"algorithm": c.Algorithm, "hash": h}
+	if c.Salt != nil {
+		s := map[string]any{"value": c.Salt.Value}
+		putString(s, "encoding", c.Salt.Encoding)
+		putString(s, "position", c.Salt.Position)
+		m["salt"] = s
+	}
+	if c.Password != nil {
+		m["password"] = map[string]any{"encoding": c.Password.Encoding}
+	}
+	for k, v := range map[string]int{"keylen": c.KeyLen, "cost": c.Cost, "blockSize": c.BlockSize, "parallelization": c.Parallelization} {
+		if v != 0 {
+			m[k] = json.Number(fmt.Sprint(v))
+		}
+	}
+	return m
+}
+
+func putString(m map[string]any, k, v string) {
+	if v != "" {
+		m[k] = v
+	}
+}

@@ -34,6 +34,7 @@ func TestGolden(t *testing.T) {
 		{"tsv", []string{"--source", "csv", "--input", samples + "users.tsv"}},
 		{"passwordless-lazy", []string{"--source", "json", "--input", samples + "users.ndjson", "--passwordless", "lazy"}},
 		{"unimportable-reject", []string{"--source", "json", "--input", samples + "array.json", "--unimportable", "reject"}},
+		{"legacy-password-hashes", []string{"--source", "json", "--input", samples + "legacy-hashes.ndjson"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/internal/synth"
+	"github.com/usher-migrate/usher/pipeline/hash"
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
@@ -447,6 +449,60 @@ func sameTree(t testing.TB, a, b string) {
 		}
 		if !bytes.Equal(x, y) {
 			t.Fatalf("%s differs from the uninterrupted run (%d vs %d bytes)", n, len(y), len(x))
+		}
+	}
+}
+
+// TestLegacyHashesLogIn migrates users whose password_hash is in a legacy format and checks that
+// every imported user's translated hash verifies with the user's known password (and not with
+// another), that what Auth0 cannot import went to lazy migration, and that a hostile hash was
+// rejected.
+func TestLegacyHashesLogIn(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	code, msg := usher(t, "migrate", "--source", "json", "--input", "../../testdata/samples/legacy-hashes.ndjson", "--out", out, "--progress", "never")
+	if code != exitRejected {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
+	if rep.Counts != (importfiles.Counts{Read: 9, Imported: 6, Lazy: 2, Rejected: 1}) || rep.Reasons["invalid_password_hash"] != 1 {
+		t.Fatalf("counts %+v reasons %v", rep.Counts, rep.Reasons)
+	}
+	oracle.ImportFiles(t, files...)
+	passwords := map[string]string{"sp-md5": "123456", "sp-sha512": "testing12", "sp-unsalted": "123456",
+		"bc-2y": "NotSecure", "bc-2a": "NotSecure", "phc-pbkdf2": "password"}
+	b, _ := os.ReadFile(files[0])
+	var users []map[string]any
+	if err := json.Unmarshal(b, &users); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, u := range users {
+		id := u["user_id"].(string)
+		pw, ok := passwords[id]
+		if !ok {
+			t.Fatalf("unexpected imported user %s", id)
+		}
+		check := func(p string) error {
+			if ph, ok := u["password_hash"].(string); ok {
+				return auth0hash.VerifyBcrypt(ctx, p, ph)
+			}
+			c, err := hash.MapToCustom(u["custom_password_hash"].(map[string]any))
+			if err != nil {
+				return err
+			}
+			return auth0hash.Verify(ctx, p, c)
+		}
+		if err := check(pw); err != nil {
+			t.Errorf("%s: the imported hash does not verify its password: %v (%v)", id, err, u)
+		}
+		if err := check(pw + "x"); err == nil {
+			t.Errorf("%s: a wrong password verifies", id)
+		}
+	}
+	lazy, _ := os.ReadFile(filepath.Join(out, importfiles.LazyFile))
+	for _, id := range []string{`"md5-crypt"`, `"sp-iter2"`} {
+		if !bytes.Contains(lazy, []byte(id)) {
+			t.Errorf("%s not held for lazy migration: %s", id, lazy)
 		}
 	}
 }

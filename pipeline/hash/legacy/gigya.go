@@ -91,7 +91,7 @@ func ParseGigya(pw map[string]any) (Hash, error) {
 		if err != nil || len(sum) == 0 {
 			return nil, fmt.Errorf("%w: gigya pbkdf2: bad hash", ErrMalformed)
 		}
-		return &gigyaPBKDF2{pbkdf2Hash{format: "gigya_" + alg, alg: d, iter: rounds, salt: s, hash: sum}}, nil
+		return &gigyaPBKDF2{pbkdf2Hash{format: gigyaPBKDF2Formats[alg], alg: d, iter: rounds, salt: s, hash: sum}}, nil
 	case "md5", "sha1", "sha256", "sha512":
 		return parseGigyaDigest(alg, hashStr, salt, format, binFormat, rounds)
 	case "md5_crypt":
@@ -153,6 +153,18 @@ func gigyaRounds(v any) (int, error) {
 
 // gigyaPBKDF2 is Gigya's pbkdf2 family; it differs from the MCF pbkdf2 only in its name.
 type gigyaPBKDF2 struct{ pbkdf2Hash }
+
+// Auth0 is pbkdf2Hash.Auth0 (the canonical PHC string) built without fmt: Gigya pbkdf2 → PHC is
+// the bulk translation path.
+func (h *gigyaPBKDF2) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
+	return "", &auth0hash.CustomPasswordHash{Algorithm: "pbkdf2",
+		Hash: auth0hash.HashValue{Value: phcPBKDF2(h.alg, h.iter, h.salt, h.hash), Encoding: "utf8"}}, nil
+}
+
+// gigyaPBKDF2Formats are the report names of the pbkdf2 family (constant strings, so parsing
+// does not allocate one per hash).
+var gigyaPBKDF2Formats = map[string]string{"pbkdf2": "gigya_pbkdf2", "pbkdf2_sha1": "gigya_pbkdf2_sha1",
+	"pbkdf2_sha256": "gigya_pbkdf2_sha256", "pbkdf2_sha512": "gigya_pbkdf2_sha512"}
 
 // piece kinds of a merge template.
 const (

@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
 	"strings"
 
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
@@ -156,22 +157,33 @@ func equal(got, want []byte) error {
 
 // decodeB64 decodes base64 leniently: surrounding space, missing or extra '=' padding, the
 // URL-safe alphabet ('-', '_') and passlib's adapted alphabet ('.' for '+') are all accepted.
+//
+// It is on the translation hot path (Gigya pbkdf2 → PHC), so it maps the alphabet in a stack
+// buffer and allocates only the decoded bytes; the result is byte-for-byte what
+// base64.RawStdEncoding.DecodeString gives on the mapped string.
 func decodeB64(s string) ([]byte, error) {
 	s = strings.TrimRight(strings.TrimSpace(s), "=")
-	s = strings.Map(func(r rune) rune {
-		switch r {
+	var buf [128]byte
+	var src []byte
+	if len(s) <= len(buf) {
+		src = append(buf[:0], s...)
+	} else {
+		src = []byte(s)
+	}
+	for i, c := range src {
+		switch c {
 		case '-', '.':
-			return '+'
+			src[i] = '+'
 		case '_':
-			return '/'
+			src[i] = '/'
 		}
-		return r
-	}, s)
-	b, err := base64.RawStdEncoding.DecodeString(s)
+	}
+	dst := make([]byte, base64.RawStdEncoding.DecodedLen(len(src)))
+	n, err := base64.RawStdEncoding.Decode(dst, src)
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad base64: %v", ErrMalformed, err)
 	}
-	return b, nil
+	return dst[:n], nil
 }
 
 // b64 is canonical standard base64 with padding (Auth0 hash/salt/key values).
@@ -179,6 +191,35 @@ func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // b64raw is standard base64 without padding (PHC strings, Auth0 pbkdf2/argon2).
 func b64raw(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
+
+// phcPBKDF2 builds "$pbkdf2-<digest>$i=<iter>,l=<len>$<salt>$<hash>" (B64 without padding)
+// with one allocation; it equals the fmt.Sprintf form used by pbkdf2Auth0.
+func phcPBKDF2(alg digestAlg, iter int, salt, sum []byte) string {
+	enc := base64.RawStdEncoding
+	var num [20]byte
+	var b strings.Builder
+	b.Grow(len("$pbkdf2-$i=,l=$$") + len(alg.name) + 2*len(num) + enc.EncodedLen(len(salt)) + enc.EncodedLen(len(sum)))
+	b.WriteString("$pbkdf2-")
+	b.WriteString(alg.name)
+	b.WriteString("$i=")
+	b.Write(strconv.AppendInt(num[:0], int64(iter), 10))
+	b.WriteString(",l=")
+	b.Write(strconv.AppendInt(num[:0], int64(len(sum)), 10))
+	b.WriteByte('$')
+	b64w := func(p []byte) {
+		var tmp [128]byte
+		if n := enc.EncodedLen(len(p)); n <= len(tmp) {
+			enc.Encode(tmp[:n], p)
+			b.Write(tmp[:n])
+		} else {
+			b.WriteString(enc.EncodeToString(p))
+		}
+	}
+	b64w(salt)
+	b.WriteByte('$')
+	b64w(sum)
+	return b.String()
+}
 
 // decodeDigest decodes a stored digest of the given size as hex or base64 (research §5): hex
 // when the string is exactly 2·size hex digits, otherwise lenient base64; the decoded length

@@ -1,8 +1,11 @@
 package hash
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -72,5 +75,21 @@ func TestBcrypt(t *testing.T) {
 	long := string(make([]byte, 73))
 	if _, err := Bcrypt(long, 4); err != ErrPasswordTooLong {
 		t.Fatalf("73-byte password: %v", err)
+	}
+}
+
+func TestCustomMapRoundTrip(t *testing.T) {
+	for _, c := range []*auth0hash.CustomPasswordHash{
+		{Algorithm: "scrypt", Hash: auth0hash.HashValue{Value: "00ff", Encoding: "hex"}, Salt: &auth0hash.Salt{Value: "abc", Encoding: "utf8", Position: "prefix"}, KeyLen: 32, Cost: 4096, BlockSize: 8, Parallelization: 1},
+		{Algorithm: "hmac", Hash: auth0hash.HashValue{Value: "aa", Encoding: "hex", Digest: "sha256", Key: &auth0hash.Key{Value: "k", Encoding: "utf8"}}, Password: &auth0hash.Password{Encoding: "utf16le"}},
+		{Algorithm: "md5", Hash: auth0hash.HashValue{Value: "x"}},
+	} {
+		got, err := MapToCustom(CustomToMap(c))
+		if err != nil || !reflect.DeepEqual(got, c) {
+			t.Errorf("round trip of %+v gave %+v, %v", c, got, err)
+		}
+	}
+	if _, err := MapToCustom(map[string]any{"algorithm": 5}); err == nil {
+		t.Error("a non-string algorithm was accepted")
 	}
 }

@@ -120,15 +120,73 @@ func prepareCustom(m map[string]any) Verdict {
 	return Verdict{Format: alg, Importable: true}
 }
 
-// MapToCustom decodes a generic custom_password_hash object into its typed form.
+// MapToCustom reads a generic custom_password_hash object into its typed form. It checks only
+// the JSON types it reads (the validator checks the shape); a wrong type is an error.
 func MapToCustom(m map[string]any) (*auth0hash.CustomPasswordHash, error) {
-	b, err := json.Marshal(m)
+	var c auth0hash.CustomPasswordHash
+	var err error
+	str := func(obj map[string]any, key string) string {
+		v, ok := obj[key]
+		if !ok || err != nil {
+			return ""
+		}
+		s, isStr := v.(string)
+		if !isStr {
+			err = fmt.Errorf("custom_password_hash: %s must be a string", key)
+		}
+		return s
+	}
+	num := func(key string) int {
+		v, ok := m[key]
+		if !ok || err != nil {
+			return 0
+		}
+		var i int64
+		ok = false
+		switch n := v.(type) {
+		case json.Number:
+			var perr error
+			i, perr = n.Int64()
+			ok = perr == nil
+		case int:
+			i, ok = int64(n), true
+		case int64:
+			i, ok = n, true
+		case float64:
+			i, ok = int64(n), float64(int64(n)) == n
+		}
+		if !ok || i != int64(int(i)) {
+			err = fmt.Errorf("custom_password_hash: %s must be an integer", key)
+		}
+		return int(i)
+	}
+	obj := func(parent map[string]any, key string) map[string]any {
+		v, ok := parent[key]
+		if !ok || err != nil {
+			return nil
+		}
+		o, isObj := v.(map[string]any)
+		if !isObj {
+			err = fmt.Errorf("custom_password_hash: %s must be an object", key)
+		}
+		return o
+	}
+	c.Algorithm = str(m, "algorithm")
+	if h := obj(m, "hash"); h != nil {
+		c.Hash = auth0hash.HashValue{Value: str(h, "value"), Encoding: str(h, "encoding"), Digest: str(h, "digest")}
+		if k := obj(h, "key"); k != nil {
+			c.Hash.Key = &auth0hash.Key{Value: str(k, "value"), Encoding: str(k, "encoding")}
+		}
+	}
+	if s := obj(m, "salt"); s != nil {
+		c.Salt = &auth0hash.Salt{Value: str(s, "value"), Encoding: str(s, "encoding"), Position: str(s, "position")}
+	}
+	if p := obj(m, "password"); p != nil {
+		c.Password = &auth0hash.Password{Encoding: str(p, "encoding")}
+	}
+	c.KeyLen, c.Cost, c.BlockSize, c.Parallelization = num("keylen"), num("cost"), num("blockSize"), num("parallelization")
 	if err != nil {
 		return nil, err
-	}
-	var c auth0hash.CustomPasswordHash
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("custom_password_hash: %w", err)
 	}
 	return &c, nil
 }

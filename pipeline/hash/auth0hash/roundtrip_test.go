@@ -1,23 +1,17 @@
 package auth0hash
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/usher-migrate/usher/internal/oracle"
 	"golang.org/x/crypto/bcrypt"
 )
-
-// oracleScript is the independent (Python) verifier; see its docstring.
-var oracleScript = filepath.Join("..", "..", "..", "testdata", "oracle", "auth0hash-verify.py")
 
 type rtCase struct {
 	name     string
@@ -175,75 +169,26 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// pythonOracle returns the command prefix for Debian's python with the oracle's modules, or
-// skips (fails under USHER_REQUIRE_ORACLES=1) when unavailable.
-func pythonOracle(t *testing.T) {
-	t.Helper()
-	fail := t.Skipf
-	if os.Getenv("USHER_REQUIRE_ORACLES") == "1" {
-		fail = t.Fatalf
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		fail("python3 not on PATH: %v", err)
-		return
-	}
-	cmd := exec.Command("python3", "-c", "import bcrypt, argon2.low_level, passlib.crypto._md4, hashlib; hashlib.scrypt")
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fail("python oracle modules missing (apt-get install -y python3-bcrypt python3-passlib python3-argon2): %v\n%s", err, out)
-	}
-}
-
-type oracleCase struct {
-	Password string              `json:"password"`
-	Hash     *CustomPasswordHash `json:"custom_password_hash"`
-}
-
-func runOracle(t *testing.T, cases []oracleCase) []string {
-	t.Helper()
-	var in bytes.Buffer
-	enc := json.NewEncoder(&in)
-	for _, c := range cases {
-		if err := enc.Encode(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command("python3", oracleScript)
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("oracle: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(cases) {
-		t.Fatalf("oracle printed %d lines for %d cases\n%s", len(lines), len(cases), stderr.String())
-	}
-	return lines
-}
-
 // TestPythonOracle checks every round-trip hash and every known-answer vector with the
 // independent Python verifier: the right password must give "ok", a wrong one "fail".
 func TestPythonOracle(t *testing.T) {
 	t.Parallel()
-	pythonOracle(t)
-	var cases []oracleCase
+	oracle.RequirePython(t)
+	var cases []oracle.HashCase
 	var names []string
 	var want []string
 	for _, tc := range roundTripCases(t) {
-		cases = append(cases, oracleCase{tc.password, tc.c}, oracleCase{wrongPassword(tc.password), tc.c})
+		cases = append(cases, oracle.HashCase{Password: tc.password, Hash: tc.c}, oracle.HashCase{Password: wrongPassword(tc.password), Hash: tc.c})
 		names = append(names, tc.name, tc.name+"/wrong")
 		want = append(want, "ok", "fail")
 	}
 	for _, ka := range knownAnswers {
 		c := mustJSON(t, ka.chash)
-		cases = append(cases, oracleCase{ka.password, c}, oracleCase{ka.password + "!", c})
+		cases = append(cases, oracle.HashCase{Password: ka.password, Hash: c}, oracle.HashCase{Password: ka.password + "!", Hash: c})
 		names = append(names, "kat/"+ka.name, "kat/"+ka.name+"/wrong")
 		want = append(want, "ok", "fail")
 	}
-	got := runOracle(t, cases)
+	got := oracle.CheckHashes(t, cases)
 	var okN, failN int
 	for i := range got {
 		if got[i] != want[i] {

@@ -16,9 +16,6 @@ import (
 	"fmt"
 	"hash"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -27,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/scrypt"
 
+	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
 )
 
@@ -34,9 +32,6 @@ import (
 // legacy format is generated here in Go straight from its published definition (research
 // sources.md §1.3 Gigya, §3.3 Stormpath; passlib/PHC strings), translated with this package and
 // then verified by testdata/oracle/auth0hash-verify.py, which shares no code with usher.
-
-// oracleScriptPath is the independent (Python) Auth0 custom_password_hash verifier.
-var oracleScriptPath = filepath.Join("..", "..", "..", "testdata", "oracle", "auth0hash-verify.py")
 
 // oracleRand returns a random password: ASCII and non-ASCII (Latin-1, BMP, astral) runes, at
 // most 20 runes (≤ 80 bytes; bcrypt callers ask for ascii-only lengths under 72 bytes).
@@ -273,64 +268,14 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 	return out
 }
 
-// legacyOraclePython skips (fails under USHER_REQUIRE_ORACLES=1) when Debian's python or the
-// oracle's modules are missing. Duplicated from auth0hash's roundtrip_test.go.
-func legacyOraclePython(t *testing.T) {
-	t.Helper()
-	fail := t.Skipf
-	if os.Getenv("USHER_REQUIRE_ORACLES") == "1" {
-		fail = t.Fatalf
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		fail("python3 not on PATH: %v", err)
-		return
-	}
-	cmd := exec.Command("python3", "-c", "import bcrypt, argon2.low_level, passlib.crypto._md4, hashlib; hashlib.scrypt")
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fail("python oracle modules missing (apt-get install -y python3-bcrypt python3-passlib python3-argon2): %v\n%s", err, out)
-	}
-}
-
-type legacyOracleCase struct {
-	Password string                        `json:"password"`
-	Hash     *auth0hash.CustomPasswordHash `json:"custom_password_hash"`
-}
-
-// runLegacyOracle feeds cases to the Python verifier and returns its one line per case.
-func runLegacyOracle(t *testing.T, cases []legacyOracleCase) []string {
-	t.Helper()
-	var in bytes.Buffer
-	enc := json.NewEncoder(&in)
-	for _, c := range cases {
-		if err := enc.Encode(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command("python3", oracleScriptPath)
-	cmd.Env = append(os.Environ(), "PYENV_VERSION=system")
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("oracle: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(cases) {
-		t.Fatalf("oracle printed %d lines for %d cases\n%s", len(lines), len(cases), stderr.String())
-	}
-	return lines
-}
-
 // TestLegacyPythonOracle: generated legacy hash → Auth0 translation → the Python oracle must
 // print "ok" for the password and "fail" for a wrong one. This package's own Verify must also
 // accept the generated hash (the generator and the parser agree on the definition).
 func TestLegacyPythonOracle(t *testing.T) {
 	t.Parallel()
-	legacyOraclePython(t)
+	oracle.RequirePython(t)
 	ctx := context.Background()
-	var cases []legacyOracleCase
+	var cases []oracle.HashCase
 	var names, want []string
 	formats := map[string]int{}
 	for _, lc := range oracleLegacyCases(t) {
@@ -358,14 +303,14 @@ func TestLegacyPythonOracle(t *testing.T) {
 		}
 		formats[h.Format()]++
 		wrong := lc.password + "x"
-		cases = append(cases, legacyOracleCase{lc.password, custom}, legacyOracleCase{wrong, custom})
+		cases = append(cases, oracle.HashCase{Password: lc.password, Hash: custom}, oracle.HashCase{Password: wrong, Hash: custom})
 		names = append(names, lc.name, lc.name+"/wrong")
 		want = append(want, "ok", "fail")
 	}
 	if len(cases) == 0 {
 		t.Fatal("no cases")
 	}
-	got := runLegacyOracle(t, cases)
+	got := oracle.CheckHashes(t, cases)
 	var okN, failN int
 	for i := range got {
 		if got[i] != want[i] {

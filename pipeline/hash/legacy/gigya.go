@@ -83,15 +83,15 @@ func ParseGigya(pw map[string]any) (Hash, error) {
 		case "pbkdf2_sha512":
 			d = algSHA512
 		}
-		s, err := decodeB64(salt)
+		s, _, err := canonicalB64(salt)
 		if err != nil {
 			return nil, err
 		}
-		sum, err := decodeB64(hashStr)
-		if err != nil || len(sum) == 0 {
+		sum, n, err := canonicalB64(hashStr)
+		if err != nil || n == 0 {
 			return nil, fmt.Errorf("%w: gigya pbkdf2: bad hash", ErrMalformed)
 		}
-		return &gigyaPBKDF2{pbkdf2Hash{format: gigyaPBKDF2Formats[alg], alg: d, iter: rounds, salt: s, hash: sum}}, nil
+		return &gigyaPBKDF2{format: gigyaPBKDF2Formats[alg], alg: d, iter: rounds, salt: s, sum: sum, sumLen: n}, nil
 	case "md5", "sha1", "sha256", "sha512":
 		return parseGigyaDigest(alg, hashStr, salt, format, binFormat, rounds)
 	case "md5_crypt":
@@ -151,14 +151,39 @@ func gigyaRounds(v any) (int, error) {
 	return int(f), nil
 }
 
-// gigyaPBKDF2 is Gigya's pbkdf2 family; it differs from the MCF pbkdf2 only in its name.
-type gigyaPBKDF2 struct{ pbkdf2Hash }
+// gigyaPBKDF2 is Gigya's pbkdf2 family. Salt and hash are kept as canonical unpadded base64
+// (the exported strings themselves when they already are), so the translation to Auth0's PHC
+// form, the bulk path, neither decodes nor encodes; Verify decodes them.
+type gigyaPBKDF2 struct {
+	format    string
+	alg       digestAlg
+	iter      int
+	salt, sum string // standard base64 without padding
+	sumLen    int    // decoded length of sum: PBKDF2's dkLen
+}
 
-// Auth0 is pbkdf2Hash.Auth0 (the canonical PHC string) built without fmt: Gigya pbkdf2 → PHC is
-// the bulk translation path.
+// Format names the Gigya algorithm ("gigya_pbkdf2", "gigya_pbkdf2_sha256", …).
+func (h *gigyaPBKDF2) Format() string { return h.format }
+
+// Verify computes PBKDF2 over the decoded salt with dkLen = the hash's length, bounded, and
+// compares in constant time.
+func (h *gigyaPBKDF2) Verify(ctx context.Context, password string) error {
+	salt, err := base64.RawStdEncoding.DecodeString(h.salt)
+	if err != nil {
+		return fmt.Errorf("%w: gigya pbkdf2 salt: %v", ErrMalformed, err)
+	}
+	sum, err := base64.RawStdEncoding.DecodeString(h.sum)
+	if err != nil {
+		return fmt.Errorf("%w: gigya pbkdf2 hash: %v", ErrMalformed, err)
+	}
+	return verifyPBKDF2(ctx, h.alg, h.iter, salt, sum, password)
+}
+
+// Auth0 is the canonical PHC string "$pbkdf2-<digest>$i=<rounds>,l=<len>$<salt>$<hash>" as
+// algorithm pbkdf2 with hash.encoding utf8.
 func (h *gigyaPBKDF2) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", &auth0hash.CustomPasswordHash{Algorithm: "pbkdf2",
-		Hash: auth0hash.HashValue{Value: phcPBKDF2(h.alg, h.iter, h.salt, h.hash), Encoding: "utf8"}}, nil
+		Hash: auth0hash.HashValue{Value: phcPBKDF2(h.alg, h.iter, h.sumLen, h.salt, h.sum), Encoding: "utf8"}}, nil
 }
 
 // gigyaPBKDF2Formats are the report names of the pbkdf2 family (constant strings, so parsing

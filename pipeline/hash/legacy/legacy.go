@@ -163,7 +163,18 @@ func equal(got, want []byte) error {
 // base64.RawStdEncoding.DecodeString gives on the mapped string.
 func decodeB64(s string) ([]byte, error) {
 	s = strings.TrimRight(strings.TrimSpace(s), "=")
-	var buf [128]byte
+	dst := make([]byte, base64.RawStdEncoding.DecodedLen(len(s)))
+	n, err := decodeB64To(dst, s)
+	if err != nil {
+		return nil, err
+	}
+	return dst[:n], nil
+}
+
+// decodeB64To decodes s (trimmed, without '=') into dst, which must hold DecodedLen(len(s))
+// bytes, accepting the URL-safe and passlib alphabets; it returns the decoded length.
+func decodeB64To(dst []byte, s string) (int, error) {
+	var buf [256]byte
 	var src []byte
 	if len(s) <= len(buf) {
 		src = append(buf[:0], s...)
@@ -178,12 +189,11 @@ func decodeB64(s string) ([]byte, error) {
 			src[i] = '/'
 		}
 	}
-	dst := make([]byte, base64.RawStdEncoding.DecodedLen(len(src)))
 	n, err := base64.RawStdEncoding.Decode(dst, src)
 	if err != nil {
-		return nil, fmt.Errorf("%w: bad base64: %v", ErrMalformed, err)
+		return 0, fmt.Errorf("%w: bad base64: %v", ErrMalformed, err)
 	}
-	return dst[:n], nil
+	return n, nil
 }
 
 // b64 is canonical standard base64 with padding (Auth0 hash/salt/key values).
@@ -192,33 +202,75 @@ func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 // b64raw is standard base64 without padding (PHC strings, Auth0 pbkdf2/argon2).
 func b64raw(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
 
-// phcPBKDF2 builds "$pbkdf2-<digest>$i=<iter>,l=<len>$<salt>$<hash>" (B64 without padding)
-// with one allocation; it equals the fmt.Sprintf form used by pbkdf2Auth0.
-func phcPBKDF2(alg digestAlg, iter int, salt, sum []byte) string {
-	enc := base64.RawStdEncoding
+// phcPBKDF2 builds "$pbkdf2-<digest>$i=<iter>,l=<keylen>$<salt>$<hash>" from salt and hash
+// already in canonical unpadded base64, with one allocation.
+func phcPBKDF2(alg digestAlg, iter, keylen int, salt, sum string) string {
 	var num [20]byte
 	var b strings.Builder
-	b.Grow(len("$pbkdf2-$i=,l=$$") + len(alg.name) + 2*len(num) + enc.EncodedLen(len(salt)) + enc.EncodedLen(len(sum)))
+	b.Grow(len("$pbkdf2-$i=,l=$$") + len(alg.name) + 2*len(num) + len(salt) + len(sum))
 	b.WriteString("$pbkdf2-")
 	b.WriteString(alg.name)
 	b.WriteString("$i=")
 	b.Write(strconv.AppendInt(num[:0], int64(iter), 10))
 	b.WriteString(",l=")
-	b.Write(strconv.AppendInt(num[:0], int64(len(sum)), 10))
+	b.Write(strconv.AppendInt(num[:0], int64(keylen), 10))
 	b.WriteByte('$')
-	b64w := func(p []byte) {
-		var tmp [128]byte
-		if n := enc.EncodedLen(len(p)); n <= len(tmp) {
-			enc.Encode(tmp[:n], p)
-			b.Write(tmp[:n])
-		} else {
-			b.WriteString(enc.EncodeToString(p))
+	b.WriteString(salt)
+	b.WriteByte('$')
+	b.WriteString(sum)
+	return b.String()
+}
+
+// canonicalB64 decodes s leniently (as decodeB64) and returns its canonical form, standard
+// base64 without padding, and the decoded length. When s already is canonical (apart from '='
+// padding and surrounding space) the result is a substring of s: no allocation.
+func canonicalB64(s string) (string, int, error) {
+	t := strings.TrimRight(strings.TrimSpace(s), "=")
+	if n, ok := canonicalRawStd(t); ok {
+		return t, n, nil
+	}
+	b, err := decodeB64(t)
+	if err != nil {
+		return "", 0, err
+	}
+	return base64.RawStdEncoding.EncodeToString(b), len(b), nil
+}
+
+// canonicalRawStd reports whether t is standard base64 without padding exactly as
+// base64.RawStdEncoding would encode its bytes (alphabet, length and zero trailing bits), and the
+// decoded length; it decodes nothing.
+func canonicalRawStd(t string) (int, bool) {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return 0, false
 		}
 	}
-	b64w(salt)
-	b.WriteByte('$')
-	b64w(sum)
-	return b.String()
+	n := len(t) / 4 * 3
+	switch len(t) % 4 {
+	case 0:
+		return n, true
+	case 1:
+		return 0, false
+	case 2: // one byte: the last character's low 4 bits are padding
+		return n + 1, b64val(t[len(t)-1])&0x0f == 0
+	default: // two bytes: the low 2 bits are padding
+		return n + 2, b64val(t[len(t)-1])&0x03 == 0
+	}
+}
+
+func b64val(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c - 'A'
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 26
+	case '0' <= c && c <= '9':
+		return c - '0' + 52
+	case c == '+':
+		return 62
+	}
+	return 63
 }
 
 // decodeDigest decodes a stored digest of the given size as hex or base64 (research §5): hex

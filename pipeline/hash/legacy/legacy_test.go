@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -419,3 +420,30 @@ func TestLenientBase64(t *testing.T) {
 
 // Compile-time check that translations use the shared auth0hash types.
 var _ = (*auth0hash.CustomPasswordHash)(nil)
+
+// TestCanonicalB64 checks the decode-free canonical check against encoding/base64 on every
+// length up to 40 bytes and on non-canonical inputs.
+func TestCanonicalB64(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*37 + n)
+		}
+		raw := base64.RawStdEncoding.EncodeToString(b)
+		for _, in := range []string{raw, base64.StdEncoding.EncodeToString(b), " " + raw + " ", base64.URLEncoding.EncodeToString(b)} {
+			got, size, err := canonicalB64(in)
+			if err != nil || got != raw || size != n {
+				t.Fatalf("canonicalB64(%q) = %q, %d, %v; want %q, %d", in, got, size, err, raw, n)
+			}
+		}
+	}
+	// Non-zero trailing bits decode to the same bytes; the output is re-encoded canonically.
+	if got, n, err := canonicalB64("QR=="); err != nil || got != "QQ" || n != 1 {
+		t.Fatalf("QR== → %q %d %v", got, n, err)
+	}
+	for _, bad := range []string{"Q", "Q!==", "QQQQQ"} {
+		if _, _, err := canonicalB64(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -413,6 +413,6 @@ func (h *pbkdf2Hash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 }
 
 func pbkdf2Auth0(alg digestAlg, iter int, salt, sum []byte) *auth0hash.CustomPasswordHash {
-	v := fmt.Sprintf("$pbkdf2-%s$i=%d,l=%d$%s$%s", alg.name, iter, len(sum), b64raw(salt), b64raw(sum))
+	v := phcPBKDF2(alg, iter, len(sum), b64raw(salt), b64raw(sum))
 	return &auth0hash.CustomPasswordHash{Algorithm: "pbkdf2", Hash: auth0hash.HashValue{Value: v, Encoding: "utf8"}}
 }

@@ -330,19 +330,35 @@ func TestLegacyPythonOracle(t *testing.T) {
 	t.Logf("python oracle: %d ok, %d fail over %d cases; formats %v", okN, failN, len(got), formats)
 }
 
-// TestPHCPBKDF2FastPath checks the allocation-light PHC builder used by Gigya pbkdf2 against
-// the fmt-based pbkdf2Auth0 it replaces on that path.
-func TestPHCPBKDF2FastPath(t *testing.T) {
+// TestPHCPBKDF2 checks the PHC builder, and the Gigya path that skips decoding, against the
+// format written out with fmt.
+func TestPHCPBKDF2(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, alg := range []digestAlg{algSHA1, algSHA224, algSHA256, algSHA384, algSHA512} {
 		for _, n := range []int{0, 1, 16, 20, 64, 97, 200} {
 			salt, sum := randBytes(rng, n), randBytes(rng, 1+rng.IntN(200))
 			iter := rng.IntN(1 << 31)
-			want := pbkdf2Auth0(alg, iter, salt, sum)
-			h := &gigyaPBKDF2{pbkdf2Hash{alg: alg, iter: iter, salt: salt, hash: sum}}
-			_, got, err := h.Auth0()
-			if err != nil || *got != *want {
-				t.Fatalf("%s salt=%d: got %+v, %v; want %+v", alg.name, n, got, err, want)
+			want := fmt.Sprintf("$pbkdf2-%s$i=%d,l=%d$%s$%s", alg.name, iter, len(sum),
+				base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
+			if got := pbkdf2Auth0(alg, iter, salt, sum).Hash.Value; got != want {
+				t.Fatalf("pbkdf2Auth0 %s salt=%d: %s, want %s", alg.name, n, got, want)
+			}
+			// Gigya exports padded, URL-safe or canonical base64: all give the canonical PHC.
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding} {
+				h, err := ParseGigya(map[string]any{"hash": enc.EncodeToString(sum), "hashSettings": map[string]any{
+					"algorithm": "pbkdf2_" + alg.name, "rounds": float64(max(iter, 1)), "salt": enc.EncodeToString(salt)}})
+				if alg.name != "sha1" && alg.name != "sha256" && alg.name != "sha512" {
+					continue // Gigya has no pbkdf2_sha224/384
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, c, err := h.Auth0()
+				wantG := fmt.Sprintf("$pbkdf2-%s$i=%d,l=%d$%s$%s", alg.name, max(iter, 1), len(sum),
+					base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
+				if err != nil || c.Hash.Value != wantG {
+					t.Fatalf("gigya %s: %+v, %v; want %s", alg.name, c, err, wantG)
+				}
 			}
 		}
 	}

@@ -224,12 +224,20 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	res.HashFormat = pw.Format
 	errs, warns := r.Stages.Validate(user)
 	res.Warnings = warns
+	// The validator sees the user as the hash stage prepared it: a password it still finds
+	// unsupported (an algorithm or variant Auth0 does not take) cannot be imported either.
+	importable, why := pw.Importable, pw.Why
+	for _, e := range errs {
+		if e.Code == CodeUnsupportedHash {
+			if importable {
+				importable, why = false, e.Field+": "+e.Message
+			}
+		}
+	}
 	var rejects []Issue
 	for _, e := range errs {
-		// Importability is the hash stage's call (the validator flags formats such as a $2y$
-		// password_hash that the stage translates), and the shape of a password that will not be
-		// imported does not matter.
-		if e.Code == CodeUnsupportedHash || (!pw.Importable && isPasswordField(e.Field)) {
+		// The shape of a password that will not be imported does not matter.
+		if e.Code == CodeUnsupportedHash || (!importable && isPasswordField(e.Field)) {
 			continue
 		}
 		rejects = append(rejects, e)
@@ -247,7 +255,7 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 			return
 		}
 	}
-	format, importable, why := pw.Format, pw.Importable, pw.Why
+	format := pw.Format
 	res.Outcome = Imported
 	switch {
 	case !importable:

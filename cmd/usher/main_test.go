@@ -464,7 +464,7 @@ func TestLegacyHashesLogIn(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
 	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-	if rep.Counts != (importfiles.Counts{Read: 9, Imported: 6, Lazy: 2, Rejected: 1}) || rep.Reasons["invalid_password_hash"] != 1 {
+	if rep.Counts != (importfiles.Counts{Read: 10, Imported: 6, Lazy: 3, Rejected: 1}) || rep.Reasons["invalid_password_hash"] != 1 {
 		t.Fatalf("counts %+v reasons %v", rep.Counts, rep.Reasons)
 	}
 	oracle.ImportFiles(t, files...)
@@ -500,7 +500,7 @@ func TestLegacyHashesLogIn(t *testing.T) {
 		}
 	}
 	lazy, _ := os.ReadFile(filepath.Join(out, importfiles.LazyFile))
-	for _, id := range []string{`"md5-crypt"`, `"sp-iter2"`} {
+	for _, id := range []string{`"md5-crypt"`, `"sp-iter2"`, `"ldap-crypt"`} {
 		if !bytes.Contains(lazy, []byte(id)) {
 			t.Errorf("%s not held for lazy migration: %s", id, lazy)
 		}

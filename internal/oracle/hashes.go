@@ -77,3 +77,27 @@ func CheckHashes(t testing.TB, cases []HashCase) []string {
 	}
 	return lines
 }
+
+// ExpectHashes runs CheckHashes and fails the test for every case whose answer differs from
+// want[i] ("ok" or "fail"), naming it by names[i]. It also fails when the oracle answered only
+// one way, which would mean it checks nothing. It returns the numbers of "ok" and "fail".
+func ExpectHashes(t testing.TB, cases []HashCase, names, want []string) (okN, failN int) {
+	t.Helper()
+	got := CheckHashes(t, cases)
+	for i := range got {
+		if got[i] != want[i] {
+			b, _ := json.Marshal(cases[i])
+			t.Errorf("%s: oracle %q, want %q\n%s", names[i], got[i], want[i], b)
+		}
+		switch got[i] {
+		case "ok":
+			okN++
+		case "fail":
+			failN++
+		}
+	}
+	if okN == 0 || failN == 0 {
+		t.Fatalf("oracle not live: %d ok, %d fail", okN, failN)
+	}
+	return okN, failN
+}

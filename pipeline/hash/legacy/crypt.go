@@ -94,24 +94,7 @@ func md5CryptSum(pw, salt []byte) []byte {
 	f := ctx.Sum(nil)
 	h := md5.New()
 	for i := 0; i < 1000; i++ {
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(pw)
-		} else {
-			h.Write(f)
-		}
-		if i%3 != 0 {
-			h.Write(salt)
-		}
-		if i%7 != 0 {
-			h.Write(pw)
-		}
-		if i&1 != 0 {
-			h.Write(f)
-		} else {
-			h.Write(pw)
-		}
-		f = h.Sum(f[:0])
+		f = cryptRound(h, i, pw, salt, f)
 	}
 	out := make([]byte, 0, 22)
 	out = b64from24(out, f[0], f[6], f[12], 4)
@@ -251,24 +234,7 @@ func shaCryptSum(ctx context.Context, is512 bool, pw, salt []byte, rounds int) (
 				return nil, err
 			}
 		}
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(p)
-		} else {
-			h.Write(c)
-		}
-		if i%3 != 0 {
-			h.Write(s)
-		}
-		if i%7 != 0 {
-			h.Write(p)
-		}
-		if i&1 != 0 {
-			h.Write(c)
-		} else {
-			h.Write(p)
-		}
-		c = h.Sum(c[:0])
+		c = cryptRound(h, i, p, s, c)
 	}
 	out := make([]byte, 0, 86)
 	if is512 {
@@ -283,4 +249,29 @@ func shaCryptSum(ctx context.Context, is512 bool, pw, salt []byte, rounds int) (
 		out = b64from24(out, 0, c[31], c[30], 3)
 	}
 	return out, nil
+}
+
+// cryptRound is round i of the md5-crypt and sha-crypt stretching loops (the two algorithms share
+// it): digest the password or the previous result, the salt unless i is a multiple of 3, the
+// password unless i is a multiple of 7, then the other of the first two. It returns the new
+// result in prev's storage.
+func cryptRound(h hash.Hash, i int, pw, salt, prev []byte) []byte {
+	h.Reset()
+	if i&1 != 0 {
+		h.Write(pw)
+	} else {
+		h.Write(prev)
+	}
+	if i%3 != 0 {
+		h.Write(salt)
+	}
+	if i%7 != 0 {
+		h.Write(pw)
+	}
+	if i&1 != 0 {
+		h.Write(prev)
+	} else {
+		h.Write(pw)
+	}
+	return h.Sum(prev[:0])
 }

@@ -114,6 +114,10 @@ type Generic struct {
 
 // NewGeneric validates cfg and builds the generic mapping.
 func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
+	if cfg.File != "" {
+		// A mapping file for csv or json records replaces the alias table: the file says it all.
+		return LoadFile(cfg)
+	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = "legacy"
 	}

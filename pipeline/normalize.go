@@ -9,7 +9,20 @@ type Normalized struct {
 	// Plaintext is a clear-text password taken from the source (a CSV "password" column); the hash
 	// stage replaces it with a bcrypt password_hash. Empty when there is none.
 	Plaintext string
+	// Format, when not empty, names the source password format the mapping translated (for
+	// example "gigya_pbkdf2"); it is what report.json counts instead of the Auth0 algorithm.
+	Format string
+	// Unimportable, when not empty, says why the source password cannot be imported into Auth0;
+	// the user is then routed by --unimportable and Legacy holds the material.
+	Unimportable string
+	// Legacy is source password material Auth0 cannot import, kept in the user's lazy record
+	// (under LegacyPasswordKey) so the lazy-migration hook can verify it; never imported.
+	Legacy map[string]any
 }
+
+// LegacyPasswordKey is the key of a lazy record that holds source password material Auth0
+// cannot import, as {"kind": <source password format>, "value": <the source's value>}.
+const LegacyPasswordKey = "legacy_password"
 
 // Normalizer maps one decoded source record into Auth0 shape. It must be safe for concurrent use.
 // Issues it returns reject the record (they are reported with the record's position); it returns
@@ -26,4 +39,6 @@ type MappingConfig struct {
 	// UnknownFields says what happens to keys that are neither Auth0 import keys nor known
 	// aliases: "reject" (reason unknown_field), "user_metadata" (moved there) or "drop".
 	UnknownFields string
+	// File is a mapping file (--mapping) laid over the source's built-in mapping; empty for none.
+	File string
 }

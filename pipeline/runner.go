@@ -221,6 +221,12 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	user := norm.User
 	res.Email, res.UserID, res.Username = identity(user)
 	pw := r.Stages.Prepare(user, norm.Plaintext)
+	if norm.Format != "" {
+		pw.Format = norm.Format
+	}
+	if norm.Unimportable != "" {
+		pw.Importable, pw.Why = false, norm.Unimportable
+	}
 	res.HashFormat = pw.Format
 	errs, warns := r.Stages.Validate(user)
 	res.Warnings = warns
@@ -270,6 +276,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 			r.Routing.Strip(user)
 		default:
 			res.Outcome, res.LazyReason = Lazy, CodeUnsupportedHash
+			if norm.Legacy != nil {
+				user[LegacyPasswordKey] = norm.Legacy
+			}
 		}
 	case format == "none":
 		switch r.Routing.Passwordless {

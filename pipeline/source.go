@@ -36,6 +36,9 @@ type SourceConfig struct {
 	Inputs []string
 	// Options holds source-specific settings (for csv: delimiter, json-columns, split, …).
 	Options map[string]string
+	// WorkDir is the run's output folder. Live sources save what they fetch under it (see
+	// sources/spool) so that an interrupted run resumes from the same records.
+	WorkDir string
 }
 
 // SourceFactory builds a Source from its configuration. Errors are configuration errors.

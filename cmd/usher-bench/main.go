@@ -31,8 +31,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bare-loop" {
-		if err := bareLoop(os.Args[2], os.Args[3], runtime.GOMAXPROCS(0)); err != nil {
+	if len(os.Args) > 4 && os.Args[1] == "bare-loop" {
+		if err := bareLoop(os.Args[2], os.Args[3], os.Args[4], runtime.GOMAXPROCS(0)); err != nil {
 			fmt.Fprintln(os.Stderr, "bare-loop:", err)
 			os.Exit(1)
 		}
@@ -43,8 +43,13 @@ func main() {
 	usher := flag.String("usher", "usher", "usher binary to time")
 	dir := flag.String("dir", "", "work folder (default: a temp folder, removed afterwards)")
 	jqSample := flag.Int("jq-sample", 100000, "users in jq's sample (0: skip jq)")
+	source := flag.String("source", "json", "corpus and source: json (Auth0 export lines) or gigya (accounts.search accounts)")
 	flag.Parse()
-	if err := run(*n, *seed, *usher, *dir, *jqSample); err != nil {
+	if *source != "json" && *source != "gigya" {
+		fmt.Fprintln(os.Stderr, "usher-bench: -source: want json or gigya")
+		os.Exit(2)
+	}
+	if err := run(*source, *n, *seed, *usher, *dir, *jqSample); err != nil {
 		fmt.Fprintln(os.Stderr, "usher-bench:", err)
 		os.Exit(1)
 	}
@@ -59,7 +64,7 @@ type result struct {
 
 func (r result) rate() float64 { return float64(r.users) / r.elapsed.Seconds() }
 
-func run(n int, seed int64, usher, dir string, jqSample int) error {
+func run(source string, n int, seed int64, usher, dir string, jqSample int) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "usher-bench-")
 		if err != nil {
@@ -70,7 +75,11 @@ func run(n int, seed int64, usher, dir string, jqSample int) error {
 	}
 	in := filepath.Join(dir, "users.ndjson")
 	fmt.Printf("generating %d users (seed %d) ...\n", n, seed)
-	st, err := generate(in, synth.Config{N: n, Seed: seed, Style: synth.StyleExport})
+	style, program := synth.StyleExport, jqProgram
+	if source == "gigya" {
+		style, program = synth.StyleGigya, jqGigya
+	}
+	st, err := generate(in, synth.Config{N: n, Seed: seed, Style: style})
 	if err != nil {
 		return err
 	}
@@ -82,12 +91,12 @@ func run(n int, seed int64, usher, dir string, jqSample int) error {
 		return err
 	}
 	dropCache(in)
-	bare, err := timed("bare decode→encode loop", st.Users, exec.Command(self, "bare-loop", in, filepath.Join(dir, "bare")))
+	bare, err := timed("bare decode→encode loop", st.Users, exec.Command(self, "bare-loop", source, in, filepath.Join(dir, "bare")))
 	if err != nil {
 		return err
 	}
 	out := filepath.Join(dir, "usher-out")
-	us, err := timed("usher migrate", st.Users, exec.Command(usher, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never"))
+	us, err := timed("usher migrate", st.Users, exec.Command(usher, "migrate", "--source", source, "--input", in, "--out", out, "--progress", "never"))
 	if err != nil {
 		return err
 	}
@@ -96,7 +105,7 @@ func run(n int, seed int64, usher, dir string, jqSample int) error {
 		if _, err := exec.LookPath("jq"); err == nil {
 			sample := filepath.Join(dir, "sample.ndjson")
 			if err := head(in, sample, jqSample); err == nil {
-				jq, err := timed("jq (same mapping, sample)", min(jqSample, st.Users), exec.Command("jq", "-c", jqProgram, sample))
+				jq, err := timed("jq (same mapping, sample)", min(jqSample, st.Users), exec.Command("jq", "-c", program, sample))
 				if err == nil {
 					results = append(results, jq)
 				} else {
@@ -188,9 +197,10 @@ func timed(name string, users int, cmd *exec.Cmd) (result, error) {
 	return result{name: name, users: users, elapsed: el, rssKB: rss}, nil
 }
 
-// bareLoop is the naive alternative: read lines, decode each into a generic object, encode it,
+// bareLoop is the naive alternative: read lines, decode each into a generic object (for gigya,
+// map it with a hand-written function), encode it,
 // pack ≤500000-byte arrays, with one goroutine per core each taking every other chunk of lines.
-func bareLoop(in, outDir string, workers int) error {
+func bareLoop(source, in, outDir string, workers int) error {
 	if err := os.MkdirAll(outDir, 0o700); err != nil {
 		return err
 	}
@@ -223,6 +233,9 @@ func bareLoop(in, outDir string, workers int) error {
 					m, err := pipeline.DecodeObject(line)
 					if err != nil {
 						continue
+					}
+					if source == "gigya" {
+						m = mapGigya(m)
 					}
 					b, err := pipeline.Marshal(m)
 					if err != nil {

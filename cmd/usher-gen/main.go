@@ -47,7 +47,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var out string
 	fs.IntVar(&cfg.N, "n", 1000, "number of lines (users) to generate")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed; the same flags always give the same bytes")
-	fs.StringVar(&cfg.Style, "style", synth.StyleExport, "corpus style: "+synth.StyleExport+" or "+synth.StyleImport)
+	fs.StringVar(&cfg.Style, "style", synth.StyleExport, "corpus style: "+synth.StyleExport+", "+synth.StyleImport+" or "+synth.StyleGigya)
 	fs.Float64Var(&cfg.Corrupt, "corrupt", 0, "fraction (0..1) of lines replaced by deliberate defects")
 	fs.StringVar(&out, "o", "-", `output file ("-" for stdout; a .gz suffix gzips)`)
 	if err := fs.Parse(args); err != nil {

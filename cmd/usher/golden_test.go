@@ -20,6 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // it writes (import files, lazy.ndjson, rejects.ndjson, report counts) with testdata/golden.
 func TestGolden(t *testing.T) {
 	const samples = "../../testdata/samples/"
+	const stormpath = "../../sources/stormpath/testdata/"
 	cases := []struct {
 		name string
 		args []string
@@ -35,6 +36,12 @@ func TestGolden(t *testing.T) {
 		{"passwordless-lazy", []string{"--source", "json", "--input", samples + "users.ndjson", "--passwordless", "lazy"}},
 		{"unimportable-reject", []string{"--source", "json", "--input", samples + "array.json", "--unimportable", "reject"}},
 		{"legacy-password-hashes", []string{"--source", "json", "--input", samples + "legacy-hashes.ndjson"}},
+		{"gigya-folder", []string{"--source", "gigya", "--input", samples + "gigya"}},
+		{"gigya-search-page-mapping-override", []string{"--source", "gigya", "--input", samples + "gigya/search-page.json", "--mapping", samples + "mappings/gigya-override.yaml"}},
+		{"okta-pages-and-ndjson", []string{"--source", "okta", "--input", samples + "okta"}},
+		{"okta-passwordless-lazy", []string{"--source", "okta", "--input", samples + "okta/users-pages.json", "--passwordless", "lazy"}},
+		{"stormpath-layout-a", []string{"--source", "stormpath", "--input", stormpath + "layout-a"}},
+		{"stormpath-layout-b", []string{"--source", "stormpath", "--input", stormpath + "layout-b"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/validate"
 	"github.com/usher-migrate/usher/sinks/importfiles"
+	"github.com/usher-migrate/usher/sources/spool"
 )
 
 func newMigrateCmd(log *slog.Logger, stdout, stderr io.Writer, dry bool) *cobra.Command {
@@ -61,11 +62,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		return err
 	}
 	info, _ := pipeline.LookupSource(o.Source)
-	src, err := info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions})
-	if err != nil {
-		return err
-	}
-	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields})
+	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping})
 	if err != nil {
 		return usageError{err}
 	}
@@ -83,6 +80,10 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		if err := removeRun(dir); err != nil {
 			return err
 		}
+	}
+	src, err := info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: dir})
+	if err != nil {
+		return err
 	}
 	fp, err := o.fingerprint()
 	if err != nil {
@@ -176,7 +177,7 @@ func bcryptStage(cost int) func(map[string]any, string) *pipeline.Issue {
 func removeRun(dir string) error {
 	var errs []error
 	for _, name := range []string{ledger.FileName, ledger.FileName + "-wal", ledger.FileName + "-shm",
-		importfiles.LazyFile, importfiles.RejectsFile, importfiles.ReportName, importfiles.ImportDir, ".usher-dedup"} {
+		importfiles.LazyFile, importfiles.RejectsFile, importfiles.ReportName, importfiles.ImportDir, ".usher-dedup", spool.Dir} {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

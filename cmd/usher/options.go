@@ -35,21 +35,24 @@ type migrateOptions struct {
 	UsernameMin   int               `yaml:"username-min" json:"username_min"`
 	UsernameMax   int               `yaml:"username-max" json:"username_max"`
 	SourceOptions map[string]string `yaml:"source-options" json:"source_options"`
+	Mapping       string            `yaml:"mapping" json:"mapping"`
+	// MappingSum is the SHA-256 of the --mapping file, so a resume refuses a changed mapping.
+	MappingSum string `yaml:"-" json:"mapping_sum"`
+	// liveFlags holds the --<source>-<option> flags, merged into SourceOptions by check.
+	liveFlags map[string]*string
 	// CheckpointEvery is how often the ledger checkpoint moves (a hidden tuning flag).
 	CheckpointEvery time.Duration `yaml:"checkpoint-every" json:"-"`
 }
 
 func defaultOptions() migrateOptions {
 	return migrateOptions{
-		Passwordless:  "import",
-		Unimportable:  "lazy",
-		MaxFileBytes:  importfiles.DefaultMaxFileBytes,
-		Progress:      "auto",
-		Namespace:     "legacy",
-		UnknownFields: "reject",
-		BcryptCost:    10,
-		UsernameMin:   1,
-		UsernameMax:   15,
+		Passwordless: "import",
+		Unimportable: "lazy",
+		MaxFileBytes: importfiles.DefaultMaxFileBytes,
+		Progress:     "auto",
+		BcryptCost:   10,
+		UsernameMin:  1,
+		UsernameMax:  15,
 	}
 }
 
@@ -67,14 +70,24 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.IntVar(&o.MaxFileBytes, "max-file-bytes", o.MaxFileBytes, "import file size cap in bytes (Auth0 rejects uploads above 512000)")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "pipeline parallelism (default GOMAXPROCS)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto (bar on a terminal, log lines otherwise), always (log lines) or never")
-	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key that holds legacy timestamps and provenance")
-	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields that are not Auth0 import fields: reject, user_metadata or drop")
+	fs.StringVar(&o.Mapping, "mapping", o.Mapping, "mapping file laid over the source's built-in mapping (see `usher mapping`)")
+	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key that holds legacy timestamps and provenance (default: the mapping's: gigya, okta, stormpath, legacy)")
+	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields the mapping does not place: reject, user_metadata or drop (default: the mapping's, else reject)")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", o.BcryptCost, "bcrypt cost for clear-text passwords (a CSV password column)")
 	fs.IntVar(&o.UsernameMin, "username-min", o.UsernameMin, "shortest username the connection allows")
 	fs.IntVar(&o.UsernameMax, "username-max", o.UsernameMax, "longest username the connection allows (Auth0 default 15, up to 128)")
 	fs.DurationVar(&o.CheckpointEvery, "checkpoint-every", 2*time.Second, "how often the ledger records a resumable checkpoint")
 	fs.MarkHidden("checkpoint-every")
 	fs.Var(sourceOpts{&o.SourceOptions}, "source-opt", "source option key=value (repeatable):"+sourceOptionHelp())
+	// Every option of every source is also a flag --<source>-<option> (--gigya-api-key, …).
+	o.liveFlags = map[string]*string{}
+	for _, name := range pipeline.SourceNames() {
+		info, _ := pipeline.LookupSource(name)
+		for k, help := range info.Options {
+			flag := name + "-" + k
+			o.liveFlags[flag] = fs.String(flag, "", name+" source: "+help)
+		}
+	}
 }
 
 // sourceOpts is the --source-opt flag: repeatable key=value pairs, split at the first '=' only, so
@@ -147,8 +160,29 @@ func (o *migrateOptions) check(needOut bool) error {
 	if _, err := pipeline.LookupSource(o.Source); err != nil {
 		return usageError{err}
 	}
-	if len(o.Inputs) == 0 {
+	for flag, v := range o.liveFlags {
+		if *v == "" {
+			continue
+		}
+		source, key, _ := strings.Cut(flag, "-")
+		if source != o.Source {
+			return usagef("--%s is an option of the %s source, not of %s", flag, source, o.Source)
+		}
+		if o.SourceOptions == nil {
+			o.SourceOptions = map[string]string{}
+		}
+		o.SourceOptions[key] = *v
+	}
+	if len(o.Inputs) == 0 && len(o.SourceOptions) == 0 {
 		return usagef("--input is required")
+	}
+	if o.Mapping != "" {
+		b, err := os.ReadFile(o.Mapping)
+		if err != nil {
+			return usagef("--mapping: %v", err)
+		}
+		sum := sha256.Sum256(b)
+		o.MappingSum = hex.EncodeToString(sum[:])
 	}
 	if needOut && o.Out == "" {
 		return usagef("--out is required")
@@ -165,7 +199,7 @@ func (o *migrateOptions) check(needOut bool) error {
 	if err := oneOf("--progress", o.Progress, "auto", "always", "never"); err != nil {
 		return err
 	}
-	if err := oneOf("--unknown-fields", o.UnknownFields, "reject", "user_metadata", "drop"); err != nil {
+	if err := oneOf("--unknown-fields", o.UnknownFields, "", "reject", "user_metadata", "drop"); err != nil {
 		return err
 	}
 	if o.MaxFileBytes < 1024 || o.MaxFileBytes > importfiles.HardMaxFileBytes {

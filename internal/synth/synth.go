@@ -32,6 +32,9 @@ const (
 	// StyleImport produces objects that are already valid Auth0 bulk-import users: no read-only
 	// fields and user_id without the "auth0|" prefix.
 	StyleImport = "auth0-import"
+	// StyleGigya produces SAP Customer Data Cloud accounts as accounts.search returns them (see
+	// WriteGigya).
+	StyleGigya = "gigya"
 )
 
 // Defect kinds, the keys of Stats.Defects. Defective records are emitted in this cyclic order.
@@ -185,9 +188,14 @@ func write(w io.Writer, cfg Config, hook func(kind)) (Stats, error) {
 	st := Stats{Defects: map[string]int{}}
 	switch cfg.Style {
 	case "", StyleExport, StyleImport:
+	case StyleGigya:
+		if cfg.Corrupt != 0 {
+			return st, errors.New("synth: the " + StyleGigya + " style has no defects (Corrupt must be 0)")
+		}
+		return WriteGigya(w, GigyaConfig{N: cfg.N, Seed: cfg.Seed})
 	default:
 		return st, errors.New("synth: unknown style " + strconv.Quote(cfg.Style) +
-			" (want " + StyleExport + " or " + StyleImport + ")")
+			" (want " + StyleExport + ", " + StyleImport + " or " + StyleGigya + ")")
 	}
 	if cfg.N < 0 {
 		return st, errors.New("synth: negative N")

@@ -2,6 +2,9 @@
 package all
 
 import (
-	_ "github.com/usher-migrate/usher/sources/csvfile"  // csv
-	_ "github.com/usher-migrate/usher/sources/jsonfile" // json
+	_ "github.com/usher-migrate/usher/sources/csvfile"   // csv
+	_ "github.com/usher-migrate/usher/sources/gigya"     // gigya
+	_ "github.com/usher-migrate/usher/sources/jsonfile"  // json
+	_ "github.com/usher-migrate/usher/sources/okta"      // okta
+	_ "github.com/usher-migrate/usher/sources/stormpath" // stormpath
 )

@@ -27,6 +27,8 @@ type framer struct {
 	emit func(rec frameRec) error
 	// pages is set for NDJSON whose lines are wrapper objects (result pages).
 	pages bool
+	// abandoned is set when a broken array made the framer skip the rest of the input.
+	abandoned bool
 }
 
 type frameRec struct {
@@ -52,7 +54,7 @@ func (f *framer) run() error {
 	}
 	switch c {
 	case '[':
-		return f.array()
+		return f.arrays()
 	case '{':
 		complete, wrapper, err := f.firstLineComplete()
 		if err != nil {
@@ -283,6 +285,26 @@ func (f *framer) value() ([]byte, error) {
 	}
 }
 
+// arrays frames a top-level array, and the arrays that follow it: API pages saved one after the
+// other (an Okta users page per line). Anything else after an array is reported, not ignored.
+func (f *framer) arrays() error {
+	for {
+		if err := f.array(); err != nil || f.abandoned {
+			return err
+		}
+		c, err := f.skipSpace()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c != '[' {
+			return f.send(f.line, nil, fmt.Errorf("unexpected %q after the top-level array; rest of file skipped", c))
+		}
+	}
+}
+
 // array frames the elements of a top-level array (the '[' is next in the reader).
 func (f *framer) array() error {
 	f.r.ReadByte() // '['
@@ -306,6 +328,7 @@ func (f *framer) elements() error {
 		}
 		if !first {
 			if c != ',' {
+				f.abandoned = true
 				return f.send(f.line, nil, fmt.Errorf("expected ',' or ']' between array elements, found %q; rest of file skipped", c))
 			}
 			f.r.ReadByte()
@@ -320,6 +343,7 @@ func (f *framer) elements() error {
 			if e := f.send(start, v, err); e != nil {
 				return e
 			}
+			f.abandoned = true
 			return f.send(f.line, nil, errors.New("rest of file skipped after a broken array element"))
 		}
 		if err := f.send(start, v, nil); err != nil {

@@ -76,6 +76,8 @@ func TestShapes(t *testing.T) {
 		{"pretty objects", "{\n \"email\": \"a@x.io\"\n}\n{\n \"email\": \"b@x.io\"\n}\n", []string{"1=a@x.io", "4=b@x.io"}},
 		{"single pretty object with data object", "{\n \"email\": \"a@x.io\",\n \"data\": {\"k\": [1]}\n}\n", []string{"1=a@x.io"}},
 		{"truncated array", "[\n{\"email\":\"a@x.io\"},\n{\"email\":\"b@", []string{"2=a@x.io", "3=ERR", "3=ERR"}},
+		{"arrays one per line (API pages)", "[{\"email\":\"a@x.io\"},{\"email\":\"b@x.io\"}]\n[{\"email\":\"c@x.io\"}]\n", []string{"1=a@x.io", "1=b@x.io", "2=c@x.io"}},
+		{"garbage after array", "[{\"email\":\"a@x.io\"}]\nxx", []string{"1=a@x.io", "2=ERR"}},
 		{"array missing comma", "[{\"email\":\"a@x.io\"} {\"email\":\"b@x.io\"}]", []string{"1=a@x.io", "1=ERR"}},
 		{"array of non-objects", `[1, "x", {"email":"a@x.io"}]`, []string{"1=BAD", "1=BAD", "1=a@x.io"}},
 		{"escaped quotes and brackets in strings", "[{\"email\":\"a@x.io\",\"n\":\"}]\\\"[{\"}]", []string{"1=a@x.io"}},

@@ -1,0 +1,82 @@
+package mappings
+
+import (
+	"embed"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/usher-migrate/usher/pipeline"
+)
+
+//go:embed builtin/*.yaml
+var builtinFS embed.FS
+
+// Builtin returns the text of the built-in mapping of a source kind, or an error naming the kinds
+// that have one.
+func Builtin(source string) ([]byte, error) {
+	b, err := builtinFS.ReadFile("builtin/" + source + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("no built-in mapping for %q (have: %s)", source, strings.Join(BuiltinNames(), ", "))
+	}
+	return b, nil
+}
+
+// BuiltinNames lists the source kinds with a built-in declarative mapping.
+func BuiltinNames() []string {
+	entries, _ := builtinFS.ReadDir("builtin")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load compiles the mapping of a source kind: its built-in mapping overlaid by cfg.File when set
+// (see the package documentation for the file format). Errors name the file and line.
+func Load(source string, cfg pipeline.MappingConfig) (*Declarative, error) {
+	text, err := Builtin(source)
+	if err != nil {
+		return nil, err
+	}
+	s, err := parseSpec("builtin/"+source+".yaml", text)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.File != "" {
+		over, err := readSpec(cfg.File)
+		if err != nil {
+			return nil, err
+		}
+		s = merge(s, over)
+	}
+	return compile(source, source, s, cfg.Namespace, cfg.UnknownFields)
+}
+
+// LoadFile compiles the mapping file cfg.File on its own (no built-in mapping under it), for the
+// csv and json sources; its metadata namespace defaults to "legacy".
+func LoadFile(cfg pipeline.MappingConfig) (*Declarative, error) {
+	s, err := readSpec(cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	return compile("file", "legacy", s, cfg.Namespace, cfg.UnknownFields)
+}
+
+func readSpec(path string) (*spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
+	return parseSpec(path, b)
+}
+
+// For returns the normalizer constructor of a source kind with a built-in mapping, for
+// pipeline.SourceInfo.NewNormalizer.
+func For(source string) func(pipeline.MappingConfig) (pipeline.Normalizer, error) {
+	return func(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
+		return Load(source, cfg)
+	}
+}

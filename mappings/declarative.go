@@ -1,0 +1,522 @@
+package mappings
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	json "github.com/goccy/go-json"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
+	"github.com/usher-migrate/usher/pipeline/validate"
+)
+
+// CodeMappingError rejects a record on which a mapping expression failed at run time (a type
+// mismatch in the data, for example); the message names the rule and its line.
+const CodeMappingError = "mapping_error"
+
+// Declarative is a mapping compiled from a mapping file: a built-in one, optionally overlaid by a
+// user's --mapping file. It is safe for concurrent use.
+//
+// For each record it evaluates, in order: the reject rules (the first that holds rejects the
+// record with its code); the field rules, in file order, each setting one target path of the
+// Auth0 user from the first non-empty source path (from), a constant (value) or an expression
+// (expr, which sees the record's top-level keys, "user" (the fields set so far), "vars" and
+// "value" (what from found)); the password rule; then it removes what the rules consumed and
+// what drop lists, and routes what is left by the rest rules ("source path: target", "*" for
+// every remaining top-level key). Leftover keys with no rest rule follow unknown_fields.
+type Declarative struct {
+	name      string
+	namespace string
+	unknown   string
+	vars      map[string]any
+	rejects   []rejectRule
+	fields    []fieldRule
+	password  *passwordRule
+	consumed  []fieldPath
+	drops     []globPath
+	rests     []restRule
+	star      *restRule
+	vms       sync.Pool
+}
+
+type rejectRule struct {
+	prog          *vm.Program
+	code, message string
+	where         string
+}
+
+type fieldRule struct {
+	target  fieldPath
+	from    []fieldPath
+	value   any
+	isValue bool
+	prog    *vm.Program
+	where   string // "file:line target", for run-time errors
+}
+
+type passwordRule struct {
+	from   fieldPath
+	format string
+}
+
+type restRule struct {
+	from fieldPath
+	to   fieldPath // nil: drop
+}
+
+// passwordTargets may not be set by field rules: password material goes through the password
+// rule so the hash stage classifies it.
+var passwordTargets = map[string]bool{"password_hash": true, "custom_password_hash": true}
+
+// compile builds a Declarative from a merged spec; defaultNS is the metadata namespace when the
+// file sets none. namespace and unknown, when not empty,
+// override the file's (they come from --namespace and --unknown-fields).
+func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Declarative, error) {
+	d := &Declarative{name: name, vars: s.vars, unknown: s.unknownFields}
+	if d.vars == nil {
+		d.vars = map[string]any{}
+	}
+	d.namespace = defaultNS
+	if s.namespace != nil {
+		d.namespace = *s.namespace
+	}
+	if namespace != "" {
+		if strings.ContainsAny(namespace, ".$[]{} ") {
+			return nil, fmt.Errorf("metadata namespace %q: must not contain '.', '$', brackets, braces or spaces", namespace)
+		}
+		d.namespace = namespace
+	}
+	if unknown != "" {
+		if !validUnknown(unknown) {
+			return nil, fmt.Errorf("unknown-fields %q: want reject, user_metadata or drop", unknown)
+		}
+		d.unknown = unknown
+	}
+	if d.unknown == "" {
+		d.unknown = "reject"
+	}
+	for _, r := range s.rejects {
+		prog, err := compileExpr(r.when)
+		if err != nil {
+			return nil, specError(s.file, r.line, "reject when: %v", err)
+		}
+		msg := r.message
+		if msg == "" {
+			msg = "rejected by the mapping rule " + strconv.Quote(r.when)
+		}
+		d.rejects = append(d.rejects, rejectRule{prog: prog, code: r.code, message: msg,
+			where: fmt.Sprintf("%s:%d", s.file, r.line)})
+	}
+	fields := s.fields
+	if s.emailVerified != nil {
+		fields = append([]fieldSpec(nil), fields...)
+		rule := fieldSpec{target: "email_verified", value: *s.emailVerified, isValue: true}
+		replaced := false
+		for i := range fields {
+			if fields[i].target == "email_verified" {
+				rule.line = fields[i].line
+				fields[i], replaced = rule, true
+			}
+		}
+		if !replaced {
+			fields = append(fields, rule)
+		}
+	}
+	for _, f := range fields {
+		target, err := d.target(s.file, f.line, f.target)
+		if err != nil {
+			return nil, err
+		}
+		if passwordTargets[target[0].key] {
+			return nil, specError(s.file, f.line, "%s: password material is mapped by the password rule, not by fields", f.target)
+		}
+		r := fieldRule{target: target, value: f.value, isValue: f.isValue,
+			where: fmt.Sprintf("%s:%d %s", s.file, f.line, f.target)}
+		for _, p := range f.from {
+			fp, err := parsePath(p, false)
+			if err != nil {
+				return nil, specError(s.file, f.line, "%s: from: %v", f.target, err)
+			}
+			r.from = append(r.from, fp)
+			if fp.plainKeys() {
+				d.consumed = append(d.consumed, fp)
+			}
+		}
+		for _, p := range f.consume {
+			fp, err := parsePath(p, false)
+			if err != nil || !fp.plainKeys() {
+				return nil, specError(s.file, f.line, "%s: consume %q: want a path of object keys", f.target, p)
+			}
+			d.consumed = append(d.consumed, fp)
+		}
+		if f.expr != "" {
+			if r.prog, err = compileExpr(f.expr); err != nil {
+				return nil, specError(s.file, f.line, "%s: expr: %v", f.target, err)
+			}
+		}
+		d.fields = append(d.fields, r)
+	}
+	if s.password != nil {
+		fp, err := parsePath(s.password.from, false)
+		if err != nil || !fp.plainKeys() {
+			return nil, specError(s.file, s.password.line, "password from %q: want a path of object keys", s.password.from)
+		}
+		d.password = &passwordRule{from: fp, format: s.password.format}
+	}
+	for _, dr := range s.drops {
+		fp, err := parsePath(dr.s, true)
+		if err != nil {
+			return nil, specError(s.file, dr.line, "drop: %v", err)
+		}
+		d.drops = append(d.drops, newGlobPath(fp))
+	}
+	for _, r := range s.rests {
+		rr := restRule{}
+		if r.to != "drop" {
+			to, err := d.target(s.file, r.line, r.to)
+			if err != nil {
+				return nil, err
+			}
+			rr.to = to
+		}
+		if r.from == "*" {
+			rr := rr
+			d.star = &rr
+			continue
+		}
+		fp, err := parsePath(r.from, false)
+		if err != nil || !fp.plainKeys() {
+			return nil, specError(s.file, r.line, "rest %q: want \"*\" or a path of object keys", r.from)
+		}
+		rr.from = fp
+		d.rests = append(d.rests, rr)
+	}
+	d.vms.New = func() any { return new(vm.VM) }
+	return d, nil
+}
+
+// target parses a target path: {namespace} is replaced by the metadata namespace; the first key
+// must be an Auth0 import field and app_metadata's own keys must not be reserved ones.
+func (d *Declarative) target(file string, line int, s string) (fieldPath, error) {
+	s = strings.ReplaceAll(s, "{namespace}", d.namespace)
+	p, err := parsePath(s, false)
+	if err != nil {
+		return nil, specError(file, line, "target: %v", err)
+	}
+	if !p.plainKeys() {
+		return nil, specError(file, line, "target %q: indexes are not allowed in targets", s)
+	}
+	if !contains(ImportKeys, p[0].key) {
+		return nil, specError(file, line, "target %q: %q is not an Auth0 import field (%s)", s, p[0].key, strings.Join(ImportKeys, ", "))
+	}
+	if p[0].key == "app_metadata" && len(p) > 1 && contains(validate.ReservedAppMetadataKeys, p[1].key) {
+		return nil, specError(file, line, "target %q: %q is a reserved app_metadata key; nest it under a namespace (app_metadata.{namespace}.%s)", s, p[1].key, p[1].key)
+	}
+	return p, nil
+}
+
+// compileExpr compiles a mapping expression. Variables are resolved when the rule runs; names the
+// record lacks are nil.
+func compileExpr(src string) (*vm.Program, error) {
+	return expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
+		expr.Function("number", toNumber, new(func(any) any)))
+}
+
+// toNumber is the expression function number(x): a JSON number or a numeric string as a float64
+// (an int when it is integral), nil for anything else.
+func toNumber(params ...any) (any, error) {
+	var s string
+	switch t := params[0].(type) {
+	case json.Number:
+		s = t.String()
+	case string:
+		s = strings.TrimSpace(t)
+	case int, int64, float64:
+		return t, nil
+	default:
+		return nil, nil
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return int(i), nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return f, nil
+	}
+	return nil, nil
+}
+
+// exprKeys are the names the mapping adds to a record while its expressions run.
+var exprKeys = [...]string{"user", "vars", "value"}
+
+// Normalize maps one decoded record (see the type comment). It changes rec in place.
+func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
+	user := map[string]any{}
+	out := &pipeline.Normalized{User: user}
+	if iss := d.apply(rec, user); iss != nil {
+		return nil, iss
+	}
+	if d.password != nil {
+		if iss := d.applyPassword(rec, out); iss != nil {
+			return nil, []pipeline.Issue{*iss}
+		}
+	}
+	if iss := d.route(rec, user); iss != nil {
+		return nil, iss
+	}
+	switch id := user["user_id"].(type) {
+	case json.Number:
+		user["user_id"] = id.String()
+	case int:
+		user["user_id"] = strconv.Itoa(id)
+	}
+	if s, ok := user["email"].(string); ok {
+		if t := strings.TrimSpace(s); len(t) != len(s) {
+			user["email"] = t
+		}
+	}
+	return out, nil
+}
+
+// apply runs the reject and field rules.
+func (d *Declarative) apply(rec, user map[string]any) []pipeline.Issue {
+	var saved [len(exprKeys)]any
+	var had [len(exprKeys)]bool
+	for i, k := range exprKeys {
+		saved[i], had[i] = rec[k]
+	}
+	defer func() {
+		for i, k := range exprKeys {
+			if had[i] {
+				rec[k] = saved[i]
+			} else {
+				delete(rec, k)
+			}
+		}
+	}()
+	// Source keys named like the expression variables stay reachable through from paths, which
+	// read the record before the variables are set.
+	var fromVals []any
+	if len(d.fields) > 0 {
+		fromVals = make([]any, len(d.fields))
+		for i := range d.fields {
+			fromVals[i] = d.first(rec, d.fields[i].from)
+		}
+	}
+	rec["user"], rec["vars"] = user, d.vars
+	delete(rec, "value")
+	machine := d.vms.Get().(*vm.VM)
+	defer d.vms.Put(machine)
+	for _, r := range d.rejects {
+		v, err := machine.Run(r.prog, rec)
+		if err != nil {
+			return []pipeline.Issue{{Code: CodeMappingError, Message: fmt.Sprintf("reject rule at %s: %v", r.where, err)}}
+		}
+		if b, _ := v.(bool); b {
+			return []pipeline.Issue{{Code: r.code, Message: r.message}}
+		}
+	}
+	for i := range d.fields {
+		f := &d.fields[i]
+		var v any
+		switch {
+		case f.isValue:
+			v = deepCopy(f.value)
+		case f.prog != nil:
+			rec["value"] = fromVals[i]
+			var err error
+			if v, err = machine.Run(f.prog, rec); err != nil {
+				return []pipeline.Issue{{Code: CodeMappingError, Field: f.target.String(), Message: fmt.Sprintf("rule at %s: %v", f.where, err)}}
+			}
+			v = fromExpr(v)
+			if v == nil && fromVals[i] != nil {
+				// The source had a value the rule maps to null (a sentinel): keep the null.
+				if err := f.target.set(user, nil); err != nil {
+					return []pipeline.Issue{{Code: CodeMappingError, Field: f.target.String(), Message: fmt.Sprintf("rule at %s: %v", f.where, err)}}
+				}
+				continue
+			}
+		default:
+			v = deepCopy(fromVals[i])
+		}
+		if absent(v) {
+			continue
+		}
+		if err := f.target.set(user, v); err != nil {
+			return []pipeline.Issue{{Code: CodeMappingError, Field: f.target.String(), Message: fmt.Sprintf("rule at %s: %v", f.where, err)}}
+		}
+	}
+	return nil
+}
+
+// first returns the first non-empty value among paths (nil when none).
+func (d *Declarative) first(rec map[string]any, paths []fieldPath) any {
+	for _, p := range paths {
+		if v, ok := p.get(rec); ok && !absent(v) {
+			return v
+		}
+	}
+	return nil
+}
+
+// absent reports whether a mapped value means "no value": null or the empty string.
+func absent(v any) bool {
+	if v == nil {
+		return true
+	}
+	s, ok := v.(string)
+	return ok && s == ""
+}
+
+// fromExpr converts expression results to record types: typed slices and maps from builtins
+// become []any / map[string]any, and float results that are integral stay floats (JSON numbers).
+func fromExpr(v any) any {
+	switch t := v.(type) {
+	case []any:
+		for i, x := range t {
+			t[i] = fromExpr(x)
+		}
+		return t
+	case map[string]any:
+		for k, x := range t {
+			t[k] = fromExpr(x)
+		}
+		return t
+	case []string:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = x
+		}
+		return out
+	}
+	return v
+}
+
+// applyPassword moves the record's password material into the user in the form the hash stage
+// classifies (password_hash, custom_password_hash or clear text). A Gigya password object is
+// translated here; when Auth0 cannot import it, it is kept for lazy migration.
+func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Normalized) *pipeline.Issue {
+	v, ok := d.password.from.get(rec)
+	if !ok || absent(v) {
+		return nil
+	}
+	field := d.password.from.String()
+	bad := func(format string, args ...any) *pipeline.Issue {
+		return &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: field, Message: fmt.Sprintf(format, args...)}
+	}
+	switch d.password.format {
+	case "mcf", "plaintext":
+		s, isStr := v.(string)
+		if !isStr {
+			return bad("%s must be a string, got %s", field, pipeline.JSONType(v))
+		}
+		if d.password.format == "plaintext" {
+			out.Plaintext = s
+		} else {
+			out.User["password_hash"] = s
+		}
+	case "custom":
+		if _, isObj := v.(map[string]any); !isObj {
+			return bad("%s must be a custom_password_hash object, got %s", field, pipeline.JSONType(v))
+		}
+		out.User["custom_password_hash"] = v
+	case "gigya":
+		obj, isObj := v.(map[string]any)
+		if !isObj {
+			return bad("%s must be a Gigya password object, got %s", field, pipeline.JSONType(v))
+		}
+		if h, _ := obj["hash"].(string); h == "" {
+			return nil // social-only accounts carry an empty password object
+		}
+		h, err := legacy.ParseGigya(obj)
+		if err != nil {
+			return bad("%v", err)
+		}
+		out.Format = h.Format()
+		bcryptHash, custom, err := h.Auth0()
+		switch {
+		case errors.Is(err, legacy.ErrUnimportable):
+			out.Unimportable = err.Error()
+			out.Legacy = map[string]any{"kind": "gigya", "value": obj}
+		case err != nil:
+			return bad("%v", err)
+		case bcryptHash != "":
+			out.User["password_hash"] = bcryptHash
+		default:
+			out.User["custom_password_hash"] = hash.CustomToMap(custom)
+		}
+	}
+	return nil
+}
+
+// route removes consumed and dropped keys and sends what is left where the rest rules say.
+func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
+	for _, p := range d.consumed {
+		p.remove(rec)
+	}
+	if d.password != nil {
+		d.password.from.remove(rec)
+	}
+	for _, p := range d.drops {
+		p.remove(rec)
+	}
+	bad := func(err error) []pipeline.Issue {
+		return []pipeline.Issue{{Code: CodeMappingError, Message: err.Error()}}
+	}
+	for _, r := range d.rests {
+		v, ok := r.from.remove(rec)
+		if !ok || r.to == nil {
+			continue
+		}
+		if m, isObj := v.(map[string]any); isObj && len(m) == 0 {
+			continue
+		}
+		if _, err := r.to.merge(user, v); err != nil {
+			return bad(fmt.Errorf("rest %s: %w", r.from, err))
+		}
+	}
+	for k, v := range rec {
+		if v == nil {
+			delete(rec, k) // a null carries nothing worth keeping
+		}
+	}
+	if len(rec) == 0 {
+		return nil
+	}
+	if d.star != nil {
+		if d.star.to == nil {
+			return nil
+		}
+		if _, err := d.star.to.merge(user, map[string]any(rec)); err != nil {
+			return bad(fmt.Errorf("rest *: %w", err))
+		}
+		return nil
+	}
+	switch d.unknown {
+	case "drop":
+		return nil
+	case "user_metadata":
+		if _, err := (fieldPath{{key: "user_metadata", idx: -1}}).merge(user, map[string]any(rec)); err != nil {
+			return bad(fmt.Errorf("unknown fields: %w", err))
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	issues := make([]pipeline.Issue, 0, len(keys))
+	for _, k := range keys {
+		issues = append(issues, pipeline.Issue{Code: pipeline.CodeUnknownField, Field: k,
+			Message: fmt.Sprintf("%q is not mapped by the %s mapping (add a field or rest rule, or set unknown_fields)", k, d.name)})
+	}
+	return issues
+}

@@ -1,0 +1,125 @@
+// Package live is the common shape of sources that read either export files or a legacy
+// system's live API (gigya, okta): files are framed by the json source's reader; a live fetch is
+// first saved to a spool file in the run's folder (package spool) and then read the same way, so
+// both paths produce the same records and positions that name a line of a file.
+package live
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/sources/jsonfile"
+	"github.com/usher-migrate/usher/sources/spool"
+)
+
+// Fetcher pages through a live API and hands each user object to emit, in order. It returns
+// emit's error unchanged.
+type Fetcher func(ctx context.Context, emit func(obj []byte) error) error
+
+// Source reads files or a live API. It implements pipeline.Source and pipeline.Sizer.
+type Source struct {
+	name  string
+	fetch Fetcher
+	spool string
+	log   func(format string, args ...any)
+	files *jsonfile.Source
+	inner atomic.Pointer[jsonfile.Source]
+}
+
+// NewFiles reads the inputs as the json source does (arrays, NDJSON, result pages, folders, gzip).
+func NewFiles(name string, inputs []string) (*Source, error) {
+	js, err := jsonfile.New(pipeline.SourceConfig{Inputs: inputs})
+	if err != nil {
+		return nil, fmt.Errorf("%s source: %w", name, err)
+	}
+	s := &Source{name: name, files: js}
+	s.inner.Store(js)
+	return s, nil
+}
+
+// NewLive reads what fetch returns, spooled to workDir/fetched/<name>-<what>.ndjson. logf, when
+// set, reports the fetch's start and end.
+func NewLive(name, what, workDir string, fetch Fetcher, logf func(format string, args ...any)) (*Source, error) {
+	if workDir == "" {
+		return nil, fmt.Errorf("%s source: a live fetch needs the run's output folder", name)
+	}
+	return &Source{name: name, fetch: fetch, log: logf,
+		spool: filepath.Join(workDir, spool.Dir, name+"-"+what+".ndjson")}, nil
+}
+
+// SpoolPath is where a live source saves its fetch ("" for files).
+func (s *Source) SpoolPath() string { return s.spool }
+
+// Read frames every record. A live source first completes (or reuses) its spool file.
+func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) error {
+	if s.fetch != nil && s.inner.Load() == nil {
+		n, fetched, err := spool.Fetch(ctx, s.spool, s.fetch)
+		if err != nil {
+			return fmt.Errorf("%s source: live fetch: %w", s.name, err)
+		}
+		if s.log != nil {
+			if fetched {
+				s.log("%s: fetched %d users into %s", s.name, n, s.spool)
+			} else {
+				s.log("%s: reading the users fetched earlier from %s", s.name, s.spool)
+			}
+		}
+		js, err := jsonfile.New(pipeline.SourceConfig{Inputs: []string{s.spool}})
+		if err != nil {
+			return fmt.Errorf("%s source: %w", s.name, err)
+		}
+		s.inner.Store(js)
+	}
+	return s.inner.Load().Read(ctx, emit)
+}
+
+// Decode parses one record; it must be a JSON object.
+func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
+	return pipeline.DecodeObject(raw.Data)
+}
+
+// TotalBytes is the input size (0 while a live fetch runs).
+func (s *Source) TotalBytes() int64 {
+	if in := s.inner.Load(); in != nil {
+		return in.TotalBytes()
+	}
+	return 0
+}
+
+// ReadBytes is how many input bytes have been read.
+func (s *Source) ReadBytes() int64 {
+	if in := s.inner.Load(); in != nil {
+		return in.ReadBytes()
+	}
+	return 0
+}
+
+// IntOption reads a positive integer source option; absent is 0 (the client's default).
+func IntOption(source string, o map[string]string, k string) (int, error) {
+	if o[k] == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(o[k])
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s source: %s %q: want a positive integer", source, k, o[k])
+	}
+	return n, nil
+}
+
+// CheckOptions rejects option names the source does not know, and a secret given as an option.
+func CheckOptions(source string, o map[string]string, known map[string]string, secretKey, secretEnv string) error {
+	for k := range o {
+		if _, ok := known[k]; ok {
+			continue
+		}
+		if k == secretKey {
+			return fmt.Errorf("%s source: the %s is read from %s-file or $%s, never from an option", source, secretKey, secretKey, secretEnv)
+		}
+		return fmt.Errorf("%s source: unknown option %q", source, k)
+	}
+	return nil
+}

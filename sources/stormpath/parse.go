@@ -1,0 +1,127 @@
+package stormpath
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/sources/internal/inputs"
+)
+
+// maxFile bounds one export file; Stormpath resources and collection pages are far smaller.
+const maxFile = 64 << 20
+
+// element is one resource read from a file: a single object (index 1, line where it starts) or
+// one element of a collection (index n, line 0). Exactly one of obj and err is set.
+type element struct {
+	index, line int
+	obj         map[string]any
+	err         error
+}
+
+// pos is the element's position in file.
+func (e element) pos(file string) pipeline.Position {
+	return pipeline.Position{File: file, Line: e.line, Index: e.index}
+}
+
+// readFile reads one export file whole, counting bytes into c (nil for re-reads) and parses it.
+// The error is an I/O error that stops the run (the file cannot be opened or read); content
+// problems, a corrupt gzip stream included, are elements with err set.
+func readFile(f inputs.File, c *inputs.Counter) ([]element, error) {
+	r, closer, err := inputs.Open(f, c)
+	if err != nil {
+		if ioFailure(err) {
+			return nil, err
+		}
+		return []element{{index: 1, line: 1, err: errors.New(strings.TrimPrefix(err.Error(), f.Name+": "))}}, nil
+	}
+	defer closer.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	if err != nil {
+		if ioFailure(err) {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		return []element{{index: 1, line: 1, err: fmt.Errorf("gzip: %w", err)}}, nil
+	}
+	if len(data) > maxFile {
+		return []element{{index: 1, line: 1, err: fmt.Errorf("file larger than %d MiB", maxFile>>20)}}, nil
+	}
+	return parse(data), nil
+}
+
+// ioFailure tells a failure of the file system (which stops the run) from corrupt content.
+func ioFailure(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe)
+}
+
+// parse splits a file's content into resources: a single object, a JSON array of objects, or a
+// Stormpath collection page {"items":[…], …}.
+func parse(data []byte) []element {
+	start := firstByte(data)
+	if start == len(data) {
+		return []element{{index: 1, line: 1, err: errors.New("empty file")}}
+	}
+	line := 1 + bytes.Count(data[:start], []byte{'\n'})
+	v, err := pipeline.DecodeValue(data)
+	if err != nil {
+		return []element{{index: 1, line: line, err: syntaxError(data, err)}}
+	}
+	var items []any
+	switch v := v.(type) {
+	case map[string]any:
+		arr, ok := v["items"].([]any)
+		if !ok {
+			return []element{{index: 1, line: line, obj: v}}
+		}
+		items = arr
+	case []any:
+		items = v
+	default:
+		return []element{{index: 1, line: line,
+			err: fmt.Errorf("file holds a JSON %s, not an object", pipeline.JSONType(v))}}
+	}
+	out := make([]element, len(items))
+	for i, it := range items {
+		out[i].index = i + 1
+		if m, ok := it.(map[string]any); ok {
+			out[i].obj = m
+		} else {
+			out[i].err = fmt.Errorf("collection element %d is a JSON %s, not an object", i+1, pipeline.JSONType(it))
+		}
+	}
+	return out
+}
+
+// firstByte is the offset of the first non-space byte of data (len(data) when there is none).
+func firstByte(data []byte) int {
+	for i, c := range data {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return i
+		}
+	}
+	return len(data)
+}
+
+// syntaxError describes a decoding error with the line and column where it happened. The
+// decoder's message quotes at most one character of the input, so no secret leaks through it.
+func syntaxError(data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset >= 0 && se.Offset <= int64(len(data)) {
+		before := data[:se.Offset]
+		ln := 1 + bytes.Count(before, []byte{'\n'})
+		col := int(se.Offset) - bytes.LastIndexByte(before, '\n')
+		return errors.New("invalid JSON at line " + strconv.Itoa(ln) + " column " + strconv.Itoa(col) + ": " + msg)
+	}
+	return errors.New("invalid JSON: " + msg)
+}

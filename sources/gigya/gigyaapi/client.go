@@ -85,7 +85,8 @@ type Config struct {
 	// Sleep waits between retries. Default: waits on a timer or until ctx is done, returning
 	// ctx.Err() then. Tests inject a recorder so they never really wait.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Logf, when set, receives progress and retry lines. They never contain secrets.
+	// Logf, when set, receives progress and retry lines; it may be called from several
+	// goroutines at once. The lines never contain secrets.
 	Logf func(format string, args ...any)
 }
 

@@ -478,7 +478,7 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 		if m, isObj := v.(map[string]any); isObj && len(m) == 0 {
 			continue
 		}
-		if _, err := r.to.merge(user, v); err != nil {
+		if err := r.to.merge(user, v); err != nil {
 			return bad(fmt.Errorf("rest %s: %w", r.from, err))
 		}
 	}
@@ -494,7 +494,7 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 		if d.star.to == nil {
 			return nil
 		}
-		if _, err := d.star.to.merge(user, map[string]any(rec)); err != nil {
+		if err := d.star.to.merge(user, map[string]any(rec)); err != nil {
 			return bad(fmt.Errorf("rest *: %w", err))
 		}
 		return nil
@@ -503,7 +503,7 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 	case "drop":
 		return nil
 	case "user_metadata":
-		if _, err := (fieldPath{{key: "user_metadata", idx: -1}}).merge(user, map[string]any(rec)); err != nil {
+		if err := (fieldPath{{key: "user_metadata", idx: -1}}).merge(user, map[string]any(rec)); err != nil {
 			return bad(fmt.Errorf("unknown fields: %w", err))
 		}
 		return nil

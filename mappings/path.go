@@ -195,41 +195,58 @@ func (p fieldPath) set(root map[string]any, v any) error {
 }
 
 // merge adds v at p in root without overwriting: objects merge key by key (what root already
-// holds wins), any other value is stored only where nothing is. It reports whether some of v was
-// dropped because root held a different value there.
-func (p fieldPath) merge(root map[string]any, v any) (lost bool, err error) {
+// holds wins), any other value is stored only where nothing is. v must not be used afterwards
+// (its maps may become part of root).
+func (p fieldPath) merge(root map[string]any, v any) error {
 	obj := root
 	for i, s := range p[:len(p)-1] {
 		next, ok := obj[s.key].(map[string]any)
 		if !ok {
 			if _, exists := obj[s.key]; exists {
-				return false, fmt.Errorf("%s already holds a value that is not an object", p[:i+1])
+				return fmt.Errorf("%s already holds a value that is not an object", p[:i+1])
 			}
 			next = map[string]any{}
 			obj[s.key] = next
 		}
 		obj = next
 	}
-	return mergeValue(obj, p[len(p)-1].key, v), nil
+	key := p[len(p)-1].key
+	if cur, exists := obj[key]; exists {
+		obj[key] = mergeValues(cur, v)
+	} else {
+		obj[key] = v
+	}
+	return nil
 }
 
-func mergeValue(obj map[string]any, key string, v any) (lost bool) {
-	cur, exists := obj[key]
-	if !exists {
-		obj[key] = v
-		return false
-	}
-	dst, ok1 := cur.(map[string]any)
-	src, ok2 := v.(map[string]any)
+// mergeValues merges object src under object dst, dst winning on conflicts, and returns the
+// result; when either is not an object, dst is the result. The smaller object is walked: the
+// larger one is reused (a rest rule moving a whole record into a namespace that holds a couple
+// of mapped keys copies the couple, not the record).
+func mergeValues(dst, src any) any {
+	d, ok1 := dst.(map[string]any)
+	s, ok2 := src.(map[string]any)
 	if !ok1 || !ok2 {
-		return true
+		return dst
 	}
-	for k, sv := range src {
-		if mergeValue(dst, k, sv) {
-			lost = true
+	if len(d) >= len(s) {
+		for k, sv := range s {
+			if dv, exists := d[k]; exists {
+				d[k] = mergeValues(dv, sv)
+			} else {
+				d[k] = sv
+			}
+		}
+		return d
+	}
+	for k, dv := range d {
+		if sv, exists := s[k]; exists {
+			s[k] = mergeValues(dv, sv)
+		} else {
+			s[k] = dv
 		}
 	}
-	return lost
+	return s
 }
 
 // deepCopy copies maps and slices so a value taken from the record can be placed in the user

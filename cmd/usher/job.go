@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -94,5 +95,11 @@ func parseJob(data []byte, base string) (*jobFile, error) {
 		job.Inputs[i] = resolve(in)
 	}
 	job.Out = resolve(job.Out)
+	job.Mapping = resolve(job.Mapping)
+	for k, v := range job.SourceOptions {
+		if strings.HasSuffix(k, "-file") { // secret-file, token-file
+			job.SourceOptions[k] = resolve(v)
+		}
+	}
 	return job, nil
 }

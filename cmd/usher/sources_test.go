@@ -141,3 +141,30 @@ func TestLiveGigyaRun(t *testing.T) {
 		t.Error("--fresh reused the earlier run's fetch")
 	}
 }
+
+func TestMappingCommand(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("fields:\n  nickname: profile.nick\n  first_name: profile.firstName\n"), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"print the built-in gigya mapping", []string{"mapping", "gigya"}, exitOK, "format: gigya"},
+		{"print the okta mapping", []string{"mapping", "okta"}, exitOK, "verified_statuses"},
+		{"no mapping for csv", []string{"mapping", "csv"}, exitUsage, "no built-in mapping"},
+		{"check a good override", []string{"mapping", "gigya", "--check", "../../testdata/samples/mappings/gigya-override.yaml"}, exitOK, "ok"},
+		{"check a bad override names the line", []string{"mapping", "gigya", "--check", bad}, exitUsage, "bad.yaml:3: target \"first_name\""},
+		{"migrate with a bad override is a usage error", []string{"migrate", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--out", t.TempDir(), "--mapping", bad}, exitUsage, "bad.yaml:3"},
+		{"a live option of another source", []string{"migrate", "--source", "okta", "--gigya-api-key", "k", "--out", t.TempDir()}, exitUsage, "--gigya-api-key is an option of the gigya source"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := usher(t, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, want %d; output does not contain %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}

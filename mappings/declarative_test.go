@@ -39,6 +39,21 @@ func mapOne(t *testing.T, source, override, record string) (string, *pipeline.No
 	return string(b), n, issues
 }
 
+// expectIn fails the test for every want missing from got and every absent found in it.
+func expectIn(t *testing.T, got string, want, absent []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %s\n in %s", w, got)
+		}
+	}
+	for _, a := range absent {
+		if strings.Contains(got, a) {
+			t.Errorf("unexpected %s\n in %s", a, got)
+		}
+	}
+}
+
 func codes(issues []pipeline.Issue) string {
 	var c []string
 	for _, i := range issues {
@@ -119,16 +134,7 @@ drop: [preferences]
 			if n == nil {
 				return
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("missing %s\n in %s", w, got)
-				}
-			}
-			for _, a := range tc.absent {
-				if strings.Contains(got, a) {
-					t.Errorf("unexpected %s\n in %s", a, got)
-				}
-			}
+			expectIn(t, got, tc.want, tc.absent)
 			if n.Format != tc.format {
 				t.Errorf("format %q, want %q", n.Format, tc.format)
 			}
@@ -182,16 +188,7 @@ func TestOktaMapping(t *testing.T) {
 			if issues != nil {
 				t.Fatal(issues)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("missing %s\n in %s", w, got)
-				}
-			}
-			for _, a := range tc.absent {
-				if strings.Contains(got, a) {
-					t.Errorf("unexpected %s\n in %s", a, got)
-				}
-			}
+			expectIn(t, got, tc.want, tc.absent)
 		})
 	}
 }
@@ -221,16 +218,7 @@ func TestStormpathMapping(t *testing.T) {
 			if issues != nil {
 				t.Fatal(issues)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("missing %s\n in %s", w, got)
-				}
-			}
-			for _, a := range tc.absent {
-				if strings.Contains(got, a) {
-					t.Errorf("unexpected %s\n in %s", a, got)
-				}
-			}
+			expectIn(t, got, tc.want, tc.absent)
 		})
 	}
 }

@@ -175,40 +175,40 @@ func (g globPath) removeAt(obj map[string]any, i int) {
 	}
 }
 
-// set stores v at p (object keys only) in root, creating objects on the way. An existing
-// non-object value in the way is an error naming the conflicting prefix.
-func (p fieldPath) set(root map[string]any, v any) error {
+// parent returns the object that holds p's last key in root, creating objects on the way. An
+// existing non-object value in the way is an error naming the conflicting prefix.
+func (p fieldPath) parent(root map[string]any) (map[string]any, error) {
 	obj := root
 	for i, s := range p[:len(p)-1] {
 		next, ok := obj[s.key].(map[string]any)
 		if !ok {
 			if _, exists := obj[s.key]; exists {
-				return fmt.Errorf("%s already holds a value that is not an object", p[:i+1])
+				return nil, fmt.Errorf("%s already holds a value that is not an object", p[:i+1])
 			}
 			next = map[string]any{}
 			obj[s.key] = next
 		}
 		obj = next
 	}
-	obj[p[len(p)-1].key] = v
-	return nil
+	return obj, nil
+}
+
+// set stores v at p (object keys only) in root, creating objects on the way.
+func (p fieldPath) set(root map[string]any, v any) error {
+	obj, err := p.parent(root)
+	if err == nil {
+		obj[p[len(p)-1].key] = v
+	}
+	return err
 }
 
 // merge adds v at p in root without overwriting: objects merge key by key (what root already
 // holds wins), any other value is stored only where nothing is. v must not be used afterwards
 // (its maps may become part of root).
 func (p fieldPath) merge(root map[string]any, v any) error {
-	obj := root
-	for i, s := range p[:len(p)-1] {
-		next, ok := obj[s.key].(map[string]any)
-		if !ok {
-			if _, exists := obj[s.key]; exists {
-				return fmt.Errorf("%s already holds a value that is not an object", p[:i+1])
-			}
-			next = map[string]any{}
-			obj[s.key] = next
-		}
-		obj = next
+	obj, err := p.parent(root)
+	if err != nil {
+		return err
 	}
 	key := p[len(p)-1].key
 	if cur, exists := obj[key]; exists {

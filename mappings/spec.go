@@ -427,42 +427,33 @@ func merge(base, over *spec) *spec {
 	if over.passwordSet {
 		out.password, out.passwordSet = over.password, true
 	}
-	out.fields = append([]fieldSpec(nil), base.fields...)
-	for _, f := range over.fields {
-		i := -1
-		for j := range out.fields {
-			if out.fields[j].target == f.target {
-				i = j
-				break
-			}
-		}
-		switch {
-		case i >= 0 && f.remove:
-			out.fields = append(out.fields[:i], out.fields[i+1:]...)
-		case i >= 0:
-			out.fields[i] = f
-		case !f.remove:
-			out.fields = append(out.fields, f)
-		}
-	}
+	out.fields = overlay(base.fields, over.fields, func(f fieldSpec) (string, bool) { return f.target, f.remove })
 	out.drops = append(append([]lineString(nil), base.drops...), over.drops...)
-	out.rests = append([]restSpec(nil), base.rests...)
-	for _, r := range over.rests {
+	out.rests = overlay(base.rests, over.rests, func(r restSpec) (string, bool) { return r.from, r.remove })
+	return &out
+}
+
+// overlay lays over's items on base's by key: an item replaces base's item of the same key in
+// place, or removes it when marked so; new keys are appended.
+func overlay[T any](base, over []T, key func(T) (string, bool)) []T {
+	out := append([]T(nil), base...)
+	for _, item := range over {
+		k, remove := key(item)
 		i := -1
-		for j := range out.rests {
-			if out.rests[j].from == r.from {
+		for j := range out {
+			if kj, _ := key(out[j]); kj == k {
 				i = j
 				break
 			}
 		}
 		switch {
-		case i >= 0 && r.remove:
-			out.rests = append(out.rests[:i], out.rests[i+1:]...)
+		case i >= 0 && remove:
+			out = append(out[:i], out[i+1:]...)
 		case i >= 0:
-			out.rests[i] = r
-		case !r.remove:
-			out.rests = append(out.rests, r)
+			out[i] = item
+		case !remove:
+			out = append(out, item)
 		}
 	}
-	return &out
+	return out
 }

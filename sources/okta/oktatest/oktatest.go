@@ -552,20 +552,9 @@ func (s *Server) list(r *http.Request, rep *reply) *reply {
 	return rep
 }
 
+// joinArray builds a JSON array from raw elements.
 func joinArray(elems [][]byte) []byte {
-	n := 2
-	for _, e := range elems {
-		n += len(e) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, e := range elems {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, e...)
-	}
-	return append(b, ']')
+	return append(append([]byte{'['}, bytes.Join(elems, []byte{','})...), ']')
 }
 
 func (s *Server) getUser(rep *reply, id string) *reply {

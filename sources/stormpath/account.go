@@ -169,9 +169,11 @@ func emailKey(acc map[string]any) string {
 }
 
 // noFill lists the top-level fields a merged record never takes from a folded-in account: they
-// describe the primary account itself, or are merged separately.
+// describe the primary account itself (a social account's externalId and providerData belong to
+// that account, which mergedAccounts names), or are merged separately.
 var noFill = map[string]bool{
 	"id": true, "href": true, "directory": true, "password": true, "passwordModifiedAt": true,
+	"externalId": true, "providerData": true, "createdAt": true, "modifiedAt": true, "status": true,
 	"customData": true, "groups": true, "mergedAccounts": true, "linkedAccounts": true,
 }
 

@@ -5,7 +5,7 @@ GO       ?= go
 FUZZTIME ?= 20000x
 N        ?= 1000000
 
-.PHONY: build test oracles fuzz bench quickstart vet clean
+.PHONY: build test oracles fuzz bench bench-gigya quickstart vet clean
 
 build:
 	$(GO) build -o bin/usher ./cmd/usher
@@ -42,6 +42,10 @@ fuzz:
 # usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
 bench: build
 	./bin/usher-bench -usher ./bin/usher -n $(N)
+
+# The same for N generated Gigya accounts through the built-in gigya mapping.
+bench-gigya: build
+	./bin/usher-bench -source gigya -usher ./bin/usher -n $(N) -jq-sample 50000
 
 quickstart:
 	$(GO) run ./cmd/usher run

@@ -258,7 +258,7 @@ var exprKeys = [...]string{"user", "vars", "value"}
 
 // Normalize maps one decoded record (see the type comment). It changes rec in place.
 func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
-	user := map[string]any{}
+	user := make(map[string]any, 16) // sized for the import keys: no growth while mapping
 	out := &pipeline.Normalized{User: user}
 	if iss := d.apply(rec, user); iss != nil {
 		return nil, iss

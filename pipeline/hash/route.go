@@ -3,6 +3,7 @@ package hash
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	json "github.com/goccy/go-json"
@@ -212,12 +213,17 @@ func CustomToMap(c *auth0hash.CustomPasswordHash) map[string]any {
 	if c.Password != nil {
 		m["password"] = map[string]any{"encoding": c.Password.Encoding}
 	}
-	for k, v := range map[string]int{"keylen": c.KeyLen, "cost": c.Cost, "blockSize": c.BlockSize, "parallelization": c.Parallelization} {
-		if v != 0 {
-			m[k] = json.Number(fmt.Sprint(v))
-		}
-	}
+	putInt(m, "keylen", c.KeyLen)
+	putInt(m, "cost", c.Cost)
+	putInt(m, "blockSize", c.BlockSize)
+	putInt(m, "parallelization", c.Parallelization)
 	return m
+}
+
+func putInt(m map[string]any, k string, v int) {
+	if v != 0 {
+		m[k] = json.Number(strconv.Itoa(v))
+	}
 }
 
 func putString(m map[string]any, k, v string) {

@@ -40,3 +40,18 @@ func (f *faultWriter) Write(ctx context.Context, r *pipeline.Result) error {
 	}
 	return nil
 }
+
+// uploadFault is the Auth0 sink's fault hook: with USHER_FAULT_KILL_AT=POINT:FILE (a journal point
+// of sinks/auth0 — sending, sent, submitted, done, merge — and an import file number, 0 for merge)
+// the process SIGKILLs itself there. Without the variable it does nothing.
+func uploadFault() func(point string, fileNo int) {
+	v := os.Getenv("USHER_FAULT_KILL_AT")
+	if v == "" {
+		return nil
+	}
+	return func(point string, fileNo int) {
+		if v == point+":"+strconv.Itoa(fileNo) {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
+}

@@ -133,6 +133,14 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
+	if o.Tenant != "" {
+		if rep, err = upload(ctx, log, stderr, o, dir, rep); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted during the upload; run the same command with --resume to finish it")
+			}
+			return err
+		}
+	}
 	if printRejects {
 		f, err := os.Open(filepath.Join(dir, importfiles.RejectsFile))
 		if err == nil {

@@ -38,6 +38,19 @@ type migrateOptions struct {
 	Mapping       string            `yaml:"mapping" json:"mapping"`
 	// MappingSum is the SHA-256 of the --mapping file, so a resume refuses a changed mapping.
 	MappingSum string `yaml:"-" json:"mapping_sum"`
+	// Upload options: the run's import files become Auth0 import jobs. They are not part of the
+	// fingerprint: a finished run may be resumed with them to upload it.
+	Tenant              string `yaml:"tenant" json:"-"`
+	ClientID            string `yaml:"client-id" json:"-"`
+	ClientSecretFile    string `yaml:"client-secret-file" json:"-"`
+	Connection          string `yaml:"connection" json:"-"`
+	ConnectionID        string `yaml:"connection-id" json:"-"`
+	Upsert              bool   `yaml:"upsert" json:"-"`
+	SendCompletionEmail bool   `yaml:"send-completion-email" json:"-"`
+	ExternalID          string `yaml:"external-id" json:"-"`
+	MaxJobs             int    `yaml:"max-jobs" json:"-"`
+	// PollMin is the shortest wait between two looks at a job (a hidden tuning flag).
+	PollMin time.Duration `yaml:"poll-min" json:"-"`
 	// liveFlags holds the --<source>-<option> flags, merged into SourceOptions by check.
 	liveFlags map[string]*string
 	// CheckpointEvery is how often the ledger checkpoint moves (a hidden tuning flag).
@@ -53,6 +66,7 @@ func defaultOptions() migrateOptions {
 		BcryptCost:   10,
 		UsernameMin:  1,
 		UsernameMax:  15,
+		MaxJobs:      2,
 	}
 }
 
@@ -76,6 +90,19 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", o.BcryptCost, "bcrypt cost for clear-text passwords (a CSV password column)")
 	fs.IntVar(&o.UsernameMin, "username-min", o.UsernameMin, "shortest username the connection allows")
 	fs.IntVar(&o.UsernameMax, "username-max", o.UsernameMax, "longest username the connection allows (Auth0 default 15, up to 128)")
+	if withOut {
+		fs.StringVar(&o.Tenant, "tenant", o.Tenant, "upload the import files to this Auth0 tenant: a domain (acme.eu.auth0.com) or a base URL (http://127.0.0.1:8080 for usher sandbox)")
+		fs.StringVar(&o.ClientID, "client-id", o.ClientID, "client id of the machine-to-machine application (scopes create:users, read:users, read:connections)")
+		fs.StringVar(&o.ClientSecretFile, "client-secret-file", o.ClientSecretFile, "file holding its client secret (else $"+clientSecretEnv+")")
+		fs.StringVar(&o.Connection, "connection", o.Connection, "database connection to import into, by name")
+		fs.StringVar(&o.ConnectionID, "connection-id", o.ConnectionID, "database connection to import into, by id (con_…)")
+		fs.BoolVar(&o.Upsert, "upsert", o.Upsert, "update users that already exist (matched by email) instead of failing them")
+		fs.BoolVar(&o.SendCompletionEmail, "send-completion-email", o.SendCompletionEmail, "have Auth0 email the tenant admins when each job ends (Auth0's default is on; usher's is off)")
+		fs.StringVar(&o.ExternalID, "external-id", o.ExternalID, "external_id given to every import job")
+		fs.IntVar(&o.MaxJobs, "max-jobs", o.MaxJobs, "import jobs pending or processing at once (Auth0 allows 2 per tenant)")
+		fs.DurationVar(&o.PollMin, "poll-min", 200*time.Millisecond, "shortest wait between two looks at an import job")
+		fs.MarkHidden("poll-min")
+	}
 	fs.DurationVar(&o.CheckpointEvery, "checkpoint-every", 2*time.Second, "how often the ledger records a resumable checkpoint")
 	fs.MarkHidden("checkpoint-every")
 	fs.Var(sourceOpts{&o.SourceOptions}, "source-opt", "source option key=value (repeatable):"+sourceOptionHelp())
@@ -213,6 +240,22 @@ func (o *migrateOptions) check(needOut bool) error {
 	}
 	if o.Workers < 0 {
 		return usagef("--workers must be positive")
+	}
+	if o.Tenant != "" {
+		if !needOut {
+			return usagef("--tenant uploads; validate does not")
+		}
+		if o.ClientID == "" {
+			return usagef("--tenant needs --client-id")
+		}
+		if (o.Connection == "") == (o.ConnectionID == "") {
+			return usagef("--tenant needs exactly one of --connection and --connection-id")
+		}
+		if o.MaxJobs < 1 {
+			return usagef("--max-jobs must be at least 1")
+		}
+	} else if o.ClientID != "" || o.Connection != "" || o.ConnectionID != "" || o.Upsert || o.ExternalID != "" {
+		return usagef("--client-id, --connection, --connection-id, --upsert and --external-id need --tenant")
 	}
 	return nil
 }

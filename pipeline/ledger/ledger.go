@@ -32,6 +32,19 @@ CREATE TABLE IF NOT EXISTS users(
 );
 CREATE TABLE IF NOT EXISTS files(no INTEGER PRIMARY KEY, path TEXT NOT NULL, users INTEGER NOT NULL,
   bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs(
+  file_no INTEGER PRIMARY KEY, -- the import file uploaded
+  path TEXT NOT NULL, sha256 TEXT NOT NULL,
+  state TEXT NOT NULL,       -- sending (outcome of the POST unknown) | submitted | done
+  job_id TEXT, status TEXT,  -- Auth0's job id and final status
+  summary TEXT,              -- the job's summary, JSON
+  errors BLOB,               -- the per-user errors fetched from Auth0 (deleted there after 24 h), JSON
+  detail TEXT,               -- status_details of a failed job
+  resent INTEGER NOT NULL DEFAULT 0, -- sent again after a send whose answer was not recorded
+  sent_at TEXT,              -- when the file was first sent
+  recovered INTEGER NOT NULL DEFAULT 0, -- users an unrecorded earlier send had already created
+  updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,
   file_no INTEGER NOT NULL, file_off INTEGER NOT NULL, file_users INTEGER NOT NULL, file_first INTEGER NOT NULL,
   rejects_off INTEGER NOT NULL, lazy_off INTEGER NOT NULL, state TEXT NOT NULL, done INTEGER NOT NULL);
@@ -218,17 +231,27 @@ func nullable(s string) any {
 	return s
 }
 
-// UserBySeq returns one user row.
-func (l *Ledger) UserBySeq(seq int64) (User, error) {
+// userColumns are the users columns scanUser reads (the profile is not loaded).
+const userColumns = `seq, pos, status, email, user_id, username, file, hash, reasons`
+
+// scanUser reads one row of userColumns.
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var email, uid, uname, reasons sql.NullString
 	var file sql.NullInt64
-	err := l.db.QueryRow(`SELECT seq, pos, status, email, user_id, username, file, hash, reasons FROM users WHERE seq = ?`, seq).
-		Scan(&u.Seq, &u.Pos, &u.Status, &email, &uid, &uname, &file, &u.Hash, &reasons)
+	if err := row.Scan(&u.Seq, &u.Pos, &u.Status, &email, &uid, &uname, &file, &u.Hash, &reasons); err != nil {
+		return u, err
+	}
+	u.Email, u.UserID, u.Username, u.Reasons, u.File = email.String, uid.String, uname.String, reasons.String, int(file.Int64)
+	return u, nil
+}
+
+// UserBySeq returns one user row.
+func (l *Ledger) UserBySeq(seq int64) (User, error) {
+	u, err := scanUser(l.db.QueryRow(`SELECT `+userColumns+` FROM users WHERE seq = ?`, seq))
 	if err != nil {
 		return u, fmt.Errorf("ledger: user %d: %w", seq, err)
 	}
-	u.Email, u.UserID, u.Username, u.Reasons, u.File = email.String, uid.String, uname.String, reasons.String, int(file.Int64)
 	return u, nil
 }
 
@@ -281,4 +304,107 @@ func (l *Ledger) Files() ([]File, error) {
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// Job is one jobs row: the upload journal entry of an import file.
+type Job struct {
+	FileNo       int
+	Path, SHA256 string
+	// State is "sending" (the upload request may or may not have reached Auth0), "submitted" (Auth0
+	// answered with JobID) or "done" (Status, Summary and Errors are final).
+	State, JobID, Status string
+	Summary              []byte // JSON
+	Errors               []byte // JSON array of per-user errors, nil when none
+	Detail               string
+	Resent               bool
+	// SentAt is when the file was first sent; Recovered counts the users Auth0 refused as
+	// conflicts on a resend because the unrecorded first send had created them.
+	SentAt    string
+	Recovered int
+	UpdatedAt string
+}
+
+// Jobs returns the upload journal, in file order.
+func (l *Ledger) Jobs() ([]Job, error) {
+	rows, err := l.db.Query(`SELECT file_no, path, sha256, state, job_id, status, summary, errors, detail, resent, sent_at, recovered, updated_at FROM jobs ORDER BY file_no`)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		var id, status, summary, detail, sentAt sql.NullString
+		var resent int
+		if err := rows.Scan(&j.FileNo, &j.Path, &j.SHA256, &j.State, &id, &status, &summary, &j.Errors, &detail, &resent, &sentAt, &j.Recovered, &j.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		j.JobID, j.Status, j.Detail, j.Resent, j.SentAt = id.String, status.String, detail.String, resent != 0, sentAt.String
+		if summary.Valid {
+			j.Summary = []byte(summary.String)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// PutJob records a journal entry (replacing the file's previous one), durably.
+func (l *Ledger) PutJob(j Job) error {
+	resent := 0
+	if j.Resent {
+		resent = 1
+	}
+	var summary any
+	if j.Summary != nil {
+		summary = string(j.Summary)
+	}
+	_, err := l.db.Exec(`INSERT OR REPLACE INTO jobs(file_no, path, sha256, state, job_id, status, summary, errors, detail, resent, sent_at, recovered, updated_at)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)`, j.FileNo, j.Path, j.SHA256, j.State, nullable(j.JobID), nullable(j.Status), summary, j.Errors,
+		nullable(j.Detail), resent, nullable(j.SentAt), j.Recovered, j.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("ledger: journal %s: %w", j.Path, err)
+	}
+	return nil
+}
+
+// FileUsers returns the users written to import file no, in seq order (profiles not loaded).
+func (l *Ledger) FileUsers(no int) ([]User, error) {
+	rows, err := l.db.Query(`SELECT `+userColumns+` FROM users WHERE file = ? ORDER BY seq`, no)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetOutcomes changes the status and reasons of users (by seq) in one transaction; users absent
+// from outcomes keep theirs. It is idempotent.
+func (l *Ledger) SetOutcomes(ctx context.Context, outcomes map[int64][2]string) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE users SET status = ?, reasons = ? WHERE seq = ?`)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer stmt.Close()
+	for seq, o := range outcomes {
+		if _, err := stmt.ExecContext(ctx, o[0], nullable(o[1]), seq); err != nil {
+			return fmt.Errorf("ledger: user %d: %w", seq, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: commit: %w", err)
+	}
+	return nil
 }

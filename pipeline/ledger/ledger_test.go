@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -68,5 +69,50 @@ func TestCommitCheckpointTruncate(t *testing.T) {
 	}
 	if v, _ := l.Meta("fingerprint"); v != "f" {
 		t.Fatalf("meta %q", v)
+	}
+}
+
+func TestJobsJournal(t *testing.T) {
+	l, err := Open(filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	users := []User{
+		{Seq: 1, Pos: "a:1", Status: "imported", Email: "a@x.io", File: 1},
+		{Seq: 2, Pos: "a:2", Status: "imported", Email: "b@x.io", UserID: "2", File: 1},
+		{Seq: 3, Pos: "a:3", Status: "imported", Email: "c@x.io", File: 2},
+	}
+	if err := l.Commit(ctx, users, nil, Checkpoint{Seq: 3, FileNo: 2, State: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []Job{
+		{FileNo: 1, Path: "import/users-000001.json", SHA256: "aa", State: "sending", UpdatedAt: "t1"},
+		{FileNo: 1, Path: "import/users-000001.json", SHA256: "aa", State: "submitted", JobID: "job_1", UpdatedAt: "t2"},
+		{FileNo: 1, Path: "import/users-000001.json", SHA256: "aa", State: "done", JobID: "job_1", Status: "completed",
+			Summary: []byte(`{"failed":1}`), Errors: []byte(`[{"user":{"email":"b@x.io"}}]`), Resent: true, SentAt: "t0", Recovered: 2, UpdatedAt: "t3"},
+	}
+	for _, j := range steps {
+		if err := l.PutJob(j); err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.Jobs()
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], j) {
+			t.Fatalf("journal %+v (%v), want %+v", got, err, j)
+		}
+	}
+	in1, err := l.FileUsers(1)
+	if err != nil || len(in1) != 2 || in1[1].UserID != "2" {
+		t.Fatalf("file 1 users %+v %v", in1, err)
+	}
+	if err := l.SetOutcomes(ctx, map[int64][2]string{2: {"rejected", "auth0:CONFLICT_EMAIL"}}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := l.UserBySeq(2); u.Status != "rejected" || u.Reasons != "auth0:CONFLICT_EMAIL" {
+		t.Errorf("user 2 %+v", u)
+	}
+	if u, _ := l.UserBySeq(1); u.Status != "imported" {
+		t.Errorf("user 1 %+v", u)
 	}
 }

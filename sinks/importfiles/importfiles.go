@@ -475,7 +475,9 @@ type lazyLine struct {
 	Position string `json:"position"`
 }
 
-type rejectLine struct {
+// RejectLine is one line of rejects.ndjson (design §4); the Auth0 sink appends lines of the same
+// shape for users an import job refused.
+type RejectLine struct {
 	Source   string           `json:"source"`
 	Position string           `json:"position"`
 	Key      string           `json:"key,omitempty"`
@@ -486,7 +488,7 @@ type rejectLine struct {
 }
 
 func (s *Sink) writeReject(r *pipeline.Result) error {
-	line := rejectLine{Source: s.cfg.Source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: r.Issues}
+	line := RejectLine{Source: s.cfg.Source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: r.Issues}
 	if r.Raw.Err == nil && s.cfg.Decode != nil {
 		if rec, err := s.cfg.Decode(&r.Raw); err == nil {
 			line.Record = pipeline.Redact(rec)

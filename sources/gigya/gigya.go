@@ -10,11 +10,11 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/mappings"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
 	"github.com/usher-migrate/usher/sources/internal/live"
-	"github.com/usher-migrate/usher/sources/internal/secret"
 )
 
 // SecretEnv is the environment variable holding the application secret when no secret-file is

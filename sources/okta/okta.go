@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/mappings"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sources/internal/live"
-	"github.com/usher-migrate/usher/sources/internal/secret"
 	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 )
 

@@ -25,7 +25,7 @@ vet:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 
 # Runs every fuzz target briefly (parsers: JSON framing, CSV, validator, hash decoders, mapping
-# files, Stormpath accounts, Gigya and Okta API answers; go test -fuzz takes one target at a time).
+# files, Stormpath accounts, Gigya, Okta and Auth0 API answers; go test -fuzz takes one target at a time).
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrame$$' -fuzztime=$(FUZZTIME) ./sources/jsonfile
 	$(GO) test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./sources/csvfile
@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSearchResponse$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseLinks$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePage$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJobErrors$$' -fuzztime=$(FUZZTIME) ./sinks/auth0/auth0api
 
 # usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
 bench: build

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/wait"
+
 	json "github.com/goccy/go-json"
 	"golang.org/x/sync/errgroup"
 
@@ -112,7 +114,7 @@ func Upload(ctx context.Context, cfg Config, base *importfiles.Report) (*importf
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = wait.Sleep
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
@@ -390,17 +392,6 @@ func (u *uploader) wait(ctx context.Context, j ledger.Job) (auth0api.Job, error)
 // jitter spreads d by ±20%.
 func jitter(d time.Duration) time.Duration {
 	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func summaryText(s *auth0api.Summary) string {

@@ -44,6 +44,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/wait"
+
 	"github.com/cenkalti/backoff/v5"
 )
 
@@ -177,18 +179,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Audience == "" {
 		cfg.Audience = cfg.BaseURL + "/api/v2/"
 	}
-	retries := cfg.MaxRetries
-	switch {
-	case retries == 0:
-		retries = DefaultMaxRetries
-	case retries < 0:
-		retries = 0
-	}
+	retries := wait.Retries(cfg.MaxRetries, DefaultMaxRetries)
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = wait.Sleep
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -248,21 +244,6 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	return ctx.Err()
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // unwrapURLError drops the *url.Error wrapper (its text repeats the whole URL, which for a

@@ -38,6 +38,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/wait"
+
 	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/sync/errgroup"
 )
@@ -180,13 +182,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("okta: Concurrency %d is negative", cfg.Concurrency)
 	}
 	cfg.Search = strings.TrimSpace(cfg.Search)
-	retries := cfg.MaxRetries
-	switch {
-	case retries == 0:
-		retries = DefaultMaxRetries
-	case retries < 0:
-		retries = 0
-	}
+	retries := wait.Retries(cfg.MaxRetries, DefaultMaxRetries)
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
@@ -194,7 +190,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.BackOff = func() backoff.BackOff { return backoff.NewExponentialBackOff() }
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = wait.Sleep
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -413,19 +409,4 @@ type groupsPage struct {
 func decodeGroups(body []byte) (groupsPage, error) {
 	arr, elems, err := decodeArray(body)
 	return groupsPage{array: arr, elems: elems}, err
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

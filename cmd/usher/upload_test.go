@@ -290,3 +290,42 @@ func TestSandboxAndJobs(t *testing.T) {
 		t.Errorf("sandbox exit %d", code)
 	}
 }
+
+// TestUploadFatalErrors: bad credentials, an unknown connection and a missing scope stop the run
+// with a clear message (exit 1), and the message never holds the secret.
+func TestUploadFatalErrors(t *testing.T) {
+	f := newUploadFixture(t, 50)
+	wrong := filepath.Join(t.TempDir(), "wrong")
+	os.WriteFile(wrong, []byte("not-the-secret-9d8e"), 0o600)
+	cases := []struct {
+		name   string
+		opts   auth0test.Options
+		args   []string
+		secret string
+		want   string
+	}{
+		{"wrong client secret", auth0test.Options{}, nil, "not-the-secret-9d8e", "credentials were rejected"},
+		{"unknown connection", auth0test.Options{}, []string{"--connection", "No-Such-DB"}, testSecret, "No-Such-DB"},
+		{"missing scope", auth0test.Options{Scopes: []string{"read:connections", "read:users"}}, nil, testSecret, "create:users"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.ClientID, o.ClientSecret = testClient, testSecret
+			srv := auth0test.NewServer(o)
+			defer srv.Close()
+			out := filepath.Join(t.TempDir(), "run")
+			args := f.args(out, srv.URL, tc.args...)
+			if tc.secret != testSecret {
+				args = append(args, "--client-secret-file", wrong)
+			}
+			code, msg := usher(t, args...)
+			if code != exitFailed || !strings.Contains(msg, tc.want) {
+				t.Fatalf("exit %d, want %d with %q:\n%s", code, exitFailed, tc.want, msg)
+			}
+			if strings.Contains(msg, tc.secret) || strings.Contains(msg, testSecret) {
+				t.Fatal("a secret is in the message")
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ var defaultJob []byte
 type jobFile struct {
 	Command        string `yaml:"command"`
 	migrateOptions `yaml:",inline"`
+	exportOptions  `yaml:",inline"`
 }
 
 func newRunCmd(log *slog.Logger, stdout, stderr io.Writer) *cobra.Command {
@@ -64,8 +65,13 @@ Example job:
 				return runMigrate(cmd.Context(), log, stdout, stderr, job.migrateOptions, false)
 			case "validate":
 				return runMigrate(cmd.Context(), log, stdout, stderr, job.migrateOptions, true)
+			case "export":
+				if job.UnknownFields == "" {
+					job.UnknownFields = "user_metadata"
+				}
+				return runExport(cmd.Context(), log, stdout, stderr, job.migrateOptions, job.exportOptions)
 			}
-			return usageError{fmt.Errorf("%s: command %q: want migrate or validate", name, job.Command)}
+			return usageError{fmt.Errorf("%s: command %q: want migrate, validate or export", name, job.Command)}
 		},
 	}
 }
@@ -83,7 +89,7 @@ func parseJob(data []byte, base string) (*jobFile, error) {
 		return nil, err
 	}
 	if job.Command == "" {
-		return nil, errors.New(`missing "command" (migrate or validate)`)
+		return nil, errors.New(`missing "command" (migrate, validate or export)`)
 	}
 	resolve := func(p string) string {
 		if p == "" || p == "-" || filepath.IsAbs(p) || base == "" {
@@ -96,6 +102,9 @@ func parseJob(data []byte, base string) (*jobFile, error) {
 	}
 	job.Out = resolve(job.Out)
 	job.Mapping = resolve(job.Mapping)
+	job.Output = resolve(job.Output)
+	job.ChangesSince = resolve(job.ChangesSince)
+	job.PseudonymKeyFile = resolve(job.PseudonymKeyFile)
 	for k, v := range job.SourceOptions {
 		if strings.HasSuffix(k, "-file") { // secret-file, token-file
 			job.SourceOptions[k] = resolve(v)

@@ -292,7 +292,8 @@ func TestJobFile(t *testing.T) {
 		{"migrate relative paths", "command: migrate\nsource: json\ninput: [u.json]\nout: out1\nprogress: never\n", exitRejected, "imported 1"},
 		{"validate", "command: validate\nsource: json\ninput: [u.json]\nout: out2\nprogress: never\n", exitRejected, "rejected 1"},
 		{"unknown key", "command: migrate\nsource: json\ninput: [u.json]\nout: out3\nworkerz: 2\n", exitUsage, "line 5: field workerz not found"},
-		{"bad command", "command: export\nsource: json\ninput: [u.json]\n", exitUsage, "want migrate or validate"},
+		{"bad command", "command: import\nsource: json\ninput: [u.json]\n", exitUsage, "want migrate, validate or export"},
+		{"export job without output", "command: export\nsource: json\ninput: [u.json]\nformat: csv\n", exitUsage, "export needs --format"},
 		{"missing command", "source: json\n", exitUsage, "missing \"command\""},
 	}
 	for i, tc := range cases {

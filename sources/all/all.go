@@ -2,6 +2,7 @@
 package all
 
 import (
+	_ "github.com/usher-migrate/usher/sources/auth0"     // auth0
 	_ "github.com/usher-migrate/usher/sources/csvfile"   // csv
 	_ "github.com/usher-migrate/usher/sources/gigya"     // gigya
 	_ "github.com/usher-migrate/usher/sources/jsonfile"  // json

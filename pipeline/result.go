@@ -47,6 +47,8 @@ type Result struct {
 	// User is the encoded Auth0 import object (Imported) or the profile with its password material
 	// kept for the hook (Lazy).
 	User []byte
+	// Payload is what Stages.Encode made of the user, when the runner has one.
+	Payload any
 	// Raw is the record as framed; a rejected record is decoded from it again for the report
 	// (the stages may have changed the decoded copy in place).
 	Raw RawRecord
@@ -64,7 +66,7 @@ func (r *Result) Key() string {
 func (r *Result) Reject(issues ...Issue) {
 	r.Outcome = Rejected
 	r.Issues = append(r.Issues, issues...)
-	r.User = nil
+	r.User, r.Payload = nil, nil
 }
 
 // Redacted is the text put in place of password material in reports.

@@ -31,6 +31,10 @@ type Stages struct {
 	// Hash turns a clear-text password into importable material (a bcrypt password_hash); it runs
 	// only for valid users, as it is the expensive step. A non-nil issue rejects the user.
 	Hash func(user map[string]any, plaintext string) *Issue
+	// Encode, when set, replaces the JSON encoding of the routed user: its result goes to
+	// Result.Payload (Result.User stays nil) and an error rejects the user. Sinks that need
+	// another form (export rows) use it so the work runs on the workers, not in the writer.
+	Encode func(user map[string]any) (any, error)
 }
 
 // PasswordVerdict is the hash stage's decision about a user's password.
@@ -288,6 +292,13 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		case "lazy":
 			res.Outcome, res.LazyReason = Lazy, CodeNoPassword
 		}
+	}
+	if r.Stages.Encode != nil {
+		// The sink's own encoding, done here on the workers rather than in the ordered writer.
+		if res.Payload, err = r.Stages.Encode(user); err != nil {
+			res.Reject(Issue{Code: CodeInvalidType, Message: err.Error()})
+		}
+		return
 	}
 	b, err := Marshal(user)
 	if err != nil {

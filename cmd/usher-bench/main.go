@@ -44,7 +44,15 @@ func main() {
 	dir := flag.String("dir", "", "work folder (default: a temp folder, removed afterwards)")
 	jqSample := flag.Int("jq-sample", 100000, "users in jq's sample (0: skip jq)")
 	source := flag.String("source", "json", "corpus and source: json (Auth0 export lines) or gigya (accounts.search accounts)")
+	exportBench := flag.Bool("export", false, "time usher export (NDJSON → Parquet zstd) against DuckDB instead of migrate")
 	flag.Parse()
+	if *exportBench {
+		if err := runExport(*n, *seed, *usher, *dir); err != nil {
+			fmt.Fprintln(os.Stderr, "usher-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *source != "json" && *source != "gigya" {
 		fmt.Fprintln(os.Stderr, "usher-bench: -source: want json or gigya")
 		os.Exit(2)

@@ -156,33 +156,59 @@ func Open(cfg Config) (*Exporter, error) {
 
 func tmpName(path string) string { return path + ".tmp-" + strconv.Itoa(os.Getpid()) }
 
+// encoded is a user turned into its row on a pipeline worker (Encode).
+type encoded struct {
+	row        []any
+	id, digest string
+}
+
+// Encode builds a user's row and digest; the runner calls it on its workers
+// (pipeline.Stages.Encode), so the ordered Write only writes. An error rejects the record.
+func (e *Exporter) Encode(user map[string]any) (any, error) {
+	row, err := e.cfg.Schema.Row(user)
+	if err != nil {
+		return nil, err
+	}
+	enc := &encoded{row: row}
+	if e.keyCol >= 0 {
+		enc.id, _ = row[e.keyCol].(string)
+		enc.digest = Digest(row)
+	}
+	return enc, nil
+}
+
 // Write exports one processed record (pipeline.Writer). A record the pipeline rejected (it could
-// not be read or mapped) goes to PATH.rejects.ndjson.
+// not be read or mapped) goes to PATH.rejects.ndjson. Records come with the Payload Encode made;
+// without one (a runner without the Encode stage) the user is encoded here.
 func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 	e.rep.Counts.Read++
 	if r.Outcome == pipeline.Rejected {
 		return e.reject(r, r.Issues)
 	}
-	user, err := pipeline.DecodeObject(r.User)
-	if err != nil {
-		return e.reject(r, []pipeline.Issue{{Code: pipeline.CodeParseError, Message: err.Error()}})
+	enc, ok := r.Payload.(*encoded)
+	if !ok {
+		user, err := pipeline.DecodeObject(r.User)
+		if err != nil {
+			return e.reject(r, []pipeline.Issue{{Code: pipeline.CodeParseError, Message: err.Error()}})
+		}
+		p, err := e.Encode(user)
+		if err != nil {
+			return e.reject(r, []pipeline.Issue{{Code: pipeline.CodeInvalidType, Message: err.Error()}})
+		}
+		enc = p.(*encoded)
 	}
-	row, err := e.cfg.Schema.Row(user)
-	if err != nil {
-		return e.reject(r, []pipeline.Issue{{Code: pipeline.CodeInvalidType, Message: err.Error()}})
-	}
+	row := enc.row
 	if e.keyCol >= 0 {
-		id, _ := row[e.keyCol].(string)
-		d := Digest(row)
-		if id != "" {
-			line, _ := json.Marshal(map[string]string{"id": id, "d": d})
-			e.digW.Write(append(line, '\n'))
+		if enc.id != "" {
+			e.digW.WriteString(`{"id":`)
+			e.digW.Write(strconv.AppendQuote(nil, enc.id))
+			e.digW.WriteString(`,"d":"` + enc.digest + "\"}\n")
 		}
 		if e.prev != nil {
 			op := "insert"
-			if old, ok := e.prev[id]; ok && id != "" {
-				e.seen[id] = true
-				if old == d {
+			if old, ok := e.prev[enc.id]; ok && enc.id != "" {
+				e.seen[enc.id] = true
+				if old == enc.digest {
 					e.rep.Changes.Unchanged++
 					return nil
 				}

@@ -5,7 +5,7 @@ GO       ?= go
 FUZZTIME ?= 20000x
 N        ?= 1000000
 
-.PHONY: build test oracles fuzz bench bench-gigya quickstart vet clean
+.PHONY: build test oracles fuzz bench bench-gigya bench-export quickstart vet clean
 
 build:
 	$(GO) build -o bin/usher ./cmd/usher
@@ -44,6 +44,10 @@ fuzz:
 # usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
 bench: build
 	./bin/usher-bench -usher ./bin/usher -n $(N)
+
+# usher export (NDJSON → Parquet zstd) vs DuckDB doing the same conversion, on N generated users.
+bench-export: build oracles
+	./bin/usher-bench -export -usher ./bin/usher -n $(N)
 
 # The same for N generated Gigya accounts through the built-in gigya mapping.
 bench-gigya: build

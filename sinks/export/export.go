@@ -238,16 +238,7 @@ func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
 	for _, i := range issues {
 		e.rep.Reasons[i.Code]++
 	}
-	line := importfiles.RejectLine{Source: e.cfg.Source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: issues}
-	if r.Raw.Err == nil && e.cfg.Decode != nil {
-		if rec, err := e.cfg.Decode(&r.Raw); err == nil {
-			line.Record = pipeline.Redact(rec)
-		}
-	}
-	if line.Record == nil && len(r.Raw.Data) > 0 {
-		line.Raw = pipeline.RedactText(r.Raw.Data)
-	}
-	b, err := pipeline.Marshal(line)
+	b, err := pipeline.Marshal(importfiles.NewRejectLine(e.cfg.Source, r, issues, e.cfg.Decode))
 	if err != nil {
 		return err
 	}

@@ -475,6 +475,22 @@ type lazyLine struct {
 	Position string `json:"position"`
 }
 
+// NewRejectLine builds the rejects.ndjson line of a record with issues: its position and
+// identity, and the record as read (decoded again with decode when the framing succeeded, else
+// the raw text) with password material redacted.
+func NewRejectLine(source string, r *pipeline.Result, issues []pipeline.Issue, decode func(*pipeline.RawRecord) (map[string]any, error)) RejectLine {
+	line := RejectLine{Source: source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: issues}
+	if r.Raw.Err == nil && decode != nil {
+		if rec, err := decode(&r.Raw); err == nil {
+			line.Record = pipeline.Redact(rec)
+		}
+	}
+	if line.Record == nil && len(r.Raw.Data) > 0 {
+		line.Raw = pipeline.RedactText(r.Raw.Data)
+	}
+	return line
+}
+
 // RejectLine is one line of rejects.ndjson (design §4); the Auth0 sink appends lines of the same
 // shape for users an import job refused.
 type RejectLine struct {
@@ -488,15 +504,7 @@ type RejectLine struct {
 }
 
 func (s *Sink) writeReject(r *pipeline.Result) error {
-	line := RejectLine{Source: s.cfg.Source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: r.Issues}
-	if r.Raw.Err == nil && s.cfg.Decode != nil {
-		if rec, err := s.cfg.Decode(&r.Raw); err == nil {
-			line.Record = pipeline.Redact(rec)
-		}
-	}
-	if line.Record == nil && len(r.Raw.Data) > 0 {
-		line.Raw = pipeline.RedactText(r.Raw.Data)
-	}
+	line := NewRejectLine(s.cfg.Source, r, r.Issues, s.cfg.Decode)
 	b, err := pipeline.Marshal(line)
 	if err != nil {
 		return err

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -44,30 +42,13 @@ type tableReport struct {
 	Sample    []map[string]any `json:"sample"`
 }
 
-// tableScriptPath finds read-table.mjs next to this source file or, failing that (-trimpath),
-// upwards from the working directory, as internal/oracle does for its script.
+// tableScriptPath is read-table.mjs, beside the scripts internal/oracle locates.
 func tableScriptPath() (string, error) {
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		p := filepath.Join(filepath.Dir(file), "..", "..", "..", filepath.FromSlash(tableScriptRel))
-		if _, err := os.Stat(p); err == nil {
-			return filepath.Clean(p), nil
-		}
-	}
-	dir, err := os.Getwd()
+	p, err := oracle.ScriptPath()
 	if err != nil {
 		return "", err
 	}
-	for {
-		p := filepath.Join(dir, filepath.FromSlash(tableScriptRel))
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil || parent == dir {
-			return "", fmt.Errorf("cannot find %s", tableScriptRel)
-		}
-		dir = parent
-	}
+	return filepath.Join(filepath.Dir(p), filepath.Base(tableScriptRel)), nil
 }
 
 // oracleUnavailable skips the test, or fails it when oracle.RequireEnv=1 (CI).

@@ -1,0 +1,284 @@
+// Package hook is the lazy-migration service that Auth0 custom-database scripts call (design §7):
+// POST /v1/login verifies a password against the material the store holds (every format the hash
+// package knows, importable or not) and answers the same profile and user_id the bulk file would
+// carry; POST /v1/get_user finds a user by email; GET /healthz and GET /metrics (Prometheus).
+//
+// Every call needs "Authorization: Bearer <token>" (compared in constant time). Unknown users,
+// wrong passwords and blocked users get the same 401 body after a comparable amount of work (an
+// unknown user costs a bcrypt verification like a known one), so the answer does not tell whether
+// an account exists. Attempts are rate-limited per account and per client address; bodies are
+// size-limited; passwords, hashes and tokens are never logged.
+package hook
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
+
+	"github.com/usher-migrate/usher/pipeline"
+)
+
+// Users is what the hook needs of the store (store.Store satisfies it).
+type Users interface {
+	// Find returns the user whose email or username is login, with its Key and Profile, or an error
+	// for which NotFound reports true.
+	Find(ctx context.Context, login string) (key string, profile []byte, err error)
+	// MarkMigrated records that the user logged in through the hook (Auth0 now holds it).
+	MarkMigrated(ctx context.Context, key string) (bool, error)
+}
+
+// Config configures the handler.
+type Config struct {
+	Users Users
+	// NotFound reports whether an error of Users.Find means "no such user".
+	NotFound func(error) bool
+	Token    string
+	// PerAccount and PerClient bound login attempts: per lower-cased login and per client IP
+	// (defaults: 10 per minute with a burst of 5, and 50 per second with a burst of 100).
+	PerAccount, PerClient rate.Limit
+	AccountBurst          int
+	ClientBurst           int
+	// MaxBody caps request bodies (default 16 KiB; larger → 413).
+	MaxBody int64
+	// VerifyTimeout bounds one password verification (default 5 s).
+	VerifyTimeout time.Duration
+	Logf          func(format string, args ...any)
+}
+
+// Handler serves the hook API.
+type Handler struct {
+	cfg      Config
+	mux      *http.ServeMux
+	mu       sync.Mutex
+	accounts map[string]*limiter
+	clients  map[string]*limiter
+	reg      *prometheus.Registry
+	logins   *prometheus.CounterVec
+	lookups  *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	// decoy does an unknown user's verification (a field so tests can see it run).
+	decoy func(password string)
+}
+
+type limiter struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+// decoyHash is verified for unknown users, so their answer costs what a known user's does.
+var decoyHash, _ = bcrypt.GenerateFromPassword([]byte("usher-decoy-password"), bcrypt.DefaultCost)
+
+// New builds the handler. It panics on a missing Users or Token (a programming error: the CLI
+// checks both).
+func New(cfg Config) *Handler {
+	if cfg.Users == nil || cfg.Token == "" {
+		panic("hook: Users and Token are required")
+	}
+	if cfg.PerAccount == 0 {
+		cfg.PerAccount, cfg.AccountBurst = rate.Every(6*time.Second), 5
+	}
+	if cfg.PerClient == 0 {
+		cfg.PerClient, cfg.ClientBurst = 50, 100
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 16 << 10
+	}
+	if cfg.VerifyTimeout <= 0 {
+		cfg.VerifyTimeout = 5 * time.Second
+	}
+	if cfg.NotFound == nil {
+		cfg.NotFound = func(error) bool { return false }
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), accounts: map[string]*limiter{}, clients: map[string]*limiter{},
+		reg: prometheus.NewRegistry(), decoy: func(pw string) { bcrypt.CompareHashAndPassword(decoyHash, []byte(pw)) }}
+	h.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_logins_total",
+		Help: "Login attempts by outcome (ok, invalid, rate_limited, error)."}, []string{"outcome"})
+	h.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_get_user_total",
+		Help: "get_user calls by outcome (found, not_found, error)."}, []string{"outcome"})
+	h.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "usher_hook_request_seconds",
+		Help: "Request latency by endpoint.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"endpoint"})
+	h.reg.MustRegister(h.logins, h.lookups, h.latency)
+	h.mux.HandleFunc("POST /v1/login", h.authed("login", h.login))
+	h.mux.HandleFunc("POST /v1/get_user", h.authed("get_user", h.getUser))
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.Handle("GET /metrics", promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}))
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	b, _ := pipeline.Marshal(v)
+	w.Write(b)
+}
+
+// authed checks the bearer token, the client's rate and the body size, then calls next with the
+// decoded JSON body.
+func (h *Handler) authed(endpoint string, next func(w http.ResponseWriter, r *http.Request, body map[string]string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		defer func() { h.latency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds()) }()
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
+			return
+		}
+		if !h.allow(h.clients, clientIP(r), h.cfg.PerClient, h.cfg.ClientBurst) {
+			h.logins.WithLabelValues("rate_limited").Inc()
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+		var body map[string]string
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body_too_large"})
+				return
+			}
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+			return
+		}
+		next(w, r, body)
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// allow takes a token from the limiter of key, creating it; idle limiters are dropped now and then.
+func (h *Handler) allow(m map[string]*limiter, key string, limit rate.Limit, burst int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	l, ok := m[key]
+	if !ok {
+		if len(m) > 100000 {
+			for k, v := range m {
+				if now.Sub(v.seen) > 10*time.Minute {
+					delete(m, k)
+				}
+			}
+		}
+		l = &limiter{l: rate.NewLimiter(limit, burst)}
+		m[key] = l
+	}
+	l.seen = now
+	return l.l.AllowN(now, 1)
+}
+
+var invalid = map[string]string{"error": "invalid_credentials"}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]string) {
+	login, password := strings.TrimSpace(body["username"]), body["password"]
+	if login == "" || password == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+		return
+	}
+	if !h.allow(h.accounts, strings.ToLower(login), h.cfg.PerAccount, h.cfg.AccountBurst) {
+		h.logins.WithLabelValues("rate_limited").Inc()
+		w.Header().Set("Retry-After", "10")
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
+	defer cancel()
+	key, raw, err := h.cfg.Users.Find(ctx, login)
+	if err != nil {
+		if h.cfg.NotFound(err) {
+			h.decoy(password) // the same work as a known user's verification
+			h.logins.WithLabelValues("invalid").Inc()
+			writeJSON(w, http.StatusUnauthorized, invalid)
+			return
+		}
+		h.fail(w, "login", fmt.Errorf("store: %w", err))
+		return
+	}
+	profile, err := pipeline.DecodeObject(raw)
+	if err != nil {
+		h.fail(w, "login", fmt.Errorf("stored profile of %s: %w", key, err))
+		return
+	}
+	verr := verify(ctx, profile, password)
+	if blocked, _ := profile["blocked"].(bool); blocked && verr == nil {
+		verr = errors.New("blocked") // same answer as a wrong password
+	}
+	switch {
+	case verr == nil:
+	case mismatch(verr) || errors.Is(verr, errNoPassword) || verr.Error() == "blocked":
+		h.logins.WithLabelValues("invalid").Inc()
+		writeJSON(w, http.StatusUnauthorized, invalid)
+		return
+	default:
+		h.fail(w, "login", fmt.Errorf("verifying %s: %w", key, verr))
+		return
+	}
+	if _, err := h.cfg.Users.MarkMigrated(ctx, key); err != nil {
+		h.fail(w, "login", fmt.Errorf("marking %s migrated: %w", key, err))
+		return
+	}
+	h.logins.WithLabelValues("ok").Inc()
+	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
+}
+
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[string]string) {
+	email := strings.TrimSpace(body["email"])
+	if email == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
+		return
+	}
+	key, raw, err := h.cfg.Users.Find(r.Context(), email)
+	if err != nil {
+		if h.cfg.NotFound(err) {
+			h.lookups.WithLabelValues("not_found").Inc()
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+			return
+		}
+		h.fail(w, "get_user", fmt.Errorf("store: %w", err))
+		return
+	}
+	profile, err := pipeline.DecodeObject(raw)
+	if err != nil {
+		h.fail(w, "get_user", fmt.Errorf("stored profile of %s: %w", key, err))
+		return
+	}
+	h.lookups.WithLabelValues("found").Inc()
+	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
+}
+
+// fail answers 503 (Auth0's script turns it into an Error, not a wrong password) and logs the
+// cause, which never holds a password, hash or token.
+func (h *Handler) fail(w http.ResponseWriter, endpoint string, err error) {
+	if endpoint == "login" {
+		h.logins.WithLabelValues("error").Inc()
+	} else {
+		h.lookups.WithLabelValues("error").Inc()
+	}
+	h.cfg.Logf("hook: %s: %v", endpoint, err)
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+}

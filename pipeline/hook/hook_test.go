@@ -1,0 +1,220 @@
+package hook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"golang.org/x/time/rate"
+)
+
+var errNotFound = errors.New("not found")
+
+// memUsers is an in-memory Users: login (email or username, lower-cased) → profile.
+type memUsers struct {
+	mu       sync.Mutex
+	profiles map[string]string
+	migrated map[string]int
+}
+
+func (m *memUsers) Find(_ context.Context, login string) (string, []byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.profiles[strings.ToLower(login)]
+	if !ok {
+		return "", nil, errNotFound
+	}
+	return strings.ToLower(login), []byte(p), nil
+}
+
+func (m *memUsers) MarkMigrated(_ context.Context, key string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.migrated[key]++
+	return m.migrated[key] == 1, nil
+}
+
+const token = "hook-token-3f9a2c"
+
+// Users with every kind of stored password (plaintexts from the hash package's known answers).
+var profiles = map[string]string{
+	"bcrypt@example.com":   `{"user_id":"b1","email":"bcrypt@example.com","password_hash":"$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy","user_metadata":{"k":1}}`,
+	"md5crypt@example.com": `{"user_id":"m1","email":"md5crypt@example.com","password_hash":"$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"}`,
+	"sp2@example.com":      `{"user_id":"s2","email":"sp2@example.com","password_hash":"$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg=="}`,
+	"custom@example.com":   `{"user_id":"c1","email":"custom@example.com","custom_password_hash":{"algorithm":"sha1","hash":{"value":"W6ph5Mm5Pz8GgiULbPgzG37mj9g=","encoding":"base64"}}}`,
+	"gigya@example.com":    `{"user_id":"g1","email":"gigya@example.com","legacy_password":{"kind":"gigya","value":{"hash":"XMGVWTbeKf4Xd+CGiuEZde8x7QA=","hashSettings":{"algorithm":"pbkdf2","rounds":10000,"salt":"wJuJqLoUFsdXa8k3sFhRlA=="}}}}`,
+	"blocked@example.com":  `{"user_id":"x1","email":"blocked@example.com","blocked":true,"password_hash":"$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"}`,
+	"nopass@example.com":   `{"user_id":"n1","email":"nopass@example.com"}`,
+}
+
+func newServer(t *testing.T, cfg Config) (*httptest.Server, *memUsers) {
+	srv, users, _ := newHandler(t, cfg)
+	return srv, users
+}
+
+func newHandler(t *testing.T, cfg Config) (*httptest.Server, *memUsers, *Handler) {
+	t.Helper()
+	users := &memUsers{profiles: map[string]string{}, migrated: map[string]int{}}
+	for k, v := range profiles {
+		users.profiles[k] = v
+	}
+	cfg.Users, cfg.Token = users, token
+	cfg.NotFound = func(err error) bool { return errors.Is(err, errNotFound) }
+	h := New(cfg)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, users, h
+}
+
+func call(t *testing.T, srv *httptest.Server, path, tok, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func login(user, pw string) string {
+	b, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+	return string(b)
+}
+
+func TestLogin(t *testing.T) {
+	srv, users := newServer(t, Config{})
+	cases := []struct {
+		name, user, pw string
+		status         int
+	}{
+		{"bcrypt", "bcrypt@example.com", "NotSecure", 200},
+		{"bcrypt wrong", "bcrypt@example.com", "NotSecure!", 401},
+		{"md5-crypt (unimportable)", "MD5CRYPT@example.com", "password", 200},
+		{"stormpath2", "sp2@example.com", "123456", 200},
+		{"custom sha1", "custom@example.com", "password", 200},
+		{"gigya pbkdf2 legacy", "gigya@example.com", "Test@123", 200},
+		{"gigya wrong", "gigya@example.com", "Test@124", 401},
+		{"blocked with the right password", "blocked@example.com", "password", 401},
+		{"no stored password", "nopass@example.com", "anything", 401},
+		{"unknown user", "nobody@example.com", "password", 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := call(t, srv, "/v1/login", token, login(tc.user, tc.pw))
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+			if status == 401 && (len(body) != 1 || body["error"] != "invalid_credentials") {
+				t.Errorf("401 body %v: unknown, wrong and blocked must look the same", body)
+			}
+			if status == 200 {
+				p, _ := body["profile"].(map[string]any)
+				if p["email"] == nil || p["user_id"] == nil {
+					t.Fatalf("profile %v", p)
+				}
+				for _, k := range []string{"password_hash", "custom_password_hash", "legacy_password"} {
+					if _, ok := p[k]; ok {
+						t.Errorf("profile carries %s", k)
+					}
+				}
+				if users.migrated[strings.ToLower(tc.user)] != 1 {
+					t.Errorf("not marked migrated: %v", users.migrated)
+				}
+			}
+		})
+	}
+}
+
+func TestGetUser(t *testing.T) {
+	srv, _ := newServer(t, Config{})
+	if status, body := call(t, srv, "/v1/get_user", token, `{"email":"BCRYPT@example.com"}`); status != 200 || body["profile"].(map[string]any)["user_id"] != "b1" {
+		t.Fatalf("found: %d %v", status, body)
+	}
+	if status, body := call(t, srv, "/v1/get_user", token, `{"email":"nobody@example.com"}`); status != 404 || body["error"] != "not_found" {
+		t.Fatalf("not found: %d %v", status, body)
+	}
+}
+
+func TestSecurity(t *testing.T) {
+	srv, _ := newServer(t, Config{PerAccount: rate.Every(time.Hour), AccountBurst: 3, MaxBody: 1024})
+	cases := []struct {
+		name, path, tok, body string
+		status                int
+	}{
+		{"missing token", "/v1/login", "", login("bcrypt@example.com", "NotSecure"), 401},
+		{"wrong token", "/v1/login", token + "x", login("bcrypt@example.com", "NotSecure"), 401},
+		{"oversized body", "/v1/login", token, login("bcrypt@example.com", strings.Repeat("p", 4096)), 413},
+		{"not JSON", "/v1/get_user", token, "{", 400},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, body := call(t, srv, tc.path, tc.tok, tc.body); status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+		})
+	}
+	t.Run("brute force hits the per-account limit", func(t *testing.T) {
+		var last int
+		for i := 0; i < 5; i++ {
+			last, _ = call(t, srv, "/v1/login", token, login("sp2@example.com", "guess"))
+		}
+		if last != 429 {
+			t.Fatalf("5th attempt: %d, want 429", last)
+		}
+		// Other accounts are not affected.
+		if status, _ := call(t, srv, "/v1/login", token, login("custom@example.com", "password")); status != 200 {
+			t.Fatalf("another account: %d", status)
+		}
+	})
+}
+
+// TestUnknownUsersCostAVerification checks that an unknown user's answer does the work of a
+// password verification (a bcrypt comparison), so answer times do not reveal which accounts exist.
+func TestUnknownUsersCostAVerification(t *testing.T) {
+	srv, _, h := newHandler(t, Config{})
+	var mu sync.Mutex
+	calls := 0
+	orig := h.decoy
+	h.decoy = func(pw string) { mu.Lock(); calls++; mu.Unlock(); orig(pw) }
+	call(t, srv, "/v1/login", token, login("nobody@example.com", "pw"))
+	call(t, srv, "/v1/login", token, login("bcrypt@example.com", "pw"))
+	if calls != 1 {
+		t.Fatalf("decoy verifications: %d, want 1 (the unknown user only)", calls)
+	}
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	srv, _ := newServer(t, Config{})
+	call(t, srv, "/v1/login", token, login("bcrypt@example.com", "NotSecure"))
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, []byte(`usher_hook_logins_total{outcome="ok"} 1`)) {
+		t.Errorf("metrics:\n%s", b)
+	}
+	if bytes.Contains(b, []byte("NotSecure")) || bytes.Contains(b, []byte(token)) {
+		t.Error("a secret in the metrics")
+	}
+	resp, err = http.Get(srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz %v %v", resp, err)
+	}
+}

@@ -50,7 +50,8 @@ func harness(t *testing.T) (node, script string) {
 
 // fakeHook follows the hook contract of design §7 for one known user.
 type fakeHook struct {
-	mode string // "", "503", "429", "500", "slow", "no-profile", "redirect"
+	mode string        // "", "503", "429", "500", "slow", "no-profile", "redirect"
+	stop chan struct{} // closed when the test ends; releases a slow handler
 
 	mu    sync.Mutex
 	auths []string
@@ -92,7 +93,10 @@ func (h *fakeHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://127.0.0.1:1/elsewhere", http.StatusTemporaryRedirect)
 		return
 	case "slow":
+		// Read the body so the server notices the client going away.
+		_, _ = io.Copy(io.Discard, r.Body)
 		select {
+		case <-h.stop:
 		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):
 		}
@@ -213,9 +217,10 @@ func TestScriptsAgainstHook(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			hook := &fakeHook{mode: tc.mode}
+			hook := &fakeHook{mode: tc.mode, stop: make(chan struct{})}
 			srv := httptest.NewServer(hook)
 			defer srv.Close()
+			defer close(hook.stop) // runs before srv.Close
 			if tc.mode == "down" {
 				srv.Close()
 			}

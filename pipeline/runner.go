@@ -59,6 +59,8 @@ type Routing struct {
 	MaxUserBytes int
 	// Strip removes password material from a user imported without it.
 	Strip func(user map[string]any)
+	// AllLazy holds every user that would be imported for lazy migration too (usher stage).
+	AllLazy bool
 }
 
 // Runner drives one pass over a source.
@@ -292,6 +294,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		case "lazy":
 			res.Outcome, res.LazyReason = Lazy, CodeNoPassword
 		}
+	}
+	if r.Routing.AllLazy && res.Outcome == Imported {
+		res.Outcome, res.LazyReason = Lazy, "staged"
 	}
 	if r.Stages.Encode != nil {
 		// The sink's own encoding, done here on the workers rather than in the ordered writer.

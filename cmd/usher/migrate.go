@@ -58,6 +58,9 @@ on standard output and the report on standard error.`
 
 // runMigrate runs migrate (or validate when dry) with checked options.
 func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, o migrateOptions, dry bool) error {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(stderr, nil))
+	}
 	if err := o.check(!dry); err != nil {
 		return err
 	}
@@ -114,6 +117,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 			Unimportable: o.Unimportable,
 			MaxUserBytes: o.MaxFileBytes - 3, // "[" + user + "]\n"
 			Strip:        hash.Strip,
+			AllLazy:      o.stageAll,
 		},
 	}
 	prog := startProgress(ctx, o.Progress, stderr, log, src, runner)
@@ -132,6 +136,13 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	rep, err := sink.Close(ctx)
 	if err != nil {
 		return err
+	}
+	if !dry && rep.Counts.Lazy > 0 && !o.stageAll {
+		n, err := stageLazy(ctx, dir, o.Source, "")
+		if err != nil {
+			return err
+		}
+		log.Info(fmt.Sprintf("staged %d users for lazy migration: usher hook serve --store sqlite:%s", n, filepath.Join(dir, ledger.FileName)))
 	}
 	if o.Tenant != "" {
 		if rep, err = upload(ctx, log, stderr, o, dir, rep); err != nil {

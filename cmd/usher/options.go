@@ -51,6 +51,8 @@ type migrateOptions struct {
 	MaxJobs             int    `yaml:"max-jobs" json:"-"`
 	// PollMin is the shortest wait between two looks at a job (a hidden tuning flag).
 	PollMin time.Duration `yaml:"poll-min" json:"-"`
+	// stageAll is set by usher stage: every valid user is lazy and staged by the caller.
+	stageAll bool
 	// liveFlags holds the --<source>-<option> flags, merged into SourceOptions by check.
 	liveFlags map[string]*string
 	// CheckpointEvery is how often the ledger checkpoint moves (a hidden tuning flag).

@@ -408,3 +408,26 @@ func (l *Ledger) SetOutcomes(ctx context.Context, outcomes map[int64][2]string) 
 	}
 	return nil
 }
+
+// EachLazy calls fn, in seq order, for every user held for lazy migration, with its profile
+// (password material included).
+func (l *Ledger) EachLazy(ctx context.Context, fn func(User) error) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+userColumns+`, profile FROM users WHERE status = 'lazy' ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u User
+		var email, uid, uname, reasons sql.NullString
+		var file sql.NullInt64
+		if err := rows.Scan(&u.Seq, &u.Pos, &u.Status, &email, &uid, &uname, &file, &u.Hash, &reasons, &u.Profile); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		u.Email, u.UserID, u.Username, u.Reasons, u.File = email.String, uid.String, uname.String, reasons.String, int(file.Int64)
+		if err := fn(u); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/usher-migrate/usher/internal/oracle"
+	"github.com/usher-migrate/usher/pipeline/ledger"
+	"github.com/usher-migrate/usher/pipeline/store"
+)
+
+// TestLazyMigration migrates the Gigya sample (two passwords Auth0 cannot import go to lazy
+// migration), serves the hook from the run's ledger, and logs in through the generated Auth0
+// scripts run in real Node: the right password gives the profile and marks the user migrated,
+// a wrong one and an unknown user give WrongUsernameOrPasswordError, get_user finds or does not.
+func TestLazyMigration(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	if code, msg := usher(t, "migrate", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--out", out, "--progress", "never"); code != exitRejected {
+		t.Fatalf("migrate: exit %d: %s", code, msg)
+	}
+	tokenFile := filepath.Join(dir, "token")
+	const token = "lazy-hook-token-0123456789"
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	dsn := "sqlite:" + filepath.Join(out, ledger.FileName)
+
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"hook", "serve", "--store", dsn, "--token-file", tokenFile, "--listen", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "usher hook on "))
+
+	scriptsDir := filepath.Join(dir, "scripts")
+	if code, msg := usher(t, "hook", "scripts", "--url", url, "--out", scriptsDir); code != exitOK {
+		t.Fatalf("hook scripts: exit %d: %s", code, msg)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv(oracle.RequireEnv) == "1" {
+			t.Fatal("node not found")
+		}
+		t.Skip("node not found")
+	}
+	script, _ := oracle.ScriptPath()
+	harness := filepath.Join(filepath.Dir(script), "run-script.mjs")
+	config, _ := json.Marshal(map[string]string{"USHER_URL": url, "USHER_TOKEN": token})
+	type answer struct {
+		Error   *struct{ Name string }
+		Profile map[string]any
+	}
+	callScript := func(file, fn string, args ...string) answer {
+		out, err := exec.Command("node", append([]string{harness, filepath.Join(scriptsDir, file), fn, string(config)}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", fn, args, err, out)
+		}
+		var a answer
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatalf("harness output %s: %v", out, err)
+		}
+		return a
+	}
+	cases := []struct {
+		name, file, fn string
+		args           []string
+		wantErr        string // error name, "" for none
+		wantUser       string // profile user_id, "" for none
+	}{
+		{"md5-crypt user, right password", "login.js", "login", []string{"md5crypt@example.com", "password"}, "", "g-md5crypt"},
+		{"iterated sha1 user, right password", "login.js", "login", []string{"rounds@example.com", "letmein"}, "", "g-sha1-rounds"},
+		{"wrong password", "login.js", "login", []string{"rounds@example.com", "letmein!"}, "WrongUsernameOrPasswordError", ""},
+		{"unknown user", "login.js", "login", []string{"nobody@example.com", "password"}, "WrongUsernameOrPasswordError", ""},
+		{"get_user finds a waiting user", "get_user.js", "getUser", []string{"rounds@example.com"}, "", "g-sha1-rounds"},
+		{"get_user of a stranger", "get_user.js", "getUser", []string{"nobody@example.com"}, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := callScript(tc.file, tc.fn, tc.args...)
+			gotErr := ""
+			if a.Error != nil {
+				gotErr = a.Error.Name
+			}
+			gotUser, _ := a.Profile["user_id"].(string)
+			if gotErr != tc.wantErr || gotUser != tc.wantUser {
+				t.Fatalf("error %q profile %v, want error %q user %q", gotErr, a.Profile, tc.wantErr, tc.wantUser)
+			}
+			if a.Profile != nil && (a.Profile["custom_password_hash"] != nil || a.Profile["legacy_password"] != nil || a.Profile["password_hash"] != nil) {
+				t.Fatalf("the profile carries password material: %v", a.Profile)
+			}
+		})
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("hook serve exit %d", code)
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.Counts(context.Background())
+	if err != nil || counts["migrated"] != 2 || counts["waiting"] != 0 {
+		t.Fatalf("store counts %v %v", counts, err)
+	}
+	// The hook down: the script answers Error, never a wrong password.
+	if a := callScript("login.js", "login", "md5crypt@example.com", "password"); a.Error == nil || a.Error.Name == "WrongUsernameOrPasswordError" {
+		t.Fatalf("hook down: %+v", a)
+	}
+}
+
+// TestStage loads the valid users of the Gigya sample into a store of their own (as for
+// PostgreSQL behind several hook replicas): every user that is not rejected waits there.
+func TestStage(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "lazy.db")
+	code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", dsn, "--progress", "never")
+	if code != exitRejected || !strings.Contains(msg, "staged 12 users") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if c, _ := st.Counts(context.Background()); c["waiting"] != 12 {
+		t.Fatalf("counts %v", c)
+	}
+	u, err := st.Find(context.Background(), "onelogintest1005@yopmail.com")
+	if err != nil || !strings.Contains(string(u.Profile), "custom_password_hash") {
+		t.Fatalf("staged profile %s %v", u.Profile, err)
+	}
+}

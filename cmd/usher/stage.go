@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/usher-migrate/usher/pipeline/ledger"
+	"github.com/usher-migrate/usher/pipeline/store"
+)
+
+// stageLazy copies the run's lazy users (profile and password material) from its ledger into a
+// lazy-migration store: dsn, or when empty the store inside the same file (sqlite:DIR/usher.db),
+// where usher hook serve finds them. It is idempotent: users already migrated keep their status.
+func stageLazy(ctx context.Context, dir, source, dsn string) (int, error) {
+	path := filepath.Join(dir, ledger.FileName)
+	led, err := ledger.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer led.Close()
+	if dsn == "" {
+		dsn = "sqlite:" + path
+	}
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var batch []store.User
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := st.Put(ctx, batch)
+		n += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	err = led.EachLazy(ctx, func(u ledger.User) error {
+		key := u.UserID
+		if key == "" {
+			key = strings.ToLower(u.Email)
+		}
+		batch = append(batch, store.User{Key: key, UserID: u.UserID, Email: u.Email, Username: u.Username,
+			Profile: u.Profile, Source: source, Position: u.Pos})
+		if len(batch) == 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return n, fmt.Errorf("staging lazy users: %w", err)
+	}
+	return n, nil
+}
+
+// newStageCmd is `usher stage`: the migration pipeline, with every user that is not rejected
+// held for lazy migration and loaded into a store (for example PostgreSQL behind several hook
+// replicas) instead of import files.
+func newStageCmd(log *slog.Logger, stdout, stderr io.Writer) *cobra.Command {
+	o := defaultOptions()
+	var dsn string
+	cmd := &cobra.Command{
+		Use:   "stage --source KIND --input PATH... --store DSN [options]",
+		Short: "Load users (profile and stored password) into the lazy-migration store the hook serves",
+		Long: `stage runs the migrate pipeline (same mapping, validation and hash translation) with every
+valid user routed to lazy migration, and loads those users into --store (sqlite:PATH or
+postgres://…). Rejected records are reported as by migrate. usher hook serve then answers
+Auth0's custom-database scripts from the store.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dsn == "" {
+				return usagef("stage needs --store")
+			}
+			work, err := os.MkdirTemp("", "usher-stage-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(work)
+			o.Out, o.Passwordless, o.Unimportable, o.Tenant = work, "lazy", "lazy", ""
+			o.stageAll = true
+			err = runMigrate(cmd.Context(), log, io.Discard, stderr, o, false)
+			if err != nil && !errors.Is(err, errRejected) {
+				return err
+			}
+			n, serr := stageLazy(cmd.Context(), work, o.Source, dsn)
+			if serr != nil {
+				return serr
+			}
+			fmt.Fprintf(stdout, "staged %d users into the store\n", n)
+			return err
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&dsn, "store", "", "store DSN: sqlite:PATH or postgres://…")
+	fs.StringVar(&o.Source, "source", o.Source, "source kind:"+sourceHelp())
+	fs.StringArrayVar(&o.Inputs, "input", o.Inputs, "input file or folder (repeatable)")
+	fs.StringVar(&o.Mapping, "mapping", o.Mapping, "mapping file laid over the source's built-in mapping")
+	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key of legacy timestamps and provenance")
+	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields the mapping does not place: reject, user_metadata or drop")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "pipeline parallelism (default GOMAXPROCS)")
+	fs.StringVar(&o.Progress, "progress", o.Progress, "auto, always or never")
+	fs.Var(sourceOpts{&o.SourceOptions}, "source-opt", "source option key=value (repeatable)")
+	return cmd
+}

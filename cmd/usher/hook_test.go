@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
+	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
 )
 
 // TestLazyMigration migrates the Gigya sample (two passwords Auth0 cannot import go to lazy
@@ -140,5 +142,63 @@ func TestStage(t *testing.T) {
 	u, err := st.Find(context.Background(), "onelogintest1005@yopmail.com")
 	if err != nil || !strings.Contains(string(u.Profile), "custom_password_hash") {
 		t.Fatalf("staged profile %s %v", u.Profile, err)
+	}
+}
+
+// TestSweep stages the Gigya sample, lets two users "log in" (migrated through the hook), and
+// sweeps the rest into the emulated tenant: exactly the users still waiting arrive, once each,
+// without password material, and the store marks them swept.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
+	if code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", dsn, "--progress", "never"); code != exitRejected {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"g2@example.com", "md5crypt@example.com"} {
+		u, err := st.Find(ctx, login)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.MarkMigrated(ctx, u.Key)
+	}
+	st.Close()
+	srv := auth0test.NewServer(auth0test.Options{ClientID: testClient, ClientSecret: testSecret, ProcessingTime: 10 * time.Millisecond})
+	defer srv.Close()
+	secretFile := filepath.Join(dir, "secret")
+	os.WriteFile(secretFile, []byte(testSecret), 0o600)
+	sweep := func(out string) (int, string) {
+		return usher(t, "sweep", "--store", dsn, "--out", filepath.Join(dir, out), "--progress", "never", "--poll-min", "10ms",
+			"--tenant", srv.URL, "--client-id", testClient, "--client-secret-file", secretFile, "--connection", auth0test.DefaultConnectionName)
+	}
+	if code, msg := sweep("sweep1"); code != exitOK {
+		t.Fatalf("sweep: exit %d: %s", code, msg)
+	}
+	users := srv.Users(auth0test.DefaultConnectionName)
+	if len(users) != 10 {
+		t.Fatalf("tenant holds %d users, want the 10 still waiting", len(users))
+	}
+	for _, u := range users {
+		if u["email"] == "g2@example.com" || u["email"] == "md5crypt@example.com" {
+			t.Errorf("a migrated user was swept: %v", u["email"])
+		}
+	}
+	for _, j := range srv.Jobs() {
+		if j.Summary.Failed != 0 {
+			t.Errorf("job %s: %+v", j.ID, j.Summary)
+		}
+	}
+	st, _ = store.Open(ctx, dsn)
+	defer st.Close()
+	if c, _ := st.Counts(ctx); c["swept"] != 10 || c["migrated"] != 2 || c["waiting"] != 0 {
+		t.Fatalf("store counts %v", c)
+	}
+	// Nothing is left to sweep.
+	if code, msg := sweep("sweep2"); code != exitOK || !strings.Contains(msg, "read 0 records") {
+		t.Fatalf("second sweep: exit %d: %s", code, msg)
 	}
 }

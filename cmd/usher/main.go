@@ -97,6 +97,6 @@ Exit status: 0 done, nothing rejected; 3 done, some records rejected; 1 failed; 
 		return pprof.StartCPUProfile(f)
 	}
 	root.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
-	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr))
+	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr), newSweepCmd(log, stdout, stderr))
 	return root
 }

@@ -65,9 +65,12 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		return err
 	}
 	info, _ := pipeline.LookupSource(o.Source)
-	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping})
-	if err != nil {
-		return usageError{err}
+	var norm pipeline.Normalizer = withoutPassword{}
+	if o.sweepFrom == nil {
+		var err error
+		if norm, err = info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping}); err != nil {
+			return usageError{err}
+		}
 	}
 	dir := o.Out
 	printRejects := false
@@ -84,8 +87,11 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 			return err
 		}
 	}
-	src, err := info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: dir})
-	if err != nil {
+	var src pipeline.Source
+	var err error
+	if o.sweepFrom != nil {
+		src = &storeSource{st: o.sweepFrom}
+	} else if src, err = info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: dir}); err != nil {
 		return err
 	}
 	fp, err := o.fingerprint()
@@ -143,6 +149,11 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 			return err
 		}
 		log.Info(fmt.Sprintf("staged %d users for lazy migration: usher hook serve --store sqlite:%s", n, filepath.Join(dir, ledger.FileName)))
+	}
+	if o.sweepFrom != nil {
+		if err := markSwept(ctx, o.sweepFrom, dir); err != nil {
+			return err
+		}
 	}
 	if o.Tenant != "" {
 		if rep, err = upload(ctx, log, stderr, o, dir, rep); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
@@ -53,6 +54,8 @@ type migrateOptions struct {
 	PollMin time.Duration `yaml:"poll-min" json:"-"`
 	// stageAll is set by usher stage: every valid user is lazy and staged by the caller.
 	stageAll bool
+	// sweepFrom is set by usher sweep: the records are the store's waiting users.
+	sweepFrom store.Store
 	// liveFlags holds the --<source>-<option> flags, merged into SourceOptions by check.
 	liveFlags map[string]*string
 	// CheckpointEvery is how often the ledger checkpoint moves (a hidden tuning flag).
@@ -186,7 +189,7 @@ func (o *migrateOptions) check(needOut bool) error {
 	if o.Source == "" {
 		return usagef("--source is required (one of %s)", strings.Join(pipeline.SourceNames(), ", "))
 	}
-	if _, err := pipeline.LookupSource(o.Source); err != nil {
+	if _, err := pipeline.LookupSource(o.Source); err != nil && o.sweepFrom == nil {
 		return usageError{err}
 	}
 	for flag, v := range o.liveFlags {

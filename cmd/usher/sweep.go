@@ -57,7 +57,7 @@ reset their password) and, with --tenant, uploaded. The swept users are marked i
 first, so the hook stops answering for them and no user is created twice; a user who logged in
 while the sweep ran is refused by Auth0 as DUPLICATED_USER and reported, never duplicated.`,
 		Example: `  usher sweep --store sqlite:run1/usher.db --out sweep1 --tenant acme.eu.auth0.com --client-id ID --client-secret-file s --connection Username-Password-Authentication`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" || o.Out == "" {
 				return usagef("sweep needs --store and --out")

@@ -45,7 +45,19 @@ func main() {
 	jqSample := flag.Int("jq-sample", 100000, "users in jq's sample (0: skip jq)")
 	source := flag.String("source", "json", "corpus and source: json (Auth0 export lines) or gigya (accounts.search accounts)")
 	exportBench := flag.Bool("export", false, "time usher export (NDJSON → Parquet zstd) against DuckDB instead of migrate")
+	hookBench := flag.Bool("hook", false, "stage N users, serve them with usher hook serve and load get_user and login")
+	store := flag.String("store", "", "-hook: store DSN (default SQLite in the work folder)")
+	getRate := flag.Int("get-rate", 500, "-hook: get_user requests per second")
+	loginRate := flag.Int("login-rate", 20, "-hook: login requests per second")
+	duration := flag.Duration("duration", 10*time.Second, "-hook: how long each load runs")
 	flag.Parse()
+	if *hookBench {
+		if err := runHook(*n, *usher, *dir, *store, *getRate, *loginRate, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "usher-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *exportBench {
 		if err := runExport(*n, *seed, *usher, *dir); err != nil {
 			fmt.Fprintln(os.Stderr, "usher-bench:", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/usher-migrate/usher/pipeline/hook"
 	"github.com/usher-migrate/usher/pipeline/hook/scripts"
@@ -50,6 +51,7 @@ func (u storeUsers) MarkMigrated(ctx context.Context, key string) (bool, error) 
 
 func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var dsn, listen, tokenFile, cert, key string
+	var perClient float64
 	cmd := &cobra.Command{
 		Use:   "serve --store DSN --token-file F [--listen ADDR] [--tls-cert F --tls-key F]",
 		Short: "Serve POST /v1/login, POST /v1/get_user, GET /healthz and GET /metrics",
@@ -86,7 +88,7 @@ sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`
 				return err
 			}
 			defer st.Close()
-			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token,
+			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient),
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 				Logf:     func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
 			ln, err := net.Listen("tcp", listen)
@@ -124,6 +126,7 @@ sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`
 	fs.StringVar(&tokenFile, "token-file", "", "file holding the bearer token the scripts send")
 	fs.StringVar(&cert, "tls-cert", "", "TLS certificate (PEM) to serve HTTPS")
 	fs.StringVar(&key, "tls-key", "", "TLS private key (PEM)")
+	fs.Float64Var(&perClient, "rate-per-client", 500, "requests per second allowed from one client address (burst twice that)")
 	return cmd
 }
 

@@ -45,8 +45,9 @@ type Config struct {
 	// NotFound reports whether an error of Users.Find means "no such user".
 	NotFound func(error) bool
 	Token    string
-	// PerAccount and PerClient bound login attempts: per lower-cased login and per client IP
-	// (defaults: 10 per minute with a burst of 5, and 50 per second with a burst of 100).
+	// PerAccount and PerClient bound attempts: logins per lower-cased login, and all calls per
+	// client IP (defaults: 10 per minute with a burst of 5, and 500 per second with a burst of
+	// 1000 — Auth0 calls from a handful of egress addresses).
 	PerAccount, PerClient rate.Limit
 	AccountBurst          int
 	ClientBurst           int
@@ -90,7 +91,7 @@ func New(cfg Config) *Handler {
 		cfg.PerAccount, cfg.AccountBurst = rate.Every(6*time.Second), 5
 	}
 	if cfg.PerClient == 0 {
-		cfg.PerClient, cfg.ClientBurst = 50, 100
+		cfg.PerClient, cfg.ClientBurst = 500, 1000
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 16 << 10

@@ -20,8 +20,8 @@ var migrationsPostgres = []string{
   src TEXT NOT NULL, pos TEXT NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX lazy_users_email_lc ON lazy_users(email_lc);
-CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc);
+CREATE INDEX lazy_users_email_lc ON lazy_users(email_lc, ukey);
+CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey);
 CREATE INDEX lazy_users_status ON lazy_users(status, ukey);`,
 }
 

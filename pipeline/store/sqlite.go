@@ -23,8 +23,8 @@ var migrationsSQLite = []string{
   src TEXT NOT NULL, pos TEXT NOT NULL,
   updated_at TEXT NOT NULL     -- RFC 3339, UTC
 );
-CREATE INDEX lazy_users_email_lc ON lazy_users(email_lc);
-CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc);
+CREATE INDEX lazy_users_email_lc ON lazy_users(email_lc, ukey);
+CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey);
 CREATE INDEX lazy_users_status ON lazy_users(status, ukey);`,
 }
 

@@ -3,8 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,5 +210,64 @@ func TestSweep(t *testing.T) {
 	// Nothing is left to sweep.
 	if code, msg := sweep("sweep2"); code != exitOK || !strings.Contains(msg, "read 0 records") {
 		t.Fatalf("second sweep: exit %d: %s", code, msg)
+	}
+}
+
+// TestHookServeTLS serves the hook over HTTPS with a certificate and answers get_user through it.
+func TestHookServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
+	if code, msg := usher(t, "stage", "--source", "json", "--input", "../../testdata/samples/array.json", "--store", dsn, "--progress", "never"); code != exitOK && code != exitRejected {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	tokenFile := filepath.Join(dir, "token")
+	const token = "tls-hook-token-0123456789"
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"hook", "serve", "--store", dsn, "--token-file", tokenFile, "--listen", "127.0.0.1:0",
+			"--tls-cert", certFile, "--tls-key", keyFile}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "usher hook on "))
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("served on %s", url)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/get_user", strings.NewReader(`{"email":"nobody@example.com"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("get_user over TLS: %d", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("hook serve exit %d", code)
 	}
 }

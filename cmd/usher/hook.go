@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/pipeline/hook"
 	"github.com/usher-migrate/usher/pipeline/hook/scripts"
 	"github.com/usher-migrate/usher/pipeline/store"
@@ -52,6 +53,7 @@ func (u storeUsers) MarkMigrated(ctx context.Context, key string) (bool, error) 
 func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var dsn, listen, tokenFile, cert, key string
 	var perClient float64
+	var oktaURL, oktaTokenFile string
 	cmd := &cobra.Command{
 		Use:   "serve --store DSN --token-file F [--listen ADDR] [--tls-cert F --tls-key F]",
 		Short: "Serve POST /v1/login, POST /v1/get_user, GET /healthz and GET /metrics",
@@ -88,7 +90,17 @@ sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`
 				return err
 			}
 			defer st.Close()
-			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient),
+			var delegate hook.Delegate
+			if oktaURL != "" {
+				oktaToken := ""
+				if oktaTokenFile != "" {
+					if oktaToken, err = secret.Read("okta API token", oktaTokenFile, ""); err != nil {
+						return usageError{err}
+					}
+				}
+				delegate = hook.OktaAuthn(oktaURL, oktaToken, &http.Client{Timeout: 8 * time.Second})
+			}
+			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Delegate: delegate,
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 				Logf:     func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
 			ln, err := net.Listen("tcp", listen)
@@ -126,6 +138,8 @@ sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`
 	fs.StringVar(&tokenFile, "token-file", "", "file holding the bearer token the scripts send")
 	fs.StringVar(&cert, "tls-cert", "", "TLS certificate (PEM) to serve HTTPS")
 	fs.StringVar(&key, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&oktaURL, "okta-url", "", "verify the passwords of users stored without one (Okta users) with this Okta org's /api/v1/authn")
+	fs.StringVar(&oktaTokenFile, "okta-token-file", "", "Okta API token for /api/v1/authn (optional: a trusted application)")
 	fs.Float64Var(&perClient, "rate-per-client", 500, "requests per second allowed from one client address (burst twice that)")
 	return cmd
 }

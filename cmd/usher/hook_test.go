@@ -26,6 +26,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
+	"github.com/usher-migrate/usher/sources/okta/oktatest"
 )
 
 // TestLazyMigration migrates the Gigya sample (two passwords Auth0 cannot import go to lazy
@@ -265,6 +266,87 @@ func TestHookServeTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("get_user over TLS: %d", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("hook serve exit %d", code)
+	}
+}
+
+// TestHookOktaDelegation stages Okta users (Okta exports no hashes) and logs them in through the
+// hook, which asks the Okta emulator's /api/v1/authn: the right password gives the profile, a
+// wrong one 401, a suspended user 401, and Okta down 503 (the script turns it into an Error).
+func TestHookOktaDelegation(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
+	if code, msg := usher(t, "stage", "--source", "okta", "--input", "../../testdata/samples/okta", "--store", dsn, "--progress", "never"); code != exitRejected {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	b, _ := os.ReadFile("../../testdata/samples/okta/users-pages.json")
+	var users [][]byte
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var page []json.RawMessage
+		json.Unmarshal([]byte(line), &page)
+		for _, u := range page {
+			users = append(users, u)
+		}
+	}
+	okta := oktatest.NewServer(oktatest.Options{Token: "okta-api-token", Users: users,
+		Passwords: map[string]string{"isaac.brock@example.com": "Tr0ub4dor&3", "kate@example.com": "Tr0ub4dor&3"}})
+	tokenFile := filepath.Join(dir, "token")
+	const token = "okta-hook-token-0123456789"
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"hook", "serve", "--store", dsn, "--token-file", tokenFile, "--listen", "127.0.0.1:0", "--okta-url", okta.URL}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "usher hook on "))
+	login := func(user, pw string) (int, map[string]any) {
+		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+		req, _ := http.NewRequest(http.MethodPost, url+"/v1/login", strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	cases := []struct {
+		name, user, pw string
+		status         int
+		userID         string
+	}{
+		{"right password", "isaac.brock@example.com", "Tr0ub4dor&3", 200, "00ub0oNGTSWTBKOLGLNR"},
+		{"wrong password", "isaac.brock@example.com", "tr0ub4dor&3", 401, ""},
+		{"suspended user", "kate@example.com", "Tr0ub4dor&3", 401, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := login(tc.user, tc.pw)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+			if tc.userID != "" {
+				if p, _ := body["profile"].(map[string]any); p["user_id"] != tc.userID {
+					t.Fatalf("profile %v", body)
+				}
+			}
+		})
+	}
+	okta.Close()
+	if status, _ := login("paul@example.com", "whatever"); status != http.StatusServiceUnavailable {
+		t.Fatalf("Okta down: status %d, want 503", status)
 	}
 	cancel()
 	if code := <-done; code != exitOK {

@@ -55,7 +55,10 @@ type Config struct {
 	MaxBody int64
 	// VerifyTimeout bounds one password verification (default 5 s).
 	VerifyTimeout time.Duration
-	Logf          func(format string, args ...any)
+	// Delegate, when set, verifies the passwords of users stored without password material
+	// with the legacy system (OktaAuthn).
+	Delegate Delegate
+	Logf     func(format string, args ...any)
 }
 
 // Handler serves the hook API.
@@ -226,6 +229,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		return
 	}
 	verr := verify(ctx, profile, password)
+	if errors.Is(verr, errNoPassword) && h.cfg.Delegate != nil {
+		ok, err := h.cfg.Delegate(ctx, login, password)
+		switch {
+		case err != nil:
+			h.fail(w, "login", fmt.Errorf("delegated verification of %s: %w", key, err))
+			return
+		case ok:
+			verr = nil
+		}
+	}
 	if blocked, _ := profile["blocked"].(bool); blocked && verr == nil {
 		verr = errors.New("blocked") // same answer as a wrong password
 	}

@@ -30,6 +30,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -63,6 +64,9 @@ type Options struct {
 	// RateLimit minus the requests of the window so far (≥ 0) and X-Rate-Limit-Reset is the
 	// next second (epoch seconds).
 	RateLimit int
+	// Passwords maps a user's profile.login (case-insensitive) to its password, for POST
+	// /api/v1/authn (primary authentication). Users without an entry cannot authenticate.
+	Passwords map[string]string
 	// Faults injects failures.
 	Faults Faults
 	// Now is the clock for the rate-limit window and X-Rate-Limit-Reset. Default time.Now.
@@ -130,6 +134,8 @@ type Server struct {
 	requests atomic.Int64
 	errorSeq atomic.Int64
 
+	passwords map[string]string
+
 	mu       sync.Mutex
 	users    []user
 	index    map[string]int
@@ -161,14 +167,19 @@ func New(o Options) *Server {
 	if o.RateLimit < 0 {
 		panic("oktatest: Options.RateLimit is negative")
 	}
+	passwords := map[string]string{}
+	for login, pw := range o.Passwords {
+		passwords[strings.ToLower(login)] = pw
+	}
 	s := &Server{
-		token:   o.Token,
-		limit:   o.RateLimit,
-		faults:  o.Faults,
-		now:     o.Now,
-		closing: make(chan struct{}),
-		index:   make(map[string]int, len(o.Users)),
-		groups:  make(map[string][]byte, len(o.Groups)),
+		passwords: passwords,
+		token:     o.Token,
+		limit:     o.RateLimit,
+		faults:    o.Faults,
+		now:       o.Now,
+		closing:   make(chan struct{}),
+		index:     make(map[string]int, len(o.Users)),
+		groups:    make(map[string][]byte, len(o.Groups)),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -405,6 +416,9 @@ func (s *Server) respond(r *http.Request, f fault) *reply {
 	rep.header.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
 	rep.header.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
 
+	if r.URL.Path == "/api/v1/authn" && r.Method == http.MethodPost && f != rateLimitFault && f != serverErrorFault {
+		return s.authn(r, rep)
+	}
 	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
 	switch {
 	case !ok || subtle.ConstantTimeCompare([]byte(auth), []byte(s.token)) != 1:
@@ -634,5 +648,43 @@ func (s *Server) errorReply(rep *reply, status int, code, summary string, causes
 		panic(err) // cannot happen: only strings
 	}
 	rep.status, rep.body = status, body
+	return rep
+}
+
+// authn is POST /api/v1/authn (Classic primary authentication, research sources.md §2.5): a
+// right password answers 200 with status SUCCESS (PASSWORD_EXPIRED, LOCKED_OUT for users in
+// those states); a wrong password, an unknown user or a user who cannot sign in (SUSPENDED,
+// DEPROVISIONED, STAGED, PROVISIONED) answers 401 E0000004. An API token is optional.
+func (s *Server) authn(r *http.Request, rep *reply) *reply {
+	var body struct{ Username, Password string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil {
+		return s.errorReply(rep, http.StatusBadRequest, "E0000003", "The request body was not well-formed.")
+	}
+	want, known := s.passwords[strings.ToLower(body.Username)]
+	var found *user
+	s.mu.Lock()
+	for i := range s.users {
+		var u struct{ Profile struct{ Login string } }
+		json.Unmarshal(s.users[i].raw, &u)
+		if strings.EqualFold(u.Profile.Login, body.Username) {
+			found = &s.users[i]
+			break
+		}
+	}
+	s.mu.Unlock()
+	if found == nil || !known || subtle.ConstantTimeCompare([]byte(want), []byte(body.Password)) != 1 {
+		return s.errorReply(rep, http.StatusUnauthorized, "E0000004", "Authentication failed")
+	}
+	status := "SUCCESS"
+	switch found.status {
+	case "LOCKED_OUT", "PASSWORD_EXPIRED":
+		status = found.status
+	case "SUSPENDED", "DEPROVISIONED", "STAGED", "PROVISIONED":
+		return s.errorReply(rep, http.StatusUnauthorized, "E0000004", "Authentication failed")
+	}
+	rep.status = http.StatusOK
+	rep.body, _ = json.Marshal(map[string]any{"status": status, "expiresAt": s.now().Add(5 * time.Minute).UTC().Format(time.RFC3339),
+		"sessionToken": "emulated-session-token", "_embedded": map[string]any{"user": map[string]any{"id": found.id,
+			"profile": map[string]any{"login": body.Username}}}})
 	return rep
 }

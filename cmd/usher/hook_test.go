@@ -44,19 +44,7 @@ func TestLazyMigration(t *testing.T) {
 	os.WriteFile(tokenFile, []byte(token), 0o600)
 	dsn := "sqlite:" + filepath.Join(out, ledger.FileName)
 
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"hook", "serve", "--store", dsn, "--token-file", tokenFile, "--listen", "127.0.0.1:0"}, pw, io.Discard)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, pr)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "usher hook on "))
+	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile)
 
 	scriptsDir := filepath.Join(dir, "scripts")
 	if code, msg := usher(t, "hook", "scripts", "--url", url, "--out", scriptsDir); code != exitOK {
@@ -115,10 +103,7 @@ func TestLazyMigration(t *testing.T) {
 			}
 		})
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("hook serve exit %d", code)
-	}
+	stop()
 	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -236,20 +221,7 @@ func TestHookServeTLS(t *testing.T) {
 	tokenFile := filepath.Join(dir, "token")
 	const token = "tls-hook-token-0123456789"
 	os.WriteFile(tokenFile, []byte(token), 0o600)
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"hook", "serve", "--store", dsn, "--token-file", tokenFile, "--listen", "127.0.0.1:0",
-			"--tls-cert", certFile, "--tls-key", keyFile}, pw, io.Discard)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, pr)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "usher hook on "))
+	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile, "--tls-cert", certFile, "--tls-key", keyFile)
 	if !strings.HasPrefix(url, "https://") {
 		t.Fatalf("served on %s", url)
 	}
@@ -267,10 +239,7 @@ func TestHookServeTLS(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("get_user over TLS: %d", resp.StatusCode)
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("hook serve exit %d", code)
-	}
+	stop()
 }
 
 // TestHookOktaDelegation stages Okta users (Okta exports no hashes) and logs them in through the
@@ -296,19 +265,7 @@ func TestHookOktaDelegation(t *testing.T) {
 	tokenFile := filepath.Join(dir, "token")
 	const token = "okta-hook-token-0123456789"
 	os.WriteFile(tokenFile, []byte(token), 0o600)
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"hook", "serve", "--store", dsn, "--token-file", tokenFile, "--listen", "127.0.0.1:0", "--okta-url", okta.URL}, pw, io.Discard)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, pr)
-	url := strings.TrimSpace(strings.TrimPrefix(line, "usher hook on "))
+	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile, "--okta-url", okta.URL)
 	login := func(user, pw string) (int, map[string]any) {
 		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
 		req, _ := http.NewRequest(http.MethodPost, url+"/v1/login", strings.NewReader(string(body)))
@@ -348,8 +305,30 @@ func TestHookOktaDelegation(t *testing.T) {
 	if status, _ := login("paul@example.com", "whatever"); status != http.StatusServiceUnavailable {
 		t.Fatalf("Okta down: status %d, want 503", status)
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("hook serve exit %d", code)
+	stop()
+}
+
+// startHook runs `usher hook serve` with args on a loopback port and returns its base URL and a
+// stop function that shuts it down and checks it exited cleanly.
+func startHook(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"hook", "serve", "--listen", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	return strings.TrimSpace(strings.TrimPrefix(line, "usher hook on ")), func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Fatalf("hook serve exit %d", code)
+		}
 	}
 }

@@ -178,15 +178,7 @@ func (c *Client) ImportUsers(ctx context.Context, r ImportRequest) (Job, error) 
 			e.kind = kindTooManyJobs
 		}
 	}
-	var job Job
-	req.decode = func(_ int, b []byte) (err error) {
-		job, err = decodeJob(b)
-		return err
-	}
-	if _, err := c.do(ctx, req); err != nil {
-		return Job{}, err
-	}
-	return job, nil
+	return c.doJob(ctx, req)
 }
 
 // isTooManyJobs recognises Auth0's "There are 2 active import users jobs, please wait until
@@ -258,15 +250,7 @@ func (c *Client) Job(ctx context.Context, id string) (Job, error) {
 		return Job{}, errors.New("auth0: empty job id")
 	}
 	r := c.api(http.MethodGet, jobsPath+"/"+url.PathEscape(id))
-	var job Job
-	r.decode = func(_ int, b []byte) (err error) {
-		job, err = decodeJob(b)
-		return err
-	}
-	if _, err := c.do(ctx, r); err != nil {
-		return Job{}, err
-	}
-	return job, nil
+	return c.doJob(ctx, r)
 }
 
 // JobErrors gets the failed users of an import job: GET /api/v2/jobs/{id}/errors (scope
@@ -324,15 +308,7 @@ func (c *Client) ExportUsers(ctx context.Context, r ExportRequest) (Job, error) 
 	}
 	req := c.api(http.MethodPost, usersExportsPath)
 	req.body, req.contentType = b, "application/json"
-	var job Job
-	req.decode = func(_ int, b []byte) (err error) {
-		job, err = decodeJob(b)
-		return err
-	}
-	if _, err := c.do(ctx, req); err != nil {
-		return Job{}, err
-	}
-	return job, nil
+	return c.doJob(ctx, req)
 }
 
 // Download GETs an export job's location (a signed URL) WITHOUT the Authorization header and
@@ -369,4 +345,17 @@ func (c *Client) UsersByEmail(ctx context.Context, email string) ([]map[string]a
 		return nil, err
 	}
 	return users, nil
+}
+
+// doJob sends r and decodes the job object it answers.
+func (c *Client) doJob(ctx context.Context, r request) (Job, error) {
+	var job Job
+	r.decode = func(_ int, b []byte) (err error) {
+		job, err = decodeJob(b)
+		return err
+	}
+	if _, err := c.do(ctx, r); err != nil {
+		return Job{}, err
+	}
+	return job, nil
 }

@@ -26,7 +26,6 @@ type Source struct {
 	fetch Fetcher
 	spool string
 	log   func(format string, args ...any)
-	files *jsonfile.Source
 	inner atomic.Pointer[jsonfile.Source]
 }
 
@@ -36,7 +35,7 @@ func NewFiles(name string, inputs []string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s source: %w", name, err)
 	}
-	s := &Source{name: name, files: js}
+	s := &Source{name: name}
 	s.inner.Store(js)
 	return s, nil
 }

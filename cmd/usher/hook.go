@@ -19,6 +19,8 @@ import (
 	"github.com/usher-migrate/usher/pipeline/hook"
 	"github.com/usher-migrate/usher/pipeline/hook/scripts"
 	"github.com/usher-migrate/usher/pipeline/store"
+	gigyasrc "github.com/usher-migrate/usher/sources/gigya"
+	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
 )
 
 // newHookCmd is `usher hook serve|scripts`.
@@ -54,6 +56,7 @@ func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var dsn, listen, tokenFile, cert, key string
 	var perClient float64
 	var oktaURL, oktaTokenFile string
+	var gigya struct{ url, dataCenter, apiKey, userKey, secretFile string }
 	cmd := &cobra.Command{
 		Use:   "serve --store DSN --token-file F [--listen ADDR] [--tls-cert F --tls-key F]",
 		Short: "Serve POST /v1/login, POST /v1/get_user, GET /healthz and GET /metrics",
@@ -66,7 +69,11 @@ that usher migrate (its DIR/usher.db) or usher stage filled:
   GET /healthz, GET /metrics (Prometheus)
 
 Calls need "Authorization: Bearer <token>", the token read from --token-file. Store DSNs:
-sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`,
+sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.
+
+Users stored without a password are verified with the legacy system while it is live: Okta's
+/api/v1/authn (--okta-url) or Gigya's accounts.login (--gigya-api-key, --gigya-user-key and the
+secret from --gigya-secret-file or $USHER_GIGYA_SECRET). An outage of that system answers 503.`,
 		Example: `  usher hook serve --store sqlite:run1/usher.db --token-file hook.token --listen :8443 --tls-cert c.pem --tls-key k.pem`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,15 +97,9 @@ sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`
 				return err
 			}
 			defer st.Close()
-			var delegate hook.Delegate
-			if oktaURL != "" {
-				oktaToken := ""
-				if oktaTokenFile != "" {
-					if oktaToken, err = secret.Read("okta API token", oktaTokenFile, ""); err != nil {
-						return usageError{err}
-					}
-				}
-				delegate = hook.OktaAuthn(oktaURL, oktaToken, &http.Client{Timeout: 8 * time.Second})
+			delegate, err := hookDelegate(oktaURL, oktaTokenFile, gigya.url, gigya.dataCenter, gigya.apiKey, gigya.userKey, gigya.secretFile, log)
+			if err != nil {
+				return err
 			}
 			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Delegate: delegate,
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
@@ -140,8 +141,51 @@ sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.`
 	fs.StringVar(&key, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&oktaURL, "okta-url", "", "verify the passwords of users stored without one (Okta users) with this Okta org's /api/v1/authn")
 	fs.StringVar(&oktaTokenFile, "okta-token-file", "", "Okta API token for /api/v1/authn (optional: a trusted application)")
+	fs.StringVar(&gigya.apiKey, "gigya-api-key", "", "verify the passwords of users stored without one (Gigya accounts exported without hashes) with this site's accounts.login")
+	fs.StringVar(&gigya.userKey, "gigya-user-key", "", "application key (userKey) for accounts.login")
+	fs.StringVar(&gigya.secretFile, "gigya-secret-file", "", "file holding the application secret (else $"+gigyasrc.SecretEnv+")")
+	fs.StringVar(&gigya.dataCenter, "gigya-data-center", "us1.gigya.com", "the site's data center domain")
+	fs.StringVar(&gigya.url, "gigya-url", "", "accounts API base URL, overriding --gigya-data-center (a proxy or an emulator)")
 	fs.Float64Var(&perClient, "rate-per-client", 500, "requests per second allowed from one client address (burst twice that)")
 	return cmd
+}
+
+// hookDelegate builds the live verification hook serve uses for users stored without a password:
+// Okta's /api/v1/authn (--okta-url) or Gigya's accounts.login (--gigya-api-key), at most one.
+func hookDelegate(oktaURL, oktaTokenFile, gigyaURL, gigyaDC, gigyaAPIKey, gigyaUserKey, gigyaSecretFile string, log *slog.Logger) (hook.Delegate, error) {
+	switch {
+	case oktaURL != "" && gigyaAPIKey != "":
+		return nil, usagef("--okta-url and --gigya-api-key exclude each other: one hook delegates to one legacy system")
+	case oktaURL == "" && oktaTokenFile != "":
+		return nil, usagef("--okta-token-file needs --okta-url")
+	case gigyaAPIKey == "" && (gigyaURL != "" || gigyaUserKey != "" || gigyaSecretFile != ""):
+		return nil, usagef("the --gigya-* options need --gigya-api-key")
+	case oktaURL != "":
+		token := ""
+		if oktaTokenFile != "" {
+			var err error
+			if token, err = secret.Read("okta API token", oktaTokenFile, ""); err != nil {
+				return nil, usageError{err}
+			}
+		}
+		return hook.OktaAuthn(oktaURL, token, &http.Client{Timeout: 8 * time.Second}), nil
+	case gigyaAPIKey != "":
+		sec, err := secret.Read("gigya secret", gigyaSecretFile, gigyasrc.SecretEnv)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if gigyaURL == "" {
+			gigyaURL = "https://accounts." + gigyaDC
+		}
+		logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		c, err := gigyaapi.New(gigyaapi.Config{BaseURL: gigyaURL, APIKey: gigyaAPIKey, UserKey: gigyaUserKey, Secret: sec,
+			HTTPClient: &http.Client{Timeout: 8 * time.Second}, Logf: logf})
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return hook.GigyaLogin(c, logf), nil
+	}
+	return nil, nil
 }
 
 func newHookScriptsCmd(stdout io.Writer) *cobra.Command {

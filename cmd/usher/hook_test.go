@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -26,6 +27,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
+	"github.com/usher-migrate/usher/sources/gigya/gigyatest"
 	"github.com/usher-migrate/usher/sources/okta/oktatest"
 )
 
@@ -306,6 +308,75 @@ func TestHookOktaDelegation(t *testing.T) {
 		t.Fatalf("Okta down: status %d, want 503", status)
 	}
 	stop()
+}
+
+// TestHookGigyaDelegation stages Gigya accounts exported without password hashes and logs them in
+// through the hook, which asks the Gigya emulator's accounts.login (secret from a file).
+func TestHookGigyaDelegation(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
+	accounts := [][]byte{
+		[]byte(`{"UID":"g-1","isActive":true,"isRegistered":true,"isVerified":true,"created":"2020-01-02T03:04:05Z","loginIDs":{"emails":["ann@example.com"]},"profile":{"email":"ann@example.com","firstName":"Ann"}}`),
+		[]byte(`{"UID":"g-2","isActive":true,"isRegistered":true,"isVerified":true,"created":"2020-01-02T03:04:05Z","loginIDs":{"emails":["bob@example.com"]},"profile":{"email":"bob@example.com"}}`),
+	}
+	input := filepath.Join(dir, "accounts.ndjson")
+	os.WriteFile(input, append(bytes.Join(accounts, []byte("\n")), '\n'), 0o600)
+	if code, msg := usher(t, "stage", "--source", "gigya", "--input", input, "--store", dsn, "--progress", "never"); code != exitOK {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	gigya := gigyatest.NewServer(gigyatest.Options{APIKey: "3_site", UserKey: "uk", Secret: "gigya-secret-value", Accounts: accounts,
+		Passwords: map[string]string{"g-1": "Tr0ub4dor&3", "g-2": "Tr0ub4dor&3"}})
+	secretFile := filepath.Join(dir, "gigya.secret")
+	os.WriteFile(secretFile, []byte("gigya-secret-value\n"), 0o600)
+	tokenFile := filepath.Join(dir, "token")
+	const token = "gigya-hook-token-0123456789"
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile, "--gigya-url", gigya.URL,
+		"--gigya-api-key", "3_site", "--gigya-user-key", "uk", "--gigya-secret-file", secretFile)
+	login := func(user, pw string) (int, map[string]any) {
+		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+		req, _ := http.NewRequest(http.MethodPost, url+"/v1/login", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	cases := []struct {
+		name, user, pw string
+		status         int
+		userID         string
+	}{
+		{"right password", "ann@example.com", "Tr0ub4dor&3", 200, "g-1"},
+		{"wrong password", "bob@example.com", "tr0ub4dor&3", 401, ""},
+		{"unknown user", "carl@example.com", "Tr0ub4dor&3", 401, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := login(tc.user, tc.pw)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+			if p, _ := body["profile"].(map[string]any); tc.userID != "" && (p["user_id"] != tc.userID || p["given_name"] != "Ann") {
+				t.Fatalf("profile %v", body)
+			}
+		})
+	}
+	if st := gigya.Stats(); st.LoginCalls != 2 || st.LogoutCalls != 1 {
+		t.Errorf("Gigya saw %d logins and %d logouts, want 2 and 1 (an unknown user is not asked)", st.LoginCalls, st.LogoutCalls)
+	}
+	gigya.Close()
+	if status, _ := login("bob@example.com", "Tr0ub4dor&3"); status != http.StatusServiceUnavailable {
+		t.Fatalf("Gigya down: status %d, want 503", status)
+	}
+	stop()
+	if code, msg := usher(t, "hook", "serve", "--store", dsn, "--token-file", tokenFile, "--okta-url", "http://x", "--gigya-api-key", "k"); code != exitUsage || !strings.Contains(msg, "exclude each other") {
+		t.Errorf("okta and gigya together: exit %d: %s", code, msg)
+	}
 }
 
 // startHook runs `usher hook serve` with args on a loopback port and returns its base URL and a

@@ -56,7 +56,7 @@ type Config struct {
 	// VerifyTimeout bounds one password verification (default 5 s).
 	VerifyTimeout time.Duration
 	// Delegate, when set, verifies the passwords of users stored without password material
-	// with the legacy system (OktaAuthn).
+	// with the legacy system (OktaAuthn, GigyaLogin).
 	Delegate Delegate
 	Logf     func(format string, args ...any)
 }
@@ -230,11 +230,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	}
 	verr := verify(ctx, profile, password)
 	if errors.Is(verr, errNoPassword) && h.cfg.Delegate != nil {
-		ok, err := h.cfg.Delegate(ctx, login, password)
+		id, ok, err := h.cfg.Delegate(ctx, login, password)
+		userID, _ := profile["user_id"].(string)
 		switch {
 		case err != nil:
 			h.fail(w, "login", fmt.Errorf("delegated verification of %s: %w", key, err))
 			return
+		case ok && id != "" && userID != "" && id != userID:
+			// The login now names another legacy account than the one exported: answering the
+			// stored profile would sign this person in as someone else.
+			h.cfg.Logf("hook: login: %s: the legacy system signed in account %q, not the stored user %q; refused", key, id, userID)
 		case ok:
 			verr = nil
 		}

@@ -1,7 +1,8 @@
 // Package gigyatest is an emulator of the Gigya (SAP Customer Data Cloud) accounts REST API, a
 // real HTTP server for tests and for a local sandbox. It serves accounts.search (cursor paging
-// only) and accounts.getAccountInfo over a fixed list of accounts, and can inject deterministic
-// faults: rate limits, server errors, dropped connections and slow answers.
+// only), accounts.getAccountInfo, accounts.login and accounts.logout over a fixed list of accounts,
+// and can inject deterministic faults: rate limits, server errors, dropped connections and slow
+// answers.
 //
 // Like Gigya, it answers HTTP 200 with an errorCode in the JSON body for every API error; only the
 // injected server-error fault (on odd occurrences) uses HTTP 500, and the drop fault sends nothing.
@@ -12,6 +13,12 @@
 //     Options.Accounts order. accountTypes is ignored. A query without openCursor=true is refused.
 //   - accounts.getAccountInfo returns every field of the account whatever include says, except
 //     "password", which is returned only when include lists it.
+//   - accounts.login finds the account by loginIDs.emails or loginIDs.username (case-insensitive)
+//     and checks the password against Options.Passwords, keyed by UID. It answers 403042 for an
+//     unknown login or a wrong password, then, for a right one, 403041 when isActive is false,
+//     403120 while lockedUntil is in the future, 206001 (with a regToken) when isRegistered is
+//     false, 206002 when Options.RequireVerifiedEmail is set and isVerified is false, and otherwise
+//     errorCode 0 with the account (without its password) and a sessionInfo.
 //   - Parameters are read from the form-urlencoded request body only, never from the URL, so a
 //     client that leaks credentials into URLs fails here.
 package gigyatest
@@ -43,6 +50,11 @@ const (
 	CodeInvalidSignature     = 403003 // wrong secret
 	CodeUnauthorizedUser     = 403005 // wrong apiKey or userKey
 	CodeUnknownUser          = 403047 // getAccountInfo for a UID that does not exist [assumed]
+	CodeInvalidLogin         = 403042 // accounts.login: "Invalid login or password"
+	CodeAccountDisabled      = 403041 // accounts.login: isActive false ([peer] only)
+	CodeAccountLocked        = 403120 // accounts.login: lockedUntil in the future [UNCONFIRMED]
+	CodePendingRegistration  = 206001 // accounts.login: isRegistered false
+	CodePendingVerification  = 206002 // accounts.login: isVerified false and RequireVerifiedEmail
 	CodeRateLimited          = 403048 // "Api rate limit exceeded"
 	CodeTooManyForUID        = 409030 // more than MaxConcurrentPerUID calls for one UID at once
 	CodeServerError          = 500001 // "General Server Error"
@@ -74,6 +86,12 @@ type Options struct {
 	// RedirectTo, when set, makes every call answer 301001 with apiDomain=RedirectTo, as a wrong
 	// data center does.
 	RedirectTo string
+	// Passwords maps an account's UID to the password accounts.login accepts for it (with any of
+	// its login IDs). Accounts without an entry cannot log in.
+	Passwords map[string]string
+	// RequireVerifiedEmail makes accounts.login answer 206002 (pending verification) for a right
+	// password of an account whose isVerified is false, like a site that requires verification.
+	RequireVerifiedEmail bool
 	// Faults are injected before normal handling.
 	Faults Faults
 	// Now is the clock for cursor expiry; default time.Now.
@@ -103,6 +121,8 @@ type Stats struct {
 	AccountInfoCalls int            // accounts.getAccountInfo requests handled normally
 	PerUID           map[string]int // accounts.getAccountInfo requests per UID
 	MaxInFlight      int            // most accounts.getAccountInfo requests handled at once
+	LoginCalls       int            // accounts.login requests handled normally
+	LogoutCalls      int            // accounts.logout requests handled normally
 	RateLimited      int            // 403048 faults injected
 	ServerErrors     int            // server-error faults injected
 	Dropped          int            // connections dropped
@@ -151,6 +171,20 @@ func (s *Server) Stats() Stats {
 type account struct {
 	full       []byte // as given, trimmed
 	noPassword []byte // without the "password" member
+	state      loginState
+}
+
+// loginState is what accounts.login looks at in an account.
+type loginState struct {
+	UID          string
+	IsActive     *bool
+	IsRegistered *bool
+	IsVerified   *bool
+	LockedUntil  string
+	LoginIDs     struct {
+		Emails   []string
+		Username string
+	}
 }
 
 type cursor struct {
@@ -163,6 +197,7 @@ type emulator struct {
 	o        Options
 	accounts []account
 	byUID    map[string]int
+	byLogin  map[string]int // lower-cased login ID → account
 
 	closed    chan struct{} // closed by Server.Close
 	closeOnce sync.Once
@@ -181,6 +216,7 @@ func newEmulator(o Options) *emulator {
 	e := &emulator{
 		o:         o,
 		byUID:     map[string]int{},
+		byLogin:   map[string]int{},
 		closed:    make(chan struct{}),
 		cursors:   map[string]*cursor{},
 		uidFlight: map[string]int{},
@@ -196,7 +232,16 @@ func newEmulator(o Options) *emulator {
 		if err != nil {
 			panic(fmt.Sprintf("gigyatest: account %d: %v", i, err))
 		}
-		e.accounts = append(e.accounts, account{full: raw, noPassword: noPW})
+		var st loginState
+		_ = json.Unmarshal(raw, &st) // an account of another shape simply cannot log in
+		e.accounts = append(e.accounts, account{full: raw, noPassword: noPW, state: st})
+		for _, id := range append(st.LoginIDs.Emails, st.LoginIDs.Username) {
+			if id = strings.ToLower(id); id != "" {
+				if _, dup := e.byLogin[id]; !dup {
+					e.byLogin[id] = i
+				}
+			}
+		}
 		for _, m := range ms {
 			var uid string
 			if m.key == "UID" && json.Unmarshal(raw[m.valStart:m.valEnd], &uid) == nil && uid != "" {
@@ -264,6 +309,10 @@ func (e *emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.search(w, form.Get("query"), form.Get("openCursor"), form.Get("cursorId"))
 	case "accounts.getAccountInfo":
 		e.getAccountInfo(w, form.Get("UID"), form.Get("include"))
+	case "accounts.login":
+		e.login(w, form.Get("loginID"), form.Get("password"))
+	case "accounts.logout":
+		e.logout(w, form.Get("UID"))
 	default:
 		e.fail(w, CodeInvalidRequestFormat, "Invalid request format", "unknown method "+strconv.Quote(method))
 	}
@@ -423,6 +472,69 @@ func (e *emulator) getAccountInfo(w http.ResponseWriter, uid, include string) {
 		}
 	}
 	e.write(w, head{}, acct)
+}
+
+func (e *emulator) login(w http.ResponseWriter, loginID, password string) {
+	e.count(&e.stats.LoginCalls)
+	switch {
+	case loginID == "":
+		e.fail(w, CodeMissingParameter, "Missing required parameter", "missing required parameter: loginID")
+		return
+	case password == "":
+		e.fail(w, CodeMissingParameter, "Missing required parameter", "missing required parameter: password")
+		return
+	}
+	i, found := e.byLogin[strings.ToLower(loginID)]
+	var a account
+	want, known := "", false
+	if found {
+		a = e.accounts[i]
+		want, known = e.o.Passwords[a.state.UID]
+	}
+	if !known || !equal(password, want) {
+		e.fail(w, CodeInvalidLogin, "Invalid LoginID", "invalid loginID or password")
+		return
+	}
+	st := a.state
+	if st.IsActive != nil && !*st.IsActive {
+		e.fail(w, CodeAccountDisabled, "Account Disabled", "")
+		return
+	}
+	if t, err := time.Parse(time.RFC3339Nano, st.LockedUntil); err == nil && t.After(e.o.Now()) {
+		e.fail(w, CodeAccountLocked, "Account temporarily locked out", "")
+		return
+	}
+	if st.IsRegistered != nil && !*st.IsRegistered {
+		e.write(w, head{ErrorCode: CodePendingRegistration, ErrorMessage: "Account Pending Registration"},
+			fmt.Appendf(nil, `{"regToken":%q}`, randomID()))
+		return
+	}
+	if e.o.RequireVerifiedEmail && st.IsVerified != nil && !*st.IsVerified {
+		e.write(w, head{ErrorCode: CodePendingVerification, ErrorMessage: "Account Pending Verification"},
+			fmt.Appendf(nil, `{"regToken":%q}`, randomID()))
+		return
+	}
+	obj := bytes.TrimSpace(a.noPassword)
+	session := fmt.Sprintf(`"sessionInfo":{"sessionToken":"st_%s","sessionSecret":"ss_%s"}}`, randomID(), randomID())
+	if len(bytes.TrimSpace(obj[1:len(obj)-1])) > 0 {
+		obj = append(append(obj[:len(obj)-1:len(obj)-1], ','), session...)
+	} else {
+		obj = []byte("{" + session)
+	}
+	e.write(w, head{}, obj)
+}
+
+func (e *emulator) logout(w http.ResponseWriter, uid string) {
+	e.count(&e.stats.LogoutCalls)
+	if uid == "" {
+		e.fail(w, CodeMissingParameter, "Missing required parameter", "missing required parameter: UID")
+		return
+	}
+	if _, ok := e.byUID[uid]; !ok {
+		e.fail(w, CodeUnknownUser, "Unknown user", "no account with this UID")
+		return
+	}
+	e.write(w, head{}, nil)
 }
 
 // head is the envelope of every answer. Pointer fields are left out when nil.

@@ -361,3 +361,72 @@ func TestNewServerRejectsNonObjects(t *testing.T) {
 	o.Accounts = [][]byte{[]byte(`[1]`)}
 	gigyatest.NewServer(o).Close()
 }
+
+// loginAccounts are accounts in each state accounts.login distinguishes.
+func loginAccounts() gigyatest.Options {
+	o := gigyatest.Options{APIKey: apiKey, UserKey: userKey, Secret: secret,
+		Accounts: [][]byte{
+			[]byte(`{"UID":"ok","isActive":true,"isRegistered":true,"isVerified":true,"loginIDs":{"emails":["Ok@Example.com"],"username":"okuser"},"profile":{"email":"ok@example.com"},"password":{"hash":"h"}}`),
+			[]byte(`{"UID":"off","isActive":false,"isRegistered":true,"loginIDs":{"emails":["off@example.com"]}}`),
+			[]byte(`{"UID":"locked","isActive":true,"lockedUntil":"2099-01-01T00:00:00Z","loginIDs":{"emails":["locked@example.com"]}}`),
+			[]byte(`{"UID":"was-locked","isActive":true,"lockedUntil":"2001-01-01T00:00:00Z","loginIDs":{"emails":["was@example.com"]}}`),
+			[]byte(`{"UID":"pending","isRegistered":false,"loginIDs":{"emails":["pending@example.com"]}}`),
+			[]byte(`{"UID":"unverified","isRegistered":true,"isVerified":false,"loginIDs":{"emails":["unverified@example.com"]}}`),
+			[]byte(`{"UID":"nopw","loginIDs":{"emails":["nopw@example.com"]}}`),
+		},
+		Passwords: map[string]string{"ok": "right", "off": "right", "locked": "right", "was-locked": "right",
+			"pending": "right", "unverified": "right"},
+		RequireVerifiedEmail: true,
+	}
+	return o
+}
+
+func TestLogin(t *testing.T) {
+	srv := gigyatest.NewServer(loginAccounts())
+	defer srv.Close()
+	tests := []struct {
+		name, loginID, password string
+		wantCode                int
+		wantUID                 string
+	}{
+		{"email, any case", "ok@EXAMPLE.com", "right", 0, "ok"},
+		{"username", "okuser", "right", 0, "ok"},
+		{"wrong password", "ok@example.com", "Right", 403042, ""},
+		{"unknown login", "who@example.com", "right", 403042, ""},
+		{"account without a password", "nopw@example.com", "right", 403042, ""},
+		{"disabled, right password", "off@example.com", "right", 403041, ""},
+		{"disabled, wrong password", "off@example.com", "wrong", 403042, ""},
+		{"locked out", "locked@example.com", "right", 403120, ""},
+		{"lock expired", "was@example.com", "right", 0, "was-locked"},
+		{"pending registration", "pending@example.com", "right", 206001, ""},
+		{"pending verification", "unverified@example.com", "right", 206002, ""},
+		{"missing loginID", "", "right", 400002, ""},
+		{"missing password", "ok@example.com", "", 400002, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := post(t, srv.URL, "accounts.login", auth("loginID", tt.loginID, "password", tt.password))
+			if a.ErrorCode != tt.wantCode || a.UID != tt.wantUID {
+				t.Fatalf("errorCode %d UID %q, want %d %q: %s", a.ErrorCode, a.UID, tt.wantCode, tt.wantUID, a.raw)
+			}
+			if tt.wantCode == 0 && (!bytes.Contains(a.raw, []byte(`"sessionInfo":{"sessionToken":"st_`)) || bytes.Contains(a.raw, []byte(`"password"`))) {
+				t.Errorf("success answer: %s", a.raw)
+			}
+			if tt.wantCode/1000 == 206 && !bytes.Contains(a.raw, []byte(`"regToken"`)) {
+				t.Errorf("interrupted answer without regToken: %s", a.raw)
+			}
+			if bytes.Contains(a.raw, []byte("right")) {
+				t.Errorf("answer echoes the password: %s", a.raw)
+			}
+		})
+	}
+	if a := post(t, srv.URL, "accounts.logout", auth("UID", "ok")); a.ErrorCode != 0 {
+		t.Errorf("logout: %s", a.raw)
+	}
+	if a := post(t, srv.URL, "accounts.logout", auth("UID", "nobody")); a.ErrorCode != 403047 {
+		t.Errorf("logout of an unknown UID: %s", a.raw)
+	}
+	if st := srv.Stats(); st.LoginCalls != len(tests) || st.LogoutCalls != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}

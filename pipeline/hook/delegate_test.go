@@ -1,0 +1,190 @@
+package hook
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
+	"github.com/usher-migrate/usher/sources/gigya/gigyatest"
+	"github.com/usher-migrate/usher/sources/okta/oktatest"
+)
+
+// logBuffer collects the hook's log lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(strings.TrimSpace(fmt.Sprintf(format, args...)) + "\n")
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// delegated is one login through a live legacy system.
+type delegated struct {
+	name, user, pw string
+	status         int
+	userID         string
+}
+
+// runDelegated stores the users of stored (login → profile, no password material) next to the
+// usual ones, logs each case in through a hook that delegates to d, and checks the answers.
+func runDelegated(t *testing.T, d Delegate, stored map[string]string, cases []delegated) (*memUsers, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	srv, users := newServer(t, Config{Delegate: d, Logf: logs.logf})
+	for k, v := range stored {
+		users.profiles[k] = v
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := call(t, srv, "/v1/login", token, login(tc.user, tc.pw))
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+			p, _ := body["profile"].(map[string]any)
+			if tc.userID != "" && p["user_id"] != tc.userID {
+				t.Fatalf("profile %v, want user_id %s", body, tc.userID)
+			}
+			if tc.status != http.StatusOK && body["error"] == nil {
+				t.Fatalf("no error in %v", body)
+			}
+		})
+	}
+	if strings.Contains(logs.String(), "Secr3t!") {
+		t.Errorf("a password reached the log:\n%s", logs)
+	}
+	return users, logs
+}
+
+func TestGigyaDelegation(t *testing.T) {
+	const pw = "Secr3t!"
+	gigya := gigyatest.NewServer(gigyatest.Options{APIKey: "3_k", UserKey: "uk", Secret: "sek",
+		Accounts: [][]byte{
+			[]byte(`{"UID":"g-ok","isActive":true,"isRegistered":true,"isVerified":true,"loginIDs":{"emails":["ok@gigya.example"],"username":"gok"},"profile":{"email":"ok@gigya.example"}}`),
+			[]byte(`{"UID":"g-off","isActive":false,"loginIDs":{"emails":["off@gigya.example"]}}`),
+			[]byte(`{"UID":"g-locked","lockedUntil":"2099-01-01T00:00:00Z","loginIDs":{"emails":["locked@gigya.example"]}}`),
+			[]byte(`{"UID":"g-pending","isRegistered":false,"loginIDs":{"emails":["pending@gigya.example"]}}`),
+			[]byte(`{"UID":"g-unverified","isVerified":false,"loginIDs":{"emails":["unverified@gigya.example"]}}`),
+			[]byte(`{"UID":"g-new-owner","loginIDs":{"emails":["moved@gigya.example"]}}`),
+		},
+		Passwords:            map[string]string{"g-ok": pw, "g-off": pw, "g-locked": pw, "g-pending": pw, "g-unverified": pw, "g-new-owner": pw},
+		RequireVerifiedEmail: true,
+	})
+	defer gigya.Close()
+	client, err := gigyaapi.New(gigyaapi.Config{BaseURL: gigya.URL, APIKey: "3_k", UserKey: "uk", Secret: "sek"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{}
+	for _, u := range []string{"ok", "off", "locked", "pending", "unverified"} {
+		stored[u+"@gigya.example"] = `{"user_id":"g-` + u + `","email":"` + u + `@gigya.example"}`
+	}
+	stored["gok"] = stored["ok@gigya.example"]
+	stored["moved@gigya.example"] = `{"user_id":"g-old-owner","email":"moved@gigya.example"}`
+	logs := &logBuffer{}
+	_, hookLogs := runDelegated(t, GigyaLogin(client, logs.logf), stored, []delegated{
+		{"right password", "ok@gigya.example", pw, 200, "g-ok"},
+		{"by username", "gok", pw, 200, "g-ok"},
+		{"wrong password", "ok@gigya.example", "secr3t!", 401, ""},
+		{"disabled (403041)", "off@gigya.example", pw, 401, ""},
+		{"locked out (403120)", "locked@gigya.example", pw, 401, ""},
+		{"pending registration (206001) proves the password", "pending@gigya.example", pw, 200, "g-pending"},
+		{"pending verification (206002) proves the password", "unverified@gigya.example", pw, 200, "g-unverified"},
+		{"the login now belongs to another account", "moved@gigya.example", pw, 401, ""},
+		{"stored hashes are not delegated", "bcrypt@example.com", "wrong", 401, ""},
+	})
+	st := gigya.Stats()
+	if st.LoginCalls != 8 || st.LogoutCalls != 3 {
+		t.Errorf("emulator saw %d logins and %d logouts, want 8 and 3 (every successful login)", st.LoginCalls, st.LogoutCalls)
+	}
+	if !strings.Contains(hookLogs.String(), `signed in account "g-new-owner", not the stored user "g-old-owner"`) {
+		t.Errorf("the refused takeover is not logged:\n%s", hookLogs)
+	}
+	if logs.String() != "" {
+		t.Errorf("delegate logs: %s", logs)
+	}
+}
+
+// TestGigyaDelegationFailures: Gigya answers that are neither yes nor no become 503.
+func TestGigyaDelegationFailures(t *testing.T) {
+	accounts := [][]byte{[]byte(`{"UID":"g1","loginIDs":{"emails":["a@gigya.example"]}}`)}
+	stored := map[string]string{"a@gigya.example": `{"user_id":"g1","email":"a@gigya.example"}`}
+	tests := []struct {
+		name   string
+		opts   gigyatest.Options
+		closed bool
+	}{
+		{"rate limited (403048)", gigyatest.Options{Faults: gigyatest.Faults{RateLimitEvery: 1}}, false},
+		{"server error (HTTP 500, then 500001)", gigyatest.Options{Faults: gigyatest.Faults{ServerErrorEvery: 1}}, false},
+		{"wrong credentials (403003)", gigyatest.Options{Secret: "other"}, false},
+		{"connection dropped", gigyatest.Options{Faults: gigyatest.Faults{DropEvery: 1}}, false},
+		{"Gigya unreachable", gigyatest.Options{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.opts
+			o.APIKey, o.UserKey, o.Accounts, o.Passwords = "3_k", "uk", accounts, map[string]string{"g1": "Secr3t!"}
+			if o.Secret == "" {
+				o.Secret = "sek"
+			}
+			gigya := gigyatest.NewServer(o)
+			client, _ := gigyaapi.New(gigyaapi.Config{BaseURL: gigya.URL, APIKey: "3_k", UserKey: "uk", Secret: "sek",
+				HTTPClient: &http.Client{Timeout: 5 * time.Second}})
+			if tt.closed {
+				gigya.Close()
+			} else {
+				defer gigya.Close()
+			}
+			_, logs := runDelegated(t, GigyaLogin(client, nil), stored, []delegated{
+				{"first", "a@gigya.example", "Secr3t!", 503, ""},
+				{"second", "a@gigya.example", "Secr3t!", 503, ""},
+			})
+			if strings.Contains(logs.String(), "sek") {
+				t.Errorf("the Gigya secret reached the log:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestOktaDelegation(t *testing.T) {
+	user := func(id, login, status string) []byte {
+		return []byte(`{"id":"` + id + `","status":"` + status + `","profile":{"login":"` + login + `","email":"` + login + `"}}`)
+	}
+	okta := oktatest.NewServer(oktatest.Options{Token: "okta-token",
+		Users: [][]byte{user("00u1", "a@okta.example", "ACTIVE"), user("00u2", "exp@okta.example", "PASSWORD_EXPIRED"),
+			user("00u3", "locked@okta.example", "LOCKED_OUT"), user("00u4", "susp@okta.example", "SUSPENDED"),
+			user("00u9", "moved@okta.example", "ACTIVE")},
+		Passwords: map[string]string{"a@okta.example": "Secr3t!", "exp@okta.example": "Secr3t!", "locked@okta.example": "Secr3t!",
+			"susp@okta.example": "Secr3t!", "moved@okta.example": "Secr3t!"}})
+	defer okta.Close()
+	stored := map[string]string{}
+	for id, login := range map[string]string{"00u1": "a", "00u2": "exp", "00u3": "locked", "00u4": "susp", "00u5": "moved"} {
+		stored[login+"@okta.example"] = `{"user_id":"` + id + `","email":"` + login + `@okta.example"}`
+	}
+	runDelegated(t, OktaAuthn(okta.URL, "", &http.Client{Timeout: 5 * time.Second}), stored, []delegated{
+		{"SUCCESS", "a@okta.example", "Secr3t!", 200, "00u1"},
+		{"PASSWORD_EXPIRED proves the password", "exp@okta.example", "Secr3t!", 200, "00u2"},
+		{"wrong password (401 E0000004)", "a@okta.example", "secr3t!", 401, ""},
+		{"LOCKED_OUT", "locked@okta.example", "Secr3t!", 401, ""},
+		{"SUSPENDED", "susp@okta.example", "Secr3t!", 401, ""},
+		{"the login now belongs to another account", "moved@okta.example", "Secr3t!", 401, ""},
+	})
+	down := OktaAuthn("http://127.0.0.1:1", "", &http.Client{Timeout: 2 * time.Second})
+	if _, _, err := down(context.Background(), "a@okta.example", "Secr3t!"); err == nil || strings.Contains(err.Error(), "Secr3t!") {
+		t.Fatalf("Okta down: %v", err)
+	}
+}

@@ -55,6 +55,7 @@ func (u storeUsers) MarkMigrated(ctx context.Context, key string) (bool, error) 
 func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var dsn, listen, tokenFile, cert, key string
 	var perClient float64
+	var serverTiming bool
 	var oktaURL, oktaTokenFile string
 	var gigya struct{ url, dataCenter, apiKey, userKey, secretFile string }
 	cmd := &cobra.Command{
@@ -101,7 +102,7 @@ secret from --gigya-secret-file or $USHER_GIGYA_SECRET). An outage of that syste
 			if err != nil {
 				return err
 			}
-			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Delegate: delegate,
+			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Delegate: delegate, ServerTiming: serverTiming,
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 				Logf:     func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
 			ln, err := net.Listen("tcp", listen)
@@ -146,6 +147,7 @@ secret from --gigya-secret-file or $USHER_GIGYA_SECRET). An outage of that syste
 	fs.StringVar(&gigya.secretFile, "gigya-secret-file", "", "file holding the application secret (else $"+gigyasrc.SecretEnv+")")
 	fs.StringVar(&gigya.dataCenter, "gigya-data-center", "us1.gigya.com", "the site's data center domain")
 	fs.StringVar(&gigya.url, "gigya-url", "", "accounts API base URL, overriding --gigya-data-center (a proxy or an emulator)")
+	fs.BoolVar(&serverTiming, "server-timing", false, "add Server-Timing: verify;dur=MS to login answers (for load tests)")
 	fs.Float64Var(&perClient, "rate-per-client", 500, "requests per second allowed from one client address (burst twice that)")
 	return cmd
 }

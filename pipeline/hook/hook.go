@@ -58,7 +58,10 @@ type Config struct {
 	// Delegate, when set, verifies the passwords of users stored without password material
 	// with the legacy system (OktaAuthn, GigyaLogin).
 	Delegate Delegate
-	Logf     func(format string, args ...any)
+	// ServerTiming adds a Server-Timing header with the verification's duration to login
+	// answers (for load tests; every login, unknown users included, carries it).
+	ServerTiming bool
+	Logf         func(format string, args ...any)
 }
 
 // Handler serves the hook API.
@@ -212,10 +215,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
 	defer cancel()
+	t0 := time.Now()
 	key, raw, err := h.cfg.Users.Find(ctx, login)
+	h.timing(w, "find", time.Since(t0))
 	if err != nil {
 		if h.cfg.NotFound(err) {
+			t := time.Now()
 			h.decoy(password) // the same work as a known user's verification
+			h.timing(w, "verify", time.Since(t))
 			h.logins.WithLabelValues("invalid").Inc()
 			writeJSON(w, http.StatusUnauthorized, invalid)
 			return
@@ -228,6 +235,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		h.fail(w, "login", fmt.Errorf("stored profile of %s: %w", key, err))
 		return
 	}
+	t := time.Now()
 	verr := verify(ctx, profile, password)
 	if errors.Is(verr, errNoPassword) && h.cfg.Delegate != nil {
 		id, ok, err := h.cfg.Delegate(ctx, login, password)
@@ -244,6 +252,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 			verr = nil
 		}
 	}
+	h.timing(w, "verify", time.Since(t))
 	if blocked, _ := profile["blocked"].(bool); blocked && verr == nil {
 		verr = errors.New("blocked") // same answer as a wrong password
 	}
@@ -257,7 +266,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		h.fail(w, "login", fmt.Errorf("verifying %s: %w", key, verr))
 		return
 	}
-	if _, err := h.cfg.Users.MarkMigrated(ctx, key); err != nil {
+	t = time.Now()
+	_, err = h.cfg.Users.MarkMigrated(ctx, key)
+	h.timing(w, "mark", time.Since(t))
+	if err != nil {
 		h.fail(w, "login", fmt.Errorf("marking %s migrated: %w", key, err))
 		return
 	}
@@ -288,6 +300,16 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[strin
 	}
 	h.lookups.WithLabelValues("found").Inc()
 	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
+}
+
+// timing adds a "Server-Timing: <metric>;dur=<ms>" header (W3C Server Timing) when
+// Config.ServerTiming is set, so a load test can tell the hook's own cost from the password
+// verification's. Logins report find (the store lookup), verify (the password check, a decoy's
+// for unknown users) and mark (recording the migration).
+func (h *Handler) timing(w http.ResponseWriter, metric string, d time.Duration) {
+	if h.cfg.ServerTiming {
+		w.Header().Add("Server-Timing", fmt.Sprintf("%s;dur=%.3f", metric, float64(d)/float64(time.Millisecond)))
+	}
 }
 
 // fail answers 503 (Auth0's script turns it into an Error, not a wrong password) and logs the

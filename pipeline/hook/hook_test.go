@@ -218,3 +218,40 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Fatalf("healthz %v %v", resp, err)
 	}
 }
+
+// TestServerTiming: with ServerTiming, every login answer reports its phases (an unknown user's
+// decoy verification too, so the header's presence tells nothing); without it, none does.
+func TestServerTiming(t *testing.T) {
+	tests := []struct {
+		name    string
+		on      bool
+		user    string
+		want    []string
+		wantLen int
+	}{
+		{"right password", true, "md5crypt@example.com", []string{"find;dur=", "verify;dur=", "mark;dur="}, 3},
+		{"unknown user", true, "nobody@example.com", []string{"find;dur=", "verify;dur="}, 2},
+		{"off", false, "md5crypt@example.com", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := newServer(t, Config{ServerTiming: tt.on})
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/login", strings.NewReader(login(tt.user, "password")))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := resp.Header.Values("Server-Timing")
+			if len(got) != tt.wantLen {
+				t.Fatalf("Server-Timing %q, want %d entries", got, tt.wantLen)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("entry %d = %q, want prefix %q", i, got[i], w)
+				}
+			}
+		})
+	}
+}

@@ -23,8 +23,9 @@ type dialect struct {
 
 // sqlStore implements Store over database/sql.
 type sqlStore struct {
-	db *sql.DB
-	d  dialect
+	db   *sql.DB
+	d    dialect
+	stop func() // background work to end before the database closes; nil for none
 }
 
 const (
@@ -383,4 +384,9 @@ func (s *sqlStore) Counts(ctx context.Context) (map[string]int64, error) {
 	return m, nil
 }
 
-func (s *sqlStore) Close() error { return s.db.Close() }
+func (s *sqlStore) Close() error {
+	if s.stop != nil {
+		s.stop()
+	}
+	return s.db.Close()
+}

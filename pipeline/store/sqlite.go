@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -26,6 +27,12 @@ var migrationsSQLite = []string{
 CREATE INDEX lazy_users_email_lc ON lazy_users(email_lc, ukey);
 CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey);
 CREATE INDEX lazy_users_status ON lazy_users(status, ukey);`,
+	// 2: a login's "migrated" mark writes fewer index pages. Only waiting users are indexed by
+	// status (the sweep's scan), and only users with a username by username.
+	`DROP INDEX lazy_users_username_lc;
+CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey) WHERE username_lc IS NOT NULL;
+DROP INDEX lazy_users_status;
+CREATE INDEX lazy_users_waiting ON lazy_users(ukey) WHERE status = 'waiting';`,
 }
 
 func openSQLite(ctx context.Context, path string) (Store, error) {
@@ -44,7 +51,16 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	f.Close()
 	// _txlock=immediate: every transaction takes the write lock when it begins, so concurrent
 	// writers wait (busy_timeout) instead of failing on a read-to-write lock upgrade.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	// Nothing on a hook login's path waits for the disk:
+	//   - synchronous(NORMAL): in WAL mode a commit is not fsynced. It survives a crash of usher;
+	//     only an OS crash or power loss can lose the last commits, and each such loss is safe (a
+	//     lost "migrated" mark makes the sweep offer a user Auth0 already holds, which Auth0
+	//     refuses as DUPLICATED_USER and the sweep reports; lost staged users come back when stage
+	//     runs again). The PostgreSQL store makes the same choice (synchronous_commit off).
+	//   - wal_autocheckpoint(0): no commit copies the WAL back into the database (that fsyncs
+	//     the whole file, tens of milliseconds on a large store); checkpointer does it in the
+	//     background instead.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
@@ -59,5 +75,33 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.stop = checkpointer(db, checkpointEvery)
 	return s, nil
+}
+
+// checkpointEvery is how often checkpointer copies committed WAL pages into the database.
+const checkpointEvery = time.Second
+
+// checkpointer runs PRAGMA wal_checkpoint(PASSIVE) every period on its own goroutine (it never
+// waits for readers or writers, so requests are not held up by it) until the returned stop is
+// called; stop then truncates the WAL with a final checkpoint. Errors are not fatal: the next
+// round retries, and the WAL stays correct, only larger.
+func checkpointer(db *sql.DB, period time.Duration) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+				return
+			case <-t.C:
+				db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
 }

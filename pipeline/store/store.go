@@ -61,7 +61,7 @@ var ErrSchemaTooNew = errors.New("store: schema is newer than this usher support
 
 // SchemaVersion is the schema version this code creates and understands (the number of
 // migrations; each backend has exactly this many).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Store is a lazy-migration user store. Implementations are safe for concurrent use by many
 // goroutines and, for PostgreSQL (and SQLite within one machine), by many processes.

@@ -16,11 +16,14 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/usher-migrate/usher/internal/secret"
+	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hook"
 	"github.com/usher-migrate/usher/pipeline/hook/scripts"
 	"github.com/usher-migrate/usher/pipeline/store"
+	"github.com/usher-migrate/usher/pipeline/validate"
 	gigyasrc "github.com/usher-migrate/usher/sources/gigya"
 	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
+	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 )
 
 // newHookCmd is `usher hook serve|scripts`.
@@ -33,17 +36,20 @@ func newHookCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// storeUsers adapts a store.Store to the hook's Users.
-type storeUsers struct{ s store.Store }
+// storeUsers adapts a store.Store to the hook's Users; source names the users AddMigrated records.
+type storeUsers struct {
+	s      store.Store
+	source string
+}
 
 func (u storeUsers) Find(ctx context.Context, login string) (string, []byte, error) {
 	usr, err := u.s.Find(ctx, login)
 	if err != nil {
 		return "", nil, err
 	}
-	if usr.Status == "swept" {
+	if usr.Status == store.StatusSwept {
 		// The sweep put this user in an import file: answering would create it twice in Auth0.
-		return "", nil, store.ErrNotFound
+		return "", nil, fmt.Errorf("%s: %w", usr.Key, hook.ErrGone)
 	}
 	return usr.Key, usr.Profile, nil
 }
@@ -52,10 +58,58 @@ func (u storeUsers) MarkMigrated(ctx context.Context, key string) (bool, error) 
 	return u.s.MarkMigrated(ctx, key)
 }
 
+// AddMigrated records a user signed in through the live legacy system that the store did not
+// hold, as migrated, keyed like stage keys users (user_id, else the lower-cased email).
+func (u storeUsers) AddMigrated(ctx context.Context, profile map[string]any) error {
+	str := func(k string) string { s, _ := profile[k].(string); return s }
+	key := str("user_id")
+	if key == "" {
+		key = strings.ToLower(str("email"))
+	}
+	if key == "" {
+		return errors.New("the live account has neither user_id nor email")
+	}
+	b, err := pipeline.Marshal(profile)
+	if err != nil {
+		return err
+	}
+	return u.s.Put(ctx, []store.User{{Key: key, UserID: str("user_id"), Email: str("email"), Username: str("username"),
+		Profile: b, Status: store.StatusMigrated, Source: u.source, Position: "live login"}})
+}
+
+// liveMapper maps a live account of source the way migrate maps an exported one (the source's
+// mapping, then validation), for users the hook signs in or finds that the store does not hold.
+func liveMapper(source string, o migrateOptions) (func([]byte) (map[string]any, error), error) {
+	info, err := pipeline.LookupSource(source)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	vopt := validate.Options{UsernameMin: o.UsernameMin, UsernameMax: o.UsernameMax}
+	return func(account []byte) (map[string]any, error) {
+		rec, err := pipeline.DecodeObject(account)
+		if err != nil {
+			return nil, fmt.Errorf("%s account: %w", source, err)
+		}
+		n, issues := norm.Normalize(rec)
+		if len(issues) == 0 {
+			issues, _ = validate.User(n.User, vopt)
+		}
+		if len(issues) > 0 {
+			return nil, fmt.Errorf("%s account cannot be migrated: %w", source, issues[0])
+		}
+		return n.User, nil
+	}, nil
+}
+
 func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var dsn, listen, tokenFile, cert, key string
 	var perClient float64
-	var serverTiming bool
+	var serverTiming, stagedOnly bool
+	mo := defaultOptions()
 	var oktaURL, oktaTokenFile string
 	var gigya struct{ url, dataCenter, apiKey, userKey, secretFile string }
 	cmd := &cobra.Command{
@@ -73,8 +127,11 @@ Calls need "Authorization: Bearer <token>", the token read from --token-file. St
 sqlite:PATH (e.g. sqlite:run1/usher.db) or postgres://… for several replicas.
 
 Users stored without a password are verified with the legacy system while it is live: Okta's
-/api/v1/authn (--okta-url) or Gigya's accounts.login (--gigya-api-key, --gigya-user-key and the
-secret from --gigya-secret-file or $USHER_GIGYA_SECRET). An outage of that system answers 503.`,
+/api/v1/authn (--okta-url, --okta-token-file) or Gigya's accounts.login (--gigya-api-key,
+--gigya-user-key and the secret from --gigya-secret-file or $USHER_GIGYA_SECRET). Users the store
+does not hold (registered after the export) then sign in too, their profile read from the live
+system and mapped as migrate would (give the same --mapping/--namespace/--unknown-fields), and
+get_user finds them; --staged-only turns that off. An outage of that system answers 503.`,
 		Example: `  usher hook serve --store sqlite:run1/usher.db --token-file hook.token --listen :8443 --tls-cert c.pem --tls-key k.pem`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -98,11 +155,17 @@ secret from --gigya-secret-file or $USHER_GIGYA_SECRET). An outage of that syste
 				return err
 			}
 			defer st.Close()
-			delegate, err := hookDelegate(oktaURL, oktaTokenFile, gigya.url, gigya.dataCenter, gigya.apiKey, gigya.userKey, gigya.secretFile, log)
+			live, source, err := hookLive(oktaURL, oktaTokenFile, gigya.url, gigya.dataCenter, gigya.apiKey, gigya.userKey, gigya.secretFile, log)
 			if err != nil {
 				return err
 			}
-			h := hook.New(hook.Config{Users: storeUsers{st}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Delegate: delegate, ServerTiming: serverTiming,
+			var mapAccount func([]byte) (map[string]any, error)
+			if live != nil && !stagedOnly {
+				if mapAccount, err = liveMapper(source, mo); err != nil {
+					return err
+				}
+			}
+			h := hook.New(hook.Config{Users: storeUsers{st, source}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Live: live, Map: mapAccount, ServerTiming: serverTiming,
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 				Logf:     func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
 			ln, err := net.Listen("tcp", listen)
@@ -141,53 +204,62 @@ secret from --gigya-secret-file or $USHER_GIGYA_SECRET). An outage of that syste
 	fs.StringVar(&cert, "tls-cert", "", "TLS certificate (PEM) to serve HTTPS")
 	fs.StringVar(&key, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&oktaURL, "okta-url", "", "verify the passwords of users stored without one (Okta users) with this Okta org's /api/v1/authn")
-	fs.StringVar(&oktaTokenFile, "okta-token-file", "", "Okta API token for /api/v1/authn (optional: a trusted application)")
+	fs.StringVar(&oktaTokenFile, "okta-token-file", "", "file holding the Okta API token (authn as a trusted application, and the users' profiles)")
 	fs.StringVar(&gigya.apiKey, "gigya-api-key", "", "verify the passwords of users stored without one (Gigya accounts exported without hashes) with this site's accounts.login")
 	fs.StringVar(&gigya.userKey, "gigya-user-key", "", "application key (userKey) for accounts.login")
 	fs.StringVar(&gigya.secretFile, "gigya-secret-file", "", "file holding the application secret (else $"+gigyasrc.SecretEnv+")")
 	fs.StringVar(&gigya.dataCenter, "gigya-data-center", "us1.gigya.com", "the site's data center domain")
 	fs.StringVar(&gigya.url, "gigya-url", "", "accounts API base URL, overriding --gigya-data-center (a proxy or an emulator)")
+	fs.BoolVar(&stagedOnly, "staged-only", false, "with a live legacy system: verify only the users the store holds; never sign in or look up users the export did not hold")
+	fs.StringVar(&mo.Mapping, "mapping", "", "with a live legacy system: the mapping file migrate used, for the accounts of users the store does not hold")
+	fs.StringVar(&mo.Namespace, "namespace", "", "with a live legacy system: the app_metadata namespace migrate used")
+	fs.StringVar(&mo.UnknownFields, "unknown-fields", "", "with a live legacy system: what migrate did with unmapped fields (reject, user_metadata, drop)")
 	fs.BoolVar(&serverTiming, "server-timing", false, "add Server-Timing: verify;dur=MS to login answers (for load tests)")
 	fs.Float64Var(&perClient, "rate-per-client", 500, "requests per second allowed from one client address (burst twice that)")
 	return cmd
 }
 
-// hookDelegate builds the live verification hook serve uses for users stored without a password:
-// Okta's /api/v1/authn (--okta-url) or Gigya's accounts.login (--gigya-api-key), at most one.
-func hookDelegate(oktaURL, oktaTokenFile, gigyaURL, gigyaDC, gigyaAPIKey, gigyaUserKey, gigyaSecretFile string, log *slog.Logger) (hook.Delegate, error) {
+// hookLive builds the live legacy system hook serve asks about users stored without a password
+// and users the store does not hold: Okta (--okta-url with --okta-token-file) or Gigya
+// (--gigya-api-key), at most one. It returns the source name for the mapping too.
+func hookLive(oktaURL, oktaTokenFile, gigyaURL, gigyaDC, gigyaAPIKey, gigyaUserKey, gigyaSecretFile string, log *slog.Logger) (hook.Live, string, error) {
+	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	client := &http.Client{Timeout: 8 * time.Second}
 	switch {
 	case oktaURL != "" && gigyaAPIKey != "":
-		return nil, usagef("--okta-url and --gigya-api-key exclude each other: one hook delegates to one legacy system")
-	case oktaURL == "" && oktaTokenFile != "":
-		return nil, usagef("--okta-token-file needs --okta-url")
+		return nil, "", usagef("--okta-url and --gigya-api-key exclude each other: one hook delegates to one legacy system")
+	case (oktaURL == "") != (oktaTokenFile == ""):
+		return nil, "", usagef("--okta-url and --okta-token-file go together (the token reads the users' profiles)")
 	case gigyaAPIKey == "" && (gigyaURL != "" || gigyaUserKey != "" || gigyaSecretFile != ""):
-		return nil, usagef("the --gigya-* options need --gigya-api-key")
+		return nil, "", usagef("the --gigya-* options need --gigya-api-key")
 	case oktaURL != "":
-		token := ""
-		if oktaTokenFile != "" {
-			var err error
-			if token, err = secret.Read("okta API token", oktaTokenFile, ""); err != nil {
-				return nil, usageError{err}
-			}
+		token, err := secret.Read("okta API token", oktaTokenFile, "")
+		if err != nil {
+			return nil, "", usageError{err}
 		}
-		return hook.OktaAuthn(oktaURL, token, &http.Client{Timeout: 8 * time.Second}), nil
+		// One retry at most: a person is waiting, and the call is bounded by the hook's timeout.
+		users, err := oktaapi.New(oktaapi.Config{BaseURL: oktaURL, Token: token, Groups: true, MaxRetries: 1, HTTPClient: client, Logf: logf})
+		if err != nil {
+			return nil, "", usageError{err}
+		}
+		return &hook.Okta{BaseURL: oktaURL, Token: token, Client: client, Users: users,
+			NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}, "okta", nil
 	case gigyaAPIKey != "":
 		sec, err := secret.Read("gigya secret", gigyaSecretFile, gigyasrc.SecretEnv)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, "", usageError{err}
 		}
 		if gigyaURL == "" {
 			gigyaURL = "https://accounts." + gigyaDC
 		}
-		logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 		c, err := gigyaapi.New(gigyaapi.Config{BaseURL: gigyaURL, APIKey: gigyaAPIKey, UserKey: gigyaUserKey, Secret: sec,
-			HTTPClient: &http.Client{Timeout: 8 * time.Second}, Logf: logf})
+			MaxRetries: 1, HTTPClient: client, Logf: logf})
 		if err != nil {
-			return nil, usageError{err}
+			return nil, "", usageError{err}
 		}
-		return hook.GigyaLogin(c, logf), nil
+		return &hook.Gigya{Accounts: c, Logf: logf}, "gigya", nil
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 func newHookScriptsCmd(stdout io.Writer) *cobra.Command {

@@ -244,9 +244,58 @@ func TestHookServeTLS(t *testing.T) {
 	stop()
 }
 
+// liveCase is one call to a hook that delegates to a live legacy system.
+type liveCase struct {
+	name, path, user, pw string
+	status               int
+	userID               string
+}
+
+// runLiveCases sends each case to the hook at url (a login, or a get_user when pw is empty).
+func runLiveCases(t *testing.T, url, token string, cases []liveCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]string{"username": tc.user, "password": tc.pw})
+			path := "/v1/login"
+			if tc.pw == "" {
+				body, _ = json.Marshal(map[string]string{"email": tc.user})
+				path = "/v1/get_user"
+			}
+			req, _ := http.NewRequest(http.MethodPost, url+path, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %v", resp.StatusCode, tc.status, m)
+			}
+			if p, _ := m["profile"].(map[string]any); tc.userID != "" && p["user_id"] != tc.userID {
+				t.Fatalf("profile %v, want user_id %s", m, tc.userID)
+			}
+		})
+	}
+}
+
+// hookToken writes a bearer token file in dir.
+func hookToken(t *testing.T, dir string) (token, file string) {
+	token, file = "live-hook-token-0123456789", filepath.Join(dir, "token")
+	if err := os.WriteFile(file, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return token, file
+}
+
 // TestHookOktaDelegation stages Okta users (Okta exports no hashes) and logs them in through the
 // hook, which asks the Okta emulator's /api/v1/authn: the right password gives the profile, a
-// wrong one 401, a suspended user 401, and Okta down 503 (the script turns it into an Error).
+// wrong one 401, a suspended user 401, and Okta down 503 (the script turns it into an Error). A
+// user registered in Okta after the export signs in with the profile read from
+// /api/v1/users/{id} and mapped by the okta mapping, and get_user finds them; the store then
+// holds them as migrated.
 func TestHookOktaDelegation(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
@@ -262,51 +311,35 @@ func TestHookOktaDelegation(t *testing.T) {
 			users = append(users, u)
 		}
 	}
+	users = append(users, []byte(`{"id":"00uNEW0000000000001","status":"ACTIVE","created":"2026-11-30T10:00:00.000Z","profile":{"login":"newbie@example.com","email":"newbie@example.com","firstName":"New","lastName":"Bie"},"credentials":{"password":{}}}`))
 	okta := oktatest.NewServer(oktatest.Options{Token: "okta-api-token", Users: users,
-		Passwords: map[string]string{"isaac.brock@example.com": "Tr0ub4dor&3", "kate@example.com": "Tr0ub4dor&3"}})
-	tokenFile := filepath.Join(dir, "token")
-	const token = "okta-hook-token-0123456789"
-	os.WriteFile(tokenFile, []byte(token), 0o600)
-	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile, "--okta-url", okta.URL)
-	login := func(user, pw string) (int, map[string]any) {
-		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
-		req, _ := http.NewRequest(http.MethodPost, url+"/v1/login", strings.NewReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		Groups:    map[string][]byte{"00uNEW0000000000001": []byte(`[{"id":"00g1","profile":{"name":"Staff"}}]`)},
+		Passwords: map[string]string{"isaac.brock@example.com": "Tr0ub4dor&3", "kate@example.com": "Tr0ub4dor&3", "newbie@example.com": "Tr0ub4dor&3"}})
+	token, tokenFile := hookToken(t, dir)
+	oktaTokenFile := filepath.Join(dir, "okta.token")
+	os.WriteFile(oktaTokenFile, []byte("okta-api-token\n"), 0o600)
+	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile, "--okta-url", okta.URL, "--okta-token-file", oktaTokenFile)
+	runLiveCases(t, url, token, []liveCase{
+		{"right password", "", "isaac.brock@example.com", "Tr0ub4dor&3", 200, "00ub0oNGTSWTBKOLGLNR"},
+		{"wrong password", "", "isaac.brock@example.com", "tr0ub4dor&3", 401, ""},
+		{"suspended user", "", "kate@example.com", "Tr0ub4dor&3", 401, ""},
+		{"registered after the export", "", "newbie@example.com", "Tr0ub4dor&3", 200, "00uNEW0000000000001"},
+		{"get_user of a user registered after the export", "", "NEWBIE@example.com", "", 200, "00uNEW0000000000001"},
+		{"get_user of an unknown user", "", "nobody@example.com", "", 404, ""},
+	})
+	stop()
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cases := []struct {
-		name, user, pw string
-		status         int
-		userID         string
-	}{
-		{"right password", "isaac.brock@example.com", "Tr0ub4dor&3", 200, "00ub0oNGTSWTBKOLGLNR"},
-		{"wrong password", "isaac.brock@example.com", "tr0ub4dor&3", 401, ""},
-		{"suspended user", "kate@example.com", "Tr0ub4dor&3", 401, ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			status, body := login(tc.user, tc.pw)
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
-			}
-			if tc.userID != "" {
-				if p, _ := body["profile"].(map[string]any); p["user_id"] != tc.userID {
-					t.Fatalf("profile %v", body)
-				}
-			}
-		})
+	u, err := st.Get(context.Background(), "00uNEW0000000000001")
+	st.Close()
+	if err != nil || u.Status != store.StatusMigrated || !strings.Contains(string(u.Profile), `"Staff"`) || !strings.Contains(string(u.Profile), `"given_name":"New"`) {
+		t.Fatalf("the live user in the store: %+v, %v", u, err)
 	}
 	okta.Close()
-	if status, _ := login("paul@example.com", "whatever"); status != http.StatusServiceUnavailable {
-		t.Fatalf("Okta down: status %d, want 503", status)
-	}
+	url, stop = startHook(t, "--store", dsn, "--token-file", tokenFile, "--okta-url", okta.URL, "--okta-token-file", oktaTokenFile)
+	runLiveCases(t, url, token, []liveCase{{"Okta down", "", "paul@example.com", "whatever", 503, ""}})
 	stop()
 }
 
@@ -324,58 +357,47 @@ func TestHookGigyaDelegation(t *testing.T) {
 	if code, msg := usher(t, "stage", "--source", "gigya", "--input", input, "--store", dsn, "--progress", "never"); code != exitOK {
 		t.Fatalf("stage: exit %d: %s", code, msg)
 	}
+	accounts = append(accounts, []byte(`{"UID":"g-3","isActive":true,"isRegistered":true,"isVerified":true,"created":"2026-11-30T03:04:05Z","loginIDs":{"emails":["cy@example.com"]},"profile":{"email":"cy@example.com","firstName":"Cy"}}`),
+		[]byte(`{"UID":"g-4","isActive":true,"loginIDs":{"emails":["dee@example.com"]},"profile":{"email":"dee@example.com"}}`))
 	gigya := gigyatest.NewServer(gigyatest.Options{APIKey: "3_site", UserKey: "uk", Secret: "gigya-secret-value", Accounts: accounts,
-		Passwords: map[string]string{"g-1": "Tr0ub4dor&3", "g-2": "Tr0ub4dor&3"}})
+		Passwords: map[string]string{"g-1": "Tr0ub4dor&3", "g-2": "Tr0ub4dor&3", "g-3": "Tr0ub4dor&3", "g-4": "Tr0ub4dor&3"}})
 	secretFile := filepath.Join(dir, "gigya.secret")
 	os.WriteFile(secretFile, []byte("gigya-secret-value\n"), 0o600)
-	tokenFile := filepath.Join(dir, "token")
-	const token = "gigya-hook-token-0123456789"
-	os.WriteFile(tokenFile, []byte(token), 0o600)
-	url, stop := startHook(t, "--store", dsn, "--token-file", tokenFile, "--gigya-url", gigya.URL,
-		"--gigya-api-key", "3_site", "--gigya-user-key", "uk", "--gigya-secret-file", secretFile)
-	login := func(user, pw string) (int, map[string]any) {
-		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
-		req, _ := http.NewRequest(http.MethodPost, url+"/v1/login", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
-	}
-	cases := []struct {
-		name, user, pw string
-		status         int
-		userID         string
-	}{
-		{"right password", "ann@example.com", "Tr0ub4dor&3", 200, "g-1"},
-		{"wrong password", "bob@example.com", "tr0ub4dor&3", 401, ""},
-		{"unknown user", "carl@example.com", "Tr0ub4dor&3", 401, ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			status, body := login(tc.user, tc.pw)
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
-			}
-			if p, _ := body["profile"].(map[string]any); tc.userID != "" && (p["user_id"] != tc.userID || p["given_name"] != "Ann") {
-				t.Fatalf("profile %v", body)
-			}
-		})
-	}
-	if st := gigya.Stats(); st.LoginCalls != 2 || st.LogoutCalls != 1 {
-		t.Errorf("Gigya saw %d logins and %d logouts, want 2 and 1 (an unknown user is not asked)", st.LoginCalls, st.LogoutCalls)
-	}
-	gigya.Close()
-	if status, _ := login("bob@example.com", "Tr0ub4dor&3"); status != http.StatusServiceUnavailable {
-		t.Fatalf("Gigya down: status %d, want 503", status)
-	}
+	token, tokenFile := hookToken(t, dir)
+	gigyaArgs := []string{"--store", dsn, "--token-file", tokenFile, "--gigya-url", gigya.URL, "--gigya-api-key", "3_site", "--gigya-user-key", "uk", "--gigya-secret-file", secretFile}
+	url, stop := startHook(t, gigyaArgs...)
+	runLiveCases(t, url, token, []liveCase{
+		{"right password", "", "ann@example.com", "Tr0ub4dor&3", 200, "g-1"},
+		{"wrong password", "", "bob@example.com", "tr0ub4dor&3", 401, ""},
+		{"unknown user", "", "dan@example.com", "Tr0ub4dor&3", 401, ""},
+		{"registered after the export", "", "cy@example.com", "Tr0ub4dor&3", 200, "g-3"},
+		{"get_user of a user registered after the export", "", "cy@example.com", "", 200, "g-3"},
+	})
 	stop()
-	if code, msg := usher(t, "hook", "serve", "--store", dsn, "--token-file", tokenFile, "--okta-url", "http://x", "--gigya-api-key", "k"); code != exitUsage || !strings.Contains(msg, "exclude each other") {
-		t.Errorf("okta and gigya together: exit %d: %s", code, msg)
+	if st := gigya.Stats(); st.LoginCalls != 4 || st.LogoutCalls != 2 {
+		t.Errorf("Gigya saw %d logins and %d logouts, want 4 and 2", st.LoginCalls, st.LogoutCalls)
+	}
+	url, stop = startHook(t, append(gigyaArgs, "--staged-only")...)
+	runLiveCases(t, url, token, []liveCase{
+		{"staged only: get_user of a user registered after the export", "", "dee@example.com", "", 404, ""},
+		{"staged only: login of a user registered after the export", "", "dee@example.com", "Tr0ub4dor&3", 401, ""},
+		{"one who signed in before is in the store", "", "cy@example.com", "", 200, "g-3"},
+	})
+	gigya.Close()
+	runLiveCases(t, url, token, []liveCase{{"Gigya down", "", "bob@example.com", "Tr0ub4dor&3", 503, ""}})
+	stop()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"okta and gigya together", []string{"--okta-url", "http://x", "--okta-token-file", secretFile, "--gigya-api-key", "k"}, "exclude each other"},
+		{"okta without its token", []string{"--okta-url", "http://x"}, "go together"},
+	} {
+		args := append([]string{"hook", "serve", "--store", dsn, "--token-file", tokenFile}, tc.args...)
+		if code, msg := usher(t, args...); code != exitUsage || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: exit %d: %s", tc.name, code, msg)
+		}
 	}
 }
 

@@ -30,14 +30,23 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 )
 
-// Users is what the hook needs of the store (store.Store satisfies it).
+// Users is what the hook needs of the store.
 type Users interface {
-	// Find returns the user whose email or username is login, with its Key and Profile, or an error
-	// for which NotFound reports true.
+	// Find returns the user whose email or username is login, with its Key and Profile; an error
+	// for which Config.NotFound reports true when there is none; one wrapping ErrGone when the
+	// user was handed to a bulk import (the sweep).
 	Find(ctx context.Context, login string) (key string, profile []byte, err error)
 	// MarkMigrated records that the user logged in through the hook (Auth0 now holds it).
 	MarkMigrated(ctx context.Context, key string) (bool, error)
+	// AddMigrated records a user the export did not hold, signed in through a Live system: profile
+	// is what the hook answered (no password material).
+	AddMigrated(ctx context.Context, profile map[string]any) error
 }
+
+// ErrGone is what Users.Find wraps for a user the sweep put in an import file: the hook then
+// answers as for an unknown user, and never asks a Live system, so Auth0 cannot create the user
+// twice.
+var ErrGone = errors.New("hook: the user was handed to a bulk import")
 
 // Config configures the handler.
 type Config struct {
@@ -55,9 +64,14 @@ type Config struct {
 	MaxBody int64
 	// VerifyTimeout bounds one password verification (default 5 s).
 	VerifyTimeout time.Duration
-	// Delegate, when set, verifies the passwords of users stored without password material
-	// with the legacy system (OktaAuthn, GigyaLogin).
-	Delegate Delegate
+	// Live, when set, verifies the passwords of users stored without password material with the
+	// legacy system (*Okta, *Gigya).
+	Live Live
+	// Map, when set with Live, turns a Live account into the Auth0 user the bulk file would carry
+	// (the source's mapping and validation). The hook then also signs in users the store does
+	// not hold, when Live knows them (recording them with Users.AddMigrated), and get_user finds
+	// them. An error means the account cannot be migrated as it is (the hook says 503).
+	Map func(account []byte) (map[string]any, error)
 	// ServerTiming adds a Server-Timing header with the verification's duration to login
 	// answers (for load tests; every login, unknown users included, carries it).
 	ServerTiming bool
@@ -219,15 +233,18 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	key, raw, err := h.cfg.Users.Find(ctx, login)
 	h.timing(w, "find", time.Since(t0))
 	if err != nil {
-		if h.cfg.NotFound(err) {
+		switch {
+		case h.cfg.NotFound(err) && h.cfg.Live != nil && h.cfg.Map != nil:
+			h.liveLogin(ctx, w, login, password)
+		case h.cfg.NotFound(err) || errors.Is(err, ErrGone):
 			t := time.Now()
 			h.decoy(password) // the same work as a known user's verification
 			h.timing(w, "verify", time.Since(t))
 			h.logins.WithLabelValues("invalid").Inc()
 			writeJSON(w, http.StatusUnauthorized, invalid)
-			return
+		default:
+			h.fail(w, "login", fmt.Errorf("store: %w", err))
 		}
-		h.fail(w, "login", fmt.Errorf("store: %w", err))
 		return
 	}
 	profile, err := pipeline.DecodeObject(raw)
@@ -237,8 +254,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	}
 	t := time.Now()
 	verr := verify(ctx, profile, password)
-	if errors.Is(verr, errNoPassword) && h.cfg.Delegate != nil {
-		id, ok, err := h.cfg.Delegate(ctx, login, password)
+	if errors.Is(verr, errNoPassword) && h.cfg.Live != nil {
+		id, ok, err := h.cfg.Live.Login(ctx, login, password)
 		userID, _ := profile["user_id"].(string)
 		switch {
 		case err != nil:
@@ -285,17 +302,82 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[strin
 	}
 	key, raw, err := h.cfg.Users.Find(r.Context(), email)
 	if err != nil {
-		if h.cfg.NotFound(err) {
+		switch {
+		case h.cfg.NotFound(err) && h.cfg.Live != nil && h.cfg.Map != nil:
+			h.liveGetUser(r.Context(), w, email)
+		case h.cfg.NotFound(err) || errors.Is(err, ErrGone):
 			h.lookups.WithLabelValues("not_found").Inc()
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
-			return
+		default:
+			h.fail(w, "get_user", fmt.Errorf("store: %w", err))
 		}
-		h.fail(w, "get_user", fmt.Errorf("store: %w", err))
 		return
 	}
 	profile, err := pipeline.DecodeObject(raw)
 	if err != nil {
 		h.fail(w, "get_user", fmt.Errorf("stored profile of %s: %w", key, err))
+		return
+	}
+	h.lookups.WithLabelValues("found").Inc()
+	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
+}
+
+// liveLogin signs in a user the store does not hold through the Live system: a right password
+// answers the mapped account (and records the user as migrated), a wrong one or an unknown user
+// the usual 401.
+func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, password string) {
+	t := time.Now()
+	id, ok, err := h.cfg.Live.Login(ctx, login, password)
+	h.timing(w, "verify", time.Since(t))
+	switch {
+	case err != nil:
+		h.fail(w, "login", fmt.Errorf("live verification of an unstaged user: %w", err))
+		return
+	case !ok:
+		h.logins.WithLabelValues("invalid").Inc()
+		writeJSON(w, http.StatusUnauthorized, invalid)
+		return
+	case id == "":
+		h.fail(w, "login", errors.New("the legacy system accepted the password of an unstaged user but named no account"))
+		return
+	}
+	account, err := h.cfg.Live.Account(ctx, id)
+	if err != nil {
+		h.fail(w, "login", fmt.Errorf("reading live account %q: %w", id, err))
+		return
+	}
+	profile, err := h.cfg.Map(account)
+	if err != nil {
+		h.fail(w, "login", fmt.Errorf("live account %q: %w", id, err))
+		return
+	}
+	profile = publicProfile(profile)
+	t = time.Now()
+	err = h.cfg.Users.AddMigrated(ctx, profile)
+	h.timing(w, "mark", time.Since(t))
+	if err != nil {
+		h.fail(w, "login", fmt.Errorf("recording live account %q: %w", id, err))
+		return
+	}
+	h.logins.WithLabelValues("ok").Inc()
+	writeJSON(w, http.StatusOK, map[string]any{"profile": profile})
+}
+
+// liveGetUser answers get_user for a user the store does not hold from the Live system.
+func (h *Handler) liveGetUser(ctx context.Context, w http.ResponseWriter, email string) {
+	account, err := h.cfg.Live.Lookup(ctx, email)
+	if err != nil {
+		h.fail(w, "get_user", fmt.Errorf("live lookup: %w", err))
+		return
+	}
+	if account == nil {
+		h.lookups.WithLabelValues("not_found").Inc()
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+		return
+	}
+	profile, err := h.cfg.Map(account)
+	if err != nil {
+		h.fail(w, "get_user", fmt.Errorf("live account: %w", err))
 		return
 	}
 	h.lookups.WithLabelValues("found").Inc()

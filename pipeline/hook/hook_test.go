@@ -23,6 +23,14 @@ type memUsers struct {
 	mu       sync.Mutex
 	profiles map[string]string
 	migrated map[string]int
+	added    []map[string]any // AddMigrated calls
+}
+
+func (m *memUsers) AddMigrated(_ context.Context, profile map[string]any) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.added = append(m.added, profile)
+	return nil
 }
 
 func (m *memUsers) Find(_ context.Context, login string) (string, []byte, error) {
@@ -66,6 +74,13 @@ func newHandler(t *testing.T, cfg Config) (*httptest.Server, *memUsers, *Handler
 	for k, v := range profiles {
 		users.profiles[k] = v
 	}
+	srv, _, h := newHandlerWith(t, cfg, users)
+	return srv, users, h
+}
+
+// newHandlerWith serves a handler over users.
+func newHandlerWith(t *testing.T, cfg Config, users Users) (*httptest.Server, Users, *Handler) {
+	t.Helper()
 	cfg.Users, cfg.Token = users, token
 	cfg.NotFound = func(err error) bool { return errors.Is(err, errNotFound) }
 	h := New(cfg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 )
 
 // Gigya errorCodes an accounts.login answer can carry (research sources.md §1.5). The
@@ -82,4 +83,77 @@ func (c *Client) Logout(ctx context.Context, uid string) error {
 		return f.err
 	}
 	return nil
+}
+
+// envelopeKeys are the members every Gigya answer carries besides the account's own.
+var envelopeKeys = map[string]bool{"callId": true, "errorCode": true, "errorMessage": true, "errorDetails": true,
+	"apiVersion": true, "statusCode": true, "statusReason": true, "time": true, "sessionInfo": true}
+
+// LiveInclude is what Account asks accounts.getAccountInfo for: AccountInfoInclude without the
+// password, which a signed-in user's profile never needs.
+const LiveInclude = "identities-all,loginIDs,emails,profile,data,preferences,regSource,lastLoginLocation,groups,customIdentifiers"
+
+// Account returns the account uid as accounts.getAccountInfo gives it (include LiveInclude), with
+// the answer's envelope members removed, so it has the shape of an accounts.search result, which
+// the gigya mapping reads. Transient failures are retried as for Search (bounded by ctx); an
+// unknown UID is an *APIError with CodeUnknownUser.
+func (c *Client) Account(ctx context.Context, uid string) ([]byte, error) {
+	form := c.authForm()
+	form.Set("UID", uid)
+	form.Set("include", LiveInclude)
+	var body []byte
+	err := c.call(ctx, "accounts.getAccountInfo", form, func(b []byte) (*envelope, error) {
+		env, _, err := decodeAccountInfo(b)
+		body = b
+		return env, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return withoutMembers(body, envelopeKeys)
+}
+
+// Lookup finds the account whose login email is email with accounts.search (WHERE
+// loginIDs.emails = "<email, lower-cased>", an exact match: the field is stored encrypted) and
+// returns it as Search would emit it, or nil when there is none. An email holding a double quote
+// or a backslash cannot be a Gigya login ID and finds nothing. Errors are as for Search.
+func (c *Client) Lookup(ctx context.Context, email string) ([]byte, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" || strings.ContainsAny(email, "\"\\") {
+		return nil, nil
+	}
+	form := c.authForm()
+	form.Set("query", `SELECT * FROM accounts WHERE loginIDs.emails = "`+email+`" LIMIT 1`)
+	form.Set("openCursor", "true")
+	var page searchResponse
+	err := c.call(ctx, "accounts.search", form, func(b []byte) (*envelope, error) {
+		var err error
+		page, err = decodeSearch(b)
+		return &page.envelope, err
+	})
+	if err != nil || len(page.Results) == 0 {
+		return nil, err
+	}
+	return page.Results[0], nil
+}
+
+// withoutMembers returns obj rebuilt without its top-level members named in drop; the values kept
+// are copied byte for byte.
+func withoutMembers(obj []byte, drop map[string]bool) ([]byte, error) {
+	ms, err := members(obj)
+	if err != nil {
+		return nil, err
+	}
+	out := append(make([]byte, 0, len(obj)), '{')
+	for _, m := range ms {
+		if drop[m.key] {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		k, _ := json.Marshal(m.key)
+		out = append(append(append(out, k...), ':'), obj[m.start:m.end]...)
+	}
+	return append(out, '}'), nil
 }

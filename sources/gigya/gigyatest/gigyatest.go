@@ -8,9 +8,11 @@
 // injected server-error fault (on odd occurrences) uses HTTP 500, and the drop fault sends nothing.
 //
 // Simplifications, by design:
-//   - accounts.search honours only the LIMIT clause of the query (default 300, capped at 1000);
-//     the selected fields, WHERE, ORDER BY and START are ignored, and every account is returned in
-//     Options.Accounts order. accountTypes is ignored. A query without openCursor=true is refused.
+//   - accounts.search honours the LIMIT clause of the query (default 300, capped at 1000) and one
+//     form of WHERE, loginIDs.emails = "<email>" (an exact match, the whole result in one page);
+//     the selected fields, other WHERE clauses, ORDER BY and START are ignored, and every account
+//     is returned in Options.Accounts order. accountTypes is ignored. A query without
+//     openCursor=true is refused.
 //   - accounts.getAccountInfo returns every field of the account whatever include says, except
 //     "password", which is returned only when include lists it.
 //   - accounts.login finds the account by loginIDs.emails or loginIDs.username (case-insensitive)
@@ -34,6 +36,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -359,6 +362,33 @@ func (e *emulator) injectFault(w http.ResponseWriter, r *http.Request, n int) bo
 
 var limitRE = regexp.MustCompile(`(?i)\bLIMIT\s+(\d+)\s*$`)
 
+// whereEmailRE is the one WHERE clause the emulator understands.
+var whereEmailRE = regexp.MustCompile(`(?i)\bWHERE\s+loginIDs\.emails\s*=\s*"([^"\\]*)"`)
+
+// searchEmail answers a search for the accounts whose loginIDs.emails holds email exactly, in one
+// page of at most limit accounts. e.mu is held.
+func (e *emulator) searchEmail(w http.ResponseWriter, email string, limit int) {
+	var results bytes.Buffer
+	results.WriteString(`{"results":[`)
+	n := 0
+	for _, a := range e.accounts {
+		if n == limit || !slices.Contains(a.state.LoginIDs.Emails, email) {
+			continue
+		}
+		if n > 0 {
+			results.WriteByte(',')
+		}
+		if e.o.SearchOmitsPassword {
+			results.Write(a.noPassword)
+		} else {
+			results.Write(a.full)
+		}
+		n++
+	}
+	results.WriteString(`]}`)
+	e.write(w, head{ObjectsCount: ptr(n), TotalCount: ptr(n)}, results.Bytes())
+}
+
 func (e *emulator) search(w http.ResponseWriter, query, openCursor, cursorID string) {
 	now := e.o.Now()
 	e.mu.Lock()
@@ -403,6 +433,10 @@ func (e *emulator) search(w http.ResponseWriter, query, openCursor, cursorID str
 			limit = min(l, MaxLimit)
 		}
 		cur = &cursor{limit: limit, lastUsed: now}
+		if m := whereEmailRE.FindStringSubmatch(query); m != nil {
+			e.searchEmail(w, m[1], limit)
+			return
+		}
 	}
 
 	batch := cur.limit

@@ -14,7 +14,8 @@
 //     request's Host, keeping search or filter.
 //   - GET /api/v1/users/{id}/groups: Options.Groups[id] verbatim, or [] when absent; 404
 //     E0000007 for an id that is not a user.
-//   - GET /api/v1/users/{id}: the user object verbatim; 404 E0000007 when unknown.
+//   - GET /api/v1/users/{id}: the user object verbatim (the id or, as Okta allows, the login);
+//     404 E0000007 when unknown.
 //
 // Every request needs "Authorization: SSWS <Options.Token>" (else 401 E0000011). Errors are
 // Okta error objects {"errorCode","errorSummary","errorLink","errorId","errorCauses":[]}.
@@ -111,6 +112,7 @@ type Stats struct {
 	NotFound          int64 // 404 answers
 	MaxInFlight       int   // most requests being handled at once
 	MaxInFlightGroups int   // most groups requests being handled at once
+	AuthnCalls        int64 // POST /api/v1/authn requests handled (faulted ones not counted)
 }
 
 type user struct {
@@ -577,6 +579,15 @@ func (s *Server) getUser(rep *reply, id string) *reply {
 	var raw []byte
 	if ok {
 		raw = s.users[i].raw
+	} else {
+		// Okta also takes the login (case-insensitively) in place of the id.
+		for _, u := range s.users {
+			var p struct{ Profile struct{ Login string } }
+			if json.Unmarshal(u.raw, &p) == nil && p.Profile.Login != "" && strings.EqualFold(p.Profile.Login, id) {
+				raw, ok = u.raw, true
+				break
+			}
+		}
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -656,6 +667,9 @@ func (s *Server) errorReply(rep *reply, status int, code, summary string, causes
 // those states); a wrong password, an unknown user or a user who cannot sign in (SUSPENDED,
 // DEPROVISIONED, STAGED, PROVISIONED) answers 401 E0000004. An API token is optional.
 func (s *Server) authn(r *http.Request, rep *reply) *reply {
+	s.mu.Lock()
+	s.stats.AuthnCalls++
+	s.mu.Unlock()
 	var body struct{ Username, Password string }
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil {
 		return s.errorReply(rep, http.StatusBadRequest, "E0000003", "The request body was not well-formed.")

@@ -289,6 +289,7 @@ func TestOtherEndpoints(t *testing.T) {
 		{"groups of deprovisioned user", "/api/v1/users/00u2/groups", 200, `[]`, ""},
 		{"groups of unknown user", "/api/v1/users/00uX/groups", 404, "", "E0000007"},
 		{"get user", "/api/v1/users/00u4", 200, string(userJSON("00u4", "DEPROVISIONED")), ""},
+		{"get user by login", "/api/v1/users/00U4@Example.com", 200, string(userJSON("00u4", "DEPROVISIONED")), ""},
 		{"get unknown user", "/api/v1/users/00uX", 404, "", "E0000007"},
 		{"unknown path", "/api/v1/groups", 404, "", "E0000008"},
 		{"unknown sub-resource", "/api/v1/users/00u1/apps", 404, "", "E0000008"},

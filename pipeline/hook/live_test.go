@@ -3,15 +3,20 @@ package hook
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
 	"github.com/usher-migrate/usher/sources/gigya/gigyatest"
+	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 	"github.com/usher-migrate/usher/sources/okta/oktatest"
 )
 
@@ -41,11 +46,12 @@ type delegated struct {
 }
 
 // runDelegated stores the users of stored (login → profile, no password material) next to the
-// usual ones, logs each case in through a hook that delegates to d, and checks the answers.
-func runDelegated(t *testing.T, d Delegate, stored map[string]string, cases []delegated) (*memUsers, *logBuffer) {
+// usual ones, logs each case in through a hook that asks live (and maps live accounts with
+// mapAccount, when set), and checks the answers.
+func runDelegated(t *testing.T, live Live, mapAccount func([]byte) (map[string]any, error), stored map[string]string, cases []delegated) (*memUsers, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	srv, users := newServer(t, Config{Delegate: d, Logf: logs.logf})
+	srv, users := newServer(t, Config{Live: live, Map: mapAccount, Logf: logs.logf})
 	for k, v := range stored {
 		users.profiles[k] = v
 	}
@@ -96,7 +102,7 @@ func TestGigyaDelegation(t *testing.T) {
 	stored["gok"] = stored["ok@gigya.example"]
 	stored["moved@gigya.example"] = `{"user_id":"g-old-owner","email":"moved@gigya.example"}`
 	logs := &logBuffer{}
-	_, hookLogs := runDelegated(t, GigyaLogin(client, logs.logf), stored, []delegated{
+	_, hookLogs := runDelegated(t, &Gigya{Accounts: client, Logf: logs.logf}, nil, stored, []delegated{
 		{"right password", "ok@gigya.example", pw, 200, "g-ok"},
 		{"by username", "gok", pw, 200, "g-ok"},
 		{"wrong password", "ok@gigya.example", "secr3t!", 401, ""},
@@ -149,7 +155,7 @@ func TestGigyaDelegationFailures(t *testing.T) {
 			} else {
 				defer gigya.Close()
 			}
-			_, logs := runDelegated(t, GigyaLogin(client, nil), stored, []delegated{
+			_, logs := runDelegated(t, &Gigya{Accounts: client}, nil, stored, []delegated{
 				{"first", "a@gigya.example", "Secr3t!", 503, ""},
 				{"second", "a@gigya.example", "Secr3t!", 503, ""},
 			})
@@ -175,7 +181,13 @@ func TestOktaDelegation(t *testing.T) {
 	for id, login := range map[string]string{"00u1": "a", "00u2": "exp", "00u3": "locked", "00u4": "susp", "00u5": "moved"} {
 		stored[login+"@okta.example"] = `{"user_id":"` + id + `","email":"` + login + `@okta.example"}`
 	}
-	runDelegated(t, OktaAuthn(okta.URL, "", &http.Client{Timeout: 5 * time.Second}), stored, []delegated{
+	client := &http.Client{Timeout: 5 * time.Second}
+	users, err := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := &Okta{BaseURL: okta.URL, Client: client, Users: users, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
+	runDelegated(t, live, nil, stored, []delegated{
 		{"SUCCESS", "a@okta.example", "Secr3t!", 200, "00u1"},
 		{"PASSWORD_EXPIRED proves the password", "exp@okta.example", "Secr3t!", 200, "00u2"},
 		{"wrong password (401 E0000004)", "a@okta.example", "secr3t!", 401, ""},
@@ -183,8 +195,83 @@ func TestOktaDelegation(t *testing.T) {
 		{"SUSPENDED", "susp@okta.example", "Secr3t!", 401, ""},
 		{"the login now belongs to another account", "moved@okta.example", "Secr3t!", 401, ""},
 	})
-	down := OktaAuthn("http://127.0.0.1:1", "", &http.Client{Timeout: 2 * time.Second})
-	if _, _, err := down(context.Background(), "a@okta.example", "Secr3t!"); err == nil || strings.Contains(err.Error(), "Secr3t!") {
+	down := &Okta{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Timeout: 2 * time.Second}}
+	if _, _, err := down.Login(context.Background(), "a@okta.example", "Secr3t!"); err == nil || strings.Contains(err.Error(), "Secr3t!") {
 		t.Fatalf("Okta down: %v", err)
 	}
+}
+
+// mapOkta stands in for the okta mapping: user_id from id, email from profile.login.
+func mapOkta(account []byte) (map[string]any, error) {
+	var u struct {
+		ID      string
+		Profile struct{ Login string }
+	}
+	if err := json.Unmarshal(account, &u); err != nil || u.ID == "" {
+		return nil, fmt.Errorf("not an Okta user: %v", err)
+	}
+	return map[string]any{"user_id": u.ID, "email": u.Profile.Login, "password_hash": "never answered"}, nil
+}
+
+// TestLiveUnstagedUsers: with Map, users the export did not hold sign in (and are recorded) and
+// are found through the live system; swept users are never asked about.
+func TestLiveUnstagedUsers(t *testing.T) {
+	okta := oktatest.NewServer(oktatest.Options{Token: "okta-token",
+		Users: [][]byte{[]byte(`{"id":"00uN","status":"ACTIVE","profile":{"login":"new@okta.example"}}`),
+			[]byte(`{"id":"00uS","status":"ACTIVE","profile":{"login":"swept@okta.example"}}`)},
+		Passwords: map[string]string{"new@okta.example": "Secr3t!", "swept@okta.example": "Secr3t!"}})
+	defer okta.Close()
+	client := &http.Client{Timeout: 5 * time.Second}
+	oktaUsers, _ := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
+	live := &Okta{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
+	srv, users := newServer(t, Config{Live: live, Map: mapOkta})
+	gone := &goneUsers{memUsers: users, gone: "swept@okta.example"}
+	srvGone, _, _ := newHandlerWith(t, Config{Live: live, Map: mapOkta}, gone)
+
+	tests := []struct {
+		name       string
+		srv        *httptest.Server
+		path, body string
+		status     int
+		userID     string
+	}{
+		{"unstaged user, right password", srv, "/v1/login", login("new@okta.example", "Secr3t!"), 200, "00uN"},
+		{"unstaged user, wrong password", srv, "/v1/login", login("new@okta.example", "nope"), 401, ""},
+		{"unknown everywhere", srv, "/v1/login", login("who@okta.example", "Secr3t!"), 401, ""},
+		{"get_user of an unstaged user", srv, "/v1/get_user", `{"email":"NEW@okta.example"}`, 200, "00uN"},
+		{"get_user of an unknown user", srv, "/v1/get_user", `{"email":"who@okta.example"}`, 404, ""},
+		{"swept user: no live login", srvGone, "/v1/login", login("swept@okta.example", "Secr3t!"), 401, ""},
+		{"swept user: no live lookup", srvGone, "/v1/get_user", `{"email":"swept@okta.example"}`, 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(t, tt.srv, tt.path, token, tt.body)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d: %v", status, tt.status, body)
+			}
+			p, _ := body["profile"].(map[string]any)
+			if tt.userID != "" && (p["user_id"] != tt.userID || p["password_hash"] != nil) {
+				t.Fatalf("profile %v", body)
+			}
+		})
+	}
+	if len(users.added) != 1 || users.added[0]["user_id"] != "00uN" || users.added[0]["password_hash"] != nil {
+		t.Errorf("recorded %v, want the one signed-in unstaged user without password material", users.added)
+	}
+	if st := okta.Stats(); st.AuthnCalls != 3 {
+		t.Errorf("Okta saw %d authn calls, want 3 (never one for the swept user)", st.AuthnCalls)
+	}
+}
+
+// goneUsers answers ErrGone for one login.
+type goneUsers struct {
+	*memUsers
+	gone string
+}
+
+func (g *goneUsers) Find(ctx context.Context, login string) (string, []byte, error) {
+	if strings.EqualFold(login, g.gone) {
+		return "", nil, fmt.Errorf("store: %w", ErrGone)
+	}
+	return g.memUsers.Find(ctx, login)
 }

@@ -27,12 +27,12 @@ var migrationsSQLite = []string{
 CREATE INDEX lazy_users_email_lc ON lazy_users(email_lc, ukey);
 CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey);
 CREATE INDEX lazy_users_status ON lazy_users(status, ukey);`,
-	// 2: a login's "migrated" mark writes fewer index pages. Only waiting users are indexed by
-	// status (the sweep's scan), and only users with a username by username.
+	// 2: a login's "migrated" mark changes no indexed column, so it rewrites the row alone. The
+	// sweep scans the primary key and skips users who are not waiting; only users with a username
+	// are indexed by username.
 	`DROP INDEX lazy_users_username_lc;
 CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey) WHERE username_lc IS NOT NULL;
-DROP INDEX lazy_users_status;
-CREATE INDEX lazy_users_waiting ON lazy_users(ukey) WHERE status = 'waiting';`,
+DROP INDEX lazy_users_status;`,
 }
 
 func openSQLite(ctx context.Context, path string) (Store, error) {

@@ -69,6 +69,13 @@ func (u storeUsers) AddMigrated(ctx context.Context, profile map[string]any) err
 	if key == "" {
 		return errors.New("the live account has neither user_id nor email")
 	}
+	// A stored user found under another login (the email changed in the legacy system since the
+	// export) may already be in a sweep file: then Auth0 must not create it a second time.
+	if usr, err := u.s.Get(ctx, key); err == nil && usr.Status == store.StatusSwept {
+		return fmt.Errorf("%s: %w", key, hook.ErrGone)
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	b, err := pipeline.Marshal(profile)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/usher-migrate/usher/internal/oracle"
+	"github.com/usher-migrate/usher/pipeline/hook"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
@@ -423,5 +425,50 @@ func startHook(t *testing.T, args ...string) (string, func()) {
 		if code := <-done; code != exitOK {
 			t.Fatalf("hook serve exit %d", code)
 		}
+	}
+}
+
+// TestStoreUsers: the hook's view of the store never hands out a swept user, whether found by
+// login or reached through a live account's user_id.
+func TestStoreUsers(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "lazy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Put(ctx, []store.User{
+		{Key: "u-swept", UserID: "u-swept", Email: "old@example.com", Profile: []byte(`{}`), Status: store.StatusSwept, Source: "okta", Position: "f:1"},
+		{Key: "u-wait", UserID: "u-wait", Email: "wait@example.com", Profile: []byte(`{}`), Source: "okta", Position: "f:2"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	u := storeUsers{st, "okta"}
+	if _, _, err := u.Find(ctx, "old@example.com"); !errors.Is(err, hook.ErrGone) {
+		t.Errorf("Find of a swept user: %v, want ErrGone", err)
+	}
+	tests := []struct {
+		name       string
+		profile    map[string]any
+		wantGone   bool
+		wantKey    string
+		wantStatus string
+	}{
+		{"swept user under a new email", map[string]any{"user_id": "u-swept", "email": "new@example.com"}, true, "u-swept", store.StatusSwept},
+		{"waiting user under a new email", map[string]any{"user_id": "u-wait", "email": "new2@example.com"}, false, "u-wait", store.StatusMigrated},
+		{"a user the export did not hold", map[string]any{"user_id": "u-new", "email": "fresh@example.com"}, false, "u-new", store.StatusMigrated},
+		{"no user_id: keyed by email", map[string]any{"email": "NoID@example.com"}, false, "noid@example.com", store.StatusMigrated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := u.AddMigrated(ctx, tt.profile)
+			if tt.wantGone != errors.Is(err, hook.ErrGone) || (!tt.wantGone && err != nil) {
+				t.Fatalf("AddMigrated: %v (want gone %v)", err, tt.wantGone)
+			}
+			got, err := st.Get(ctx, tt.wantKey)
+			if err != nil || got.Status != tt.wantStatus {
+				t.Fatalf("stored %+v, %v; want status %s", got, err, tt.wantStatus)
+			}
+		})
 	}
 }

@@ -38,8 +38,9 @@ type Users interface {
 	Find(ctx context.Context, login string) (key string, profile []byte, err error)
 	// MarkMigrated records that the user logged in through the hook (Auth0 now holds it).
 	MarkMigrated(ctx context.Context, key string) (bool, error)
-	// AddMigrated records a user the export did not hold, signed in through a Live system: profile
-	// is what the hook answered (no password material).
+	// AddMigrated records a user the store did not find, signed in through a Live system: profile
+	// is what the hook answers (no password material). An error wrapping ErrGone means the user
+	// is in a sweep file after all (found under another login): the hook then refuses the login.
 	AddMigrated(ctx context.Context, profile map[string]any) error
 }
 
@@ -355,6 +356,11 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 	t = time.Now()
 	err = h.cfg.Users.AddMigrated(ctx, profile)
 	h.timing(w, "mark", time.Since(t))
+	if errors.Is(err, ErrGone) {
+		h.logins.WithLabelValues("invalid").Inc()
+		writeJSON(w, http.StatusUnauthorized, invalid)
+		return
+	}
 	if err != nil {
 		h.fail(w, "login", fmt.Errorf("recording live account %q: %w", id, err))
 		return

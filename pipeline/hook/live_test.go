@@ -218,14 +218,15 @@ func mapOkta(account []byte) (map[string]any, error) {
 func TestLiveUnstagedUsers(t *testing.T) {
 	okta := oktatest.NewServer(oktatest.Options{Token: "okta-token",
 		Users: [][]byte{[]byte(`{"id":"00uN","status":"ACTIVE","profile":{"login":"new@okta.example"}}`),
-			[]byte(`{"id":"00uS","status":"ACTIVE","profile":{"login":"swept@okta.example"}}`)},
-		Passwords: map[string]string{"new@okta.example": "Secr3t!", "swept@okta.example": "Secr3t!"}})
+			[]byte(`{"id":"00uS","status":"ACTIVE","profile":{"login":"swept@okta.example"}}`),
+			[]byte(`{"id":"00uR","status":"ACTIVE","profile":{"login":"renamed@okta.example"}}`)},
+		Passwords: map[string]string{"new@okta.example": "Secr3t!", "swept@okta.example": "Secr3t!", "renamed@okta.example": "Secr3t!"}})
 	defer okta.Close()
 	client := &http.Client{Timeout: 5 * time.Second}
 	oktaUsers, _ := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
 	live := &Okta{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
 	srv, users := newServer(t, Config{Live: live, Map: mapOkta})
-	gone := &goneUsers{memUsers: users, gone: "swept@okta.example"}
+	gone := &goneUsers{memUsers: users, gone: "swept@okta.example", goneID: "00uR"}
 	srvGone, _, _ := newHandlerWith(t, Config{Live: live, Map: mapOkta}, gone)
 
 	tests := []struct {
@@ -242,6 +243,7 @@ func TestLiveUnstagedUsers(t *testing.T) {
 		{"get_user of an unknown user", srv, "/v1/get_user", `{"email":"who@okta.example"}`, 404, ""},
 		{"swept user: no live login", srvGone, "/v1/login", login("swept@okta.example", "Secr3t!"), 401, ""},
 		{"swept user: no live lookup", srvGone, "/v1/get_user", `{"email":"swept@okta.example"}`, 404, ""},
+		{"swept user under a new login", srvGone, "/v1/login", login("renamed@okta.example", "Secr3t!"), 401, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,15 +260,22 @@ func TestLiveUnstagedUsers(t *testing.T) {
 	if len(users.added) != 1 || users.added[0]["user_id"] != "00uN" || users.added[0]["password_hash"] != nil {
 		t.Errorf("recorded %v, want the one signed-in unstaged user without password material", users.added)
 	}
-	if st := okta.Stats(); st.AuthnCalls != 3 {
-		t.Errorf("Okta saw %d authn calls, want 3 (never one for the swept user)", st.AuthnCalls)
+	if st := okta.Stats(); st.AuthnCalls != 4 {
+		t.Errorf("Okta saw %d authn calls, want 4 (never one for the swept user's stored login)", st.AuthnCalls)
 	}
 }
 
-// goneUsers answers ErrGone for one login.
+// goneUsers answers ErrGone for one login, and for one user_id when it is added.
 type goneUsers struct {
 	*memUsers
-	gone string
+	gone, goneID string
+}
+
+func (g *goneUsers) AddMigrated(ctx context.Context, profile map[string]any) error {
+	if profile["user_id"] == g.goneID {
+		return fmt.Errorf("store: %w", ErrGone)
+	}
+	return g.memUsers.AddMigrated(ctx, profile)
 }
 
 func (g *goneUsers) Find(ctx context.Context, login string) (string, []byte, error) {

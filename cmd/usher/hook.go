@@ -54,8 +54,26 @@ func (u storeUsers) Find(ctx context.Context, login string) (string, []byte, err
 	return usr.Key, usr.Profile, nil
 }
 
+// MarkMigrated marks the user migrated; when the sweep took the user between Find and this call,
+// it answers ErrGone so the hook refuses the login.
 func (u storeUsers) MarkMigrated(ctx context.Context, key string) (bool, error) {
-	return u.s.MarkMigrated(ctx, key)
+	changed, err := u.s.MarkMigrated(ctx, key)
+	if err != nil || changed {
+		return changed, err
+	}
+	return false, u.gone(ctx, key)
+}
+
+// gone answers ErrGone when the user key is swept.
+func (u storeUsers) gone(ctx context.Context, key string) error {
+	usr, err := u.s.Get(ctx, key)
+	switch {
+	case err != nil:
+		return err
+	case usr.Status == store.StatusSwept:
+		return fmt.Errorf("%s: %w", key, hook.ErrGone)
+	}
+	return nil
 }
 
 // AddMigrated records a user signed in through the live legacy system that the store did not
@@ -69,19 +87,18 @@ func (u storeUsers) AddMigrated(ctx context.Context, profile map[string]any) err
 	if key == "" {
 		return errors.New("the live account has neither user_id nor email")
 	}
-	// A stored user found under another login (the email changed in the legacy system since the
-	// export) may already be in a sweep file: then Auth0 must not create it a second time.
-	if usr, err := u.s.Get(ctx, key); err == nil && usr.Status == store.StatusSwept {
-		return fmt.Errorf("%s: %w", key, hook.ErrGone)
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	b, err := pipeline.Marshal(profile)
 	if err != nil {
 		return err
 	}
-	return u.s.Put(ctx, []store.User{{Key: key, UserID: str("user_id"), Email: str("email"), Username: str("username"),
-		Profile: b, Status: store.StatusMigrated, Source: u.source, Position: "live login"}})
+	if err := u.s.Put(ctx, []store.User{{Key: key, UserID: str("user_id"), Email: str("email"), Username: str("username"),
+		Profile: b, Status: store.StatusMigrated, Source: u.source, Position: "live login"}}); err != nil {
+		return err
+	}
+	// Put leaves a swept user as it is: a stored user found under another login (the email
+	// changed in the legacy system since the export) may be in a sweep file, and then Auth0 must
+	// not create it a second time.
+	return u.gone(ctx, key)
 }
 
 // liveMapper maps a live account of source the way migrate maps an exported one (the source's

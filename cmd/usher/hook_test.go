@@ -175,6 +175,10 @@ func TestSweep(t *testing.T) {
 		return usher(t, "sweep", "--store", dsn, "--out", filepath.Join(dir, out), "--progress", "never", "--poll-min", "10ms",
 			"--tenant", srv.URL, "--client-id", testClient, "--client-secret-file", secretFile, "--connection", auth0test.DefaultConnectionName)
 	}
+	if code, msg := usher(t, "sweep", "--store", dsn, "--out", filepath.Join(dir, "upsert"), "--upsert", "--tenant", srv.URL, "--client-id", testClient,
+		"--client-secret-file", secretFile, "--connection", auth0test.DefaultConnectionName); code != exitUsage || !strings.Contains(msg, "refuses --upsert") {
+		t.Fatalf("sweep --upsert: exit %d: %s", code, msg)
+	}
 	if code, msg := sweep("sweep1"); code != exitOK {
 		t.Fatalf("sweep: exit %d: %s", code, msg)
 	}
@@ -447,6 +451,17 @@ func TestStoreUsers(t *testing.T) {
 	if _, _, err := u.Find(ctx, "old@example.com"); !errors.Is(err, hook.ErrGone) {
 		t.Errorf("Find of a swept user: %v, want ErrGone", err)
 	}
+	marks := []struct {
+		key      string
+		wantGone bool
+		changed  bool
+	}{{"u-swept", true, false}, {"u-wait", false, true}, {"u-wait", false, false}}
+	for _, m := range marks {
+		changed, err := u.MarkMigrated(ctx, m.key)
+		if errors.Is(err, hook.ErrGone) != m.wantGone || changed != m.changed || (!m.wantGone && err != nil) {
+			t.Errorf("MarkMigrated(%s) = %v, %v; want changed %v, gone %v", m.key, changed, err, m.changed, m.wantGone)
+		}
+	}
 	tests := []struct {
 		name       string
 		profile    map[string]any
@@ -455,7 +470,7 @@ func TestStoreUsers(t *testing.T) {
 		wantStatus string
 	}{
 		{"swept user under a new email", map[string]any{"user_id": "u-swept", "email": "new@example.com"}, true, "u-swept", store.StatusSwept},
-		{"waiting user under a new email", map[string]any{"user_id": "u-wait", "email": "new2@example.com"}, false, "u-wait", store.StatusMigrated},
+		{"migrated user under a new email", map[string]any{"user_id": "u-wait", "email": "new2@example.com"}, false, "u-wait", store.StatusMigrated},
 		{"a user the export did not hold", map[string]any{"user_id": "u-new", "email": "fresh@example.com"}, false, "u-new", store.StatusMigrated},
 		{"no user_id: keyed by email", map[string]any{"email": "NoID@example.com"}, false, "noid@example.com", store.StatusMigrated},
 	}

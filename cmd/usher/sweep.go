@@ -53,14 +53,19 @@ func newSweepCmd(log *slog.Logger, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Import the users still waiting for lazy migration, without their password",
 		Long: `sweep ends a lazy migration: every user of --store that has not logged in through the hook is
 written to import files in --out (as migrate writes them, without password material: those users
-reset their password) and, with --tenant, uploaded. The swept users are marked in the store
-first, so the hook stops answering for them and no user is created twice; a user who logged in
-while the sweep ran is refused by Auth0 as DUPLICATED_USER and reported, never duplicated.`,
+reset their password) and, with --tenant, uploaded. The swept users are marked in the store once
+the files are written and before any upload, so the hook stops answering for them. A user who
+logs in through the hook while the files are being written is in a file too: Auth0 refuses that
+import as DUPLICATED_USER (reported in rejects.ndjson), so nobody is created twice. For the same
+reason sweep refuses --upsert, which would overwrite that user.`,
 		Example: `  usher sweep --store sqlite:run1/usher.db --out sweep1 --tenant acme.eu.auth0.com --client-id ID --client-secret-file s --connection Username-Password-Authentication`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dsn == "" || o.Out == "" {
 				return usagef("sweep needs --store and --out")
+			}
+			if o.Upsert {
+				return usagef("sweep refuses --upsert: it would overwrite a user who signed in through the hook while the sweep ran (without it Auth0 refuses that user as DUPLICATED_USER)")
 			}
 			ctx := cmd.Context()
 			st, err := store.Open(ctx, dsn)

@@ -36,7 +36,8 @@ type Users interface {
 	// for which Config.NotFound reports true when there is none; one wrapping ErrGone when the
 	// user was handed to a bulk import (the sweep).
 	Find(ctx context.Context, login string) (key string, profile []byte, err error)
-	// MarkMigrated records that the user logged in through the hook (Auth0 now holds it).
+	// MarkMigrated records that the user logged in through the hook (Auth0 now holds it). An
+	// error wrapping ErrGone means the sweep took the user since Find: the hook refuses the login.
 	MarkMigrated(ctx context.Context, key string) (bool, error)
 	// AddMigrated records a user the store did not find, signed in through a Live system: profile
 	// is what the hook answers (no password material). An error wrapping ErrGone means the user
@@ -287,6 +288,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	t = time.Now()
 	_, err = h.cfg.Users.MarkMigrated(ctx, key)
 	h.timing(w, "mark", time.Since(t))
+	if errors.Is(err, ErrGone) { // the sweep took the user meanwhile
+		h.logins.WithLabelValues("invalid").Inc()
+		writeJSON(w, http.StatusUnauthorized, invalid)
+		return
+	}
 	if err != nil {
 		h.fail(w, "login", fmt.Errorf("marking %s migrated: %w", key, err))
 		return

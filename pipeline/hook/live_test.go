@@ -226,7 +226,7 @@ func TestLiveUnstagedUsers(t *testing.T) {
 	oktaUsers, _ := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
 	live := &Okta{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
 	srv, users := newServer(t, Config{Live: live, Map: mapOkta})
-	gone := &goneUsers{memUsers: users, gone: "swept@okta.example", goneID: "00uR"}
+	gone := &goneUsers{memUsers: users, gone: "swept@okta.example", goneID: "00uR", goneKey: "md5crypt@example.com"}
 	srvGone, _, _ := newHandlerWith(t, Config{Live: live, Map: mapOkta}, gone)
 
 	tests := []struct {
@@ -244,6 +244,7 @@ func TestLiveUnstagedUsers(t *testing.T) {
 		{"swept user: no live login", srvGone, "/v1/login", login("swept@okta.example", "Secr3t!"), 401, ""},
 		{"swept user: no live lookup", srvGone, "/v1/get_user", `{"email":"swept@okta.example"}`, 404, ""},
 		{"swept user under a new login", srvGone, "/v1/login", login("renamed@okta.example", "Secr3t!"), 401, ""},
+		{"swept between find and mark", srvGone, "/v1/login", login("md5crypt@example.com", "password"), 401, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,6 +270,14 @@ func TestLiveUnstagedUsers(t *testing.T) {
 type goneUsers struct {
 	*memUsers
 	gone, goneID string
+	goneKey      string // swept between Find and MarkMigrated
+}
+
+func (g *goneUsers) MarkMigrated(ctx context.Context, key string) (bool, error) {
+	if key == g.goneKey {
+		return false, fmt.Errorf("store: %w", ErrGone)
+	}
+	return g.memUsers.MarkMigrated(ctx, key)
 }
 
 func (g *goneUsers) AddMigrated(ctx context.Context, profile map[string]any) error {

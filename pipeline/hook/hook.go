@@ -132,7 +132,7 @@ func New(cfg Config) *Handler {
 	h.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_logins_total",
 		Help: "Login attempts by outcome (ok, invalid, rate_limited, error)."}, []string{"outcome"})
 	h.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_get_user_total",
-		Help: "get_user calls by outcome (found, not_found, error)."}, []string{"outcome"})
+		Help: "get_user calls by outcome (found, not_found, rate_limited, error)."}, []string{"outcome"})
 	h.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "usher_hook_request_seconds",
 		Help: "Request latency by endpoint.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"endpoint"})
 	h.reg.MustRegister(h.logins, h.lookups, h.latency)
@@ -166,7 +166,11 @@ func (h *Handler) authed(endpoint string, next func(w http.ResponseWriter, r *ht
 			return
 		}
 		if !h.allow(h.clients, clientIP(r), h.cfg.PerClient, h.cfg.ClientBurst) {
-			h.logins.WithLabelValues("rate_limited").Inc()
+			if endpoint == "login" {
+				h.logins.WithLabelValues("rate_limited").Inc()
+			} else {
+				h.lookups.WithLabelValues("rate_limited").Inc()
+			}
 			w.Header().Set("Retry-After", "1")
 			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited"})
 			return

@@ -293,3 +293,40 @@ func (g *goneUsers) Find(ctx context.Context, login string) (string, []byte, err
 	}
 	return g.memUsers.Find(ctx, login)
 }
+
+// TestOktaAuthnAnswers: only 401 E0000004 is a wrong password; an answer about the API token or
+// the org is an error (503), never "wrong password".
+func TestOktaAuthnAnswers(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		ok     bool
+		isErr  bool
+	}{
+		{"authentication failed", 401, `{"errorCode":"E0000004","errorSummary":"Authentication failed"}`, false, false},
+		{"revoked API token", 401, `{"errorCode":"E0000011","errorSummary":"Invalid token provided"}`, false, true},
+		{"missing permission", 403, `{"errorCode":"E0000006","errorSummary":"You do not have permission"}`, false, true},
+		{"rate limited", 429, `{"errorCode":"E0000047"}`, false, true},
+		{"outage", 502, `bad gateway`, false, true},
+		{"MFA_REQUIRED proves the password", 200, `{"status":"MFA_REQUIRED","_embedded":{"user":{"id":"00u1"}}}`, true, false},
+		{"LOCKED_OUT", 200, `{"status":"LOCKED_OUT"}`, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			o := &Okta{BaseURL: srv.URL, Client: srv.Client()}
+			_, ok, err := o.Login(context.Background(), "a@okta.example", "Secr3t!")
+			if ok != tt.ok || (err != nil) != tt.isErr {
+				t.Fatalf("Login = %v, %v; want ok %v, error %v", ok, err, tt.ok, tt.isErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "Secr3t!") {
+				t.Fatalf("error holds the password: %v", err)
+			}
+		})
+	}
+}

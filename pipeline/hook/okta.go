@@ -23,8 +23,8 @@ type OktaUsers interface {
 
 // Okta is the Live of an Okta org: POST {BaseURL}/api/v1/authn (Classic primary authentication)
 // verifies passwords; Users reads accounts. 200 with a status that proves the password → ok, with
-// the user id of _embedded.user; 200 LOCKED_OUT or any other status, and 401 → not ok; 429, 5xx and
-// network errors → an error. The password and token never appear in errors.
+// the user id of _embedded.user; 200 LOCKED_OUT or any other status, and 401 E0000004 → not ok;
+// any other answer (a revoked token, missing permission, 429, 5xx) and network errors → an error. The password and token never appear in errors.
 type Okta struct {
 	BaseURL string
 	// Token is the API token sent with authn (a trusted application); Users carries its own.
@@ -50,7 +50,7 @@ func (o *Okta) Login(ctx context.Context, login, password string) (string, bool,
 	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
-		return "", false, fmt.Errorf("okta authn: cannot reach Okta: %w", ctx.Err())
+		return "", false, fmt.Errorf("okta authn: cannot reach Okta: %w", err) // names the URL, no secret
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -66,10 +66,15 @@ func (o *Okta) Login(ctx context.Context, login, password string) (string, bool,
 			return "", false, fmt.Errorf("okta authn: unreadable answer")
 		}
 		return a.Embedded.User.ID, oktaProven[a.Status], nil
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return "", false, nil
 	}
-	return "", false, fmt.Errorf("okta authn: HTTP %d", resp.StatusCode)
+	var e struct{ ErrorCode string }
+	json.Unmarshal(b, &e)
+	if resp.StatusCode == http.StatusUnauthorized && e.ErrorCode == "E0000004" {
+		return "", false, nil // "Authentication failed": wrong password, unknown or locked-out user
+	}
+	// Anything else (a revoked API token E0000011, missing permission E0000006, rate limit,
+	// outage) says nothing about the password: the hook answers 503, never "wrong password".
+	return "", false, fmt.Errorf("okta authn: HTTP %d %s", resp.StatusCode, e.ErrorCode)
 }
 
 // Account implements Live with GET /api/v1/users/{id} (with its groups when Users fetches them).

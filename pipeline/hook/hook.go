@@ -261,7 +261,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	t := time.Now()
 	verr := verify(ctx, profile, password)
 	if errors.Is(verr, errNoPassword) && h.cfg.Live != nil {
-		id, ok, err := h.cfg.Live.Login(ctx, login, password)
+		// The legacy system's own login name, when the mapping kept it as username (an Okta
+		// profile.login that is not the email): the person may have typed the email.
+		liveLogin := login
+		if u, _ := profile["username"].(string); u != "" {
+			liveLogin = u
+		}
+		id, ok, err := h.cfg.Live.Login(ctx, liveLogin, password)
 		userID, _ := profile["user_id"].(string)
 		switch {
 		case err != nil:

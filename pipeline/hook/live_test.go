@@ -173,14 +173,16 @@ func TestOktaDelegation(t *testing.T) {
 	okta := oktatest.NewServer(oktatest.Options{Token: "okta-token",
 		Users: [][]byte{user("00u1", "a@okta.example", "ACTIVE"), user("00u2", "exp@okta.example", "PASSWORD_EXPIRED"),
 			user("00u3", "locked@okta.example", "LOCKED_OUT"), user("00u4", "susp@okta.example", "SUSPENDED"),
-			user("00u9", "moved@okta.example", "ACTIVE")},
+			user("00u9", "moved@okta.example", "ACTIVE"), user("00u6", "jo.smith", "ACTIVE")},
 		Passwords: map[string]string{"a@okta.example": "Secr3t!", "exp@okta.example": "Secr3t!", "locked@okta.example": "Secr3t!",
-			"susp@okta.example": "Secr3t!", "moved@okta.example": "Secr3t!"}})
+			"susp@okta.example": "Secr3t!", "moved@okta.example": "Secr3t!", "jo.smith": "Secr3t!"}})
 	defer okta.Close()
 	stored := map[string]string{}
 	for id, login := range map[string]string{"00u1": "a", "00u2": "exp", "00u3": "locked", "00u4": "susp", "00u5": "moved"} {
 		stored[login+"@okta.example"] = `{"user_id":"` + id + `","email":"` + login + `@okta.example"}`
 	}
+	// An Okta login that is not the email: the mapping keeps it as username.
+	stored["jo@mail.example"] = `{"user_id":"00u6","email":"jo@mail.example","username":"jo.smith"}`
 	client := &http.Client{Timeout: 5 * time.Second}
 	users, err := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
 	if err != nil {
@@ -194,6 +196,7 @@ func TestOktaDelegation(t *testing.T) {
 		{"LOCKED_OUT", "locked@okta.example", "Secr3t!", 401, ""},
 		{"SUSPENDED", "susp@okta.example", "Secr3t!", 401, ""},
 		{"the login now belongs to another account", "moved@okta.example", "Secr3t!", 401, ""},
+		{"typed the email, Okta login differs", "jo@mail.example", "Secr3t!", 200, "00u6"},
 	})
 	down := &Okta{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Timeout: 2 * time.Second}}
 	if _, _, err := down.Login(context.Background(), "a@okta.example", "Secr3t!"); err == nil || strings.Contains(err.Error(), "Secr3t!") {

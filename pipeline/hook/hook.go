@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -84,20 +83,18 @@ type Config struct {
 type Handler struct {
 	cfg      Config
 	mux      *http.ServeMux
-	mu       sync.Mutex
-	accounts map[string]*limiter
-	clients  map[string]*limiter
+	accounts *limiters // logins per login name and per stored user
+	clients  *limiters // calls per client address
 	reg      *prometheus.Registry
 	logins   *prometheus.CounterVec
 	lookups  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	// decoy does an unknown user's verification (a field so tests can see it run).
 	decoy func(password string)
-}
-
-type limiter struct {
-	l    *rate.Limiter
-	seen time.Time
+	// floor is how long a refused login takes at least: what the decoy took when New measured it,
+	// so that a fast stored hash (md5-crypt, a salted SHA) or a user without a password is not
+	// told apart from an unknown user by the time the 401 takes.
+	floor time.Duration
 }
 
 // decoyHash is verified for unknown users, so their answer costs what a known user's does.
@@ -127,7 +124,7 @@ func New(cfg Config) *Handler {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), accounts: map[string]*limiter{}, clients: map[string]*limiter{},
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), accounts: newLimiters(cfg.PerAccount, cfg.AccountBurst), clients: newLimiters(cfg.PerClient, cfg.ClientBurst),
 		reg: prometheus.NewRegistry(), decoy: func(pw string) { bcrypt.CompareHashAndPassword(decoyHash, []byte(pw)) }}
 	h.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_logins_total",
 		Help: "Login attempts by outcome (ok, invalid, rate_limited, error)."}, []string{"outcome"})
@@ -136,6 +133,9 @@ func New(cfg Config) *Handler {
 	h.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "usher_hook_request_seconds",
 		Help: "Request latency by endpoint.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"endpoint"})
 	h.reg.MustRegister(h.logins, h.lookups, h.latency)
+	start := time.Now()
+	h.decoy("usher-measures-the-decoy")
+	h.floor = time.Since(start)
 	h.mux.HandleFunc("POST /v1/login", h.authed("login", h.login))
 	h.mux.HandleFunc("POST /v1/get_user", h.authed("get_user", h.getUser))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
@@ -165,7 +165,7 @@ func (h *Handler) authed(endpoint string, next func(w http.ResponseWriter, r *ht
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
 			return
 		}
-		if !h.allow(h.clients, clientIP(r), h.cfg.PerClient, h.cfg.ClientBurst) {
+		if !h.clients.allow(clientIP(r), time.Now()) {
 			if endpoint == "login" {
 				h.logins.WithLabelValues("rate_limited").Inc()
 			} else {
@@ -198,27 +198,6 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// allow takes a token from the limiter of key, creating it; idle limiters are dropped now and then.
-func (h *Handler) allow(m map[string]*limiter, key string, limit rate.Limit, burst int) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := time.Now()
-	l, ok := m[key]
-	if !ok {
-		if len(m) > 100000 {
-			for k, v := range m {
-				if now.Sub(v.seen) > 10*time.Minute {
-					delete(m, k)
-				}
-			}
-		}
-		l = &limiter{l: rate.NewLimiter(limit, burst)}
-		m[key] = l
-	}
-	l.seen = now
-	return l.l.AllowN(now, 1)
-}
-
 var invalid = map[string]string{"error": "invalid_credentials"}
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]string) {
@@ -227,10 +206,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request"})
 		return
 	}
-	if !h.allow(h.accounts, strings.ToLower(login), h.cfg.PerAccount, h.cfg.AccountBurst) {
-		h.logins.WithLabelValues("rate_limited").Inc()
-		w.Header().Set("Retry-After", "10")
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited"})
+	if !h.accounts.allow(strings.ToLower(login), time.Now()) {
+		h.rateLimited(w)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
@@ -241,16 +218,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	if err != nil {
 		switch {
 		case h.cfg.NotFound(err) && h.cfg.Live != nil && h.cfg.Map != nil:
-			h.liveLogin(ctx, w, login, password)
+			h.liveLogin(ctx, w, login, password, t0)
 		case h.cfg.NotFound(err) || errors.Is(err, ErrGone):
 			t := time.Now()
 			h.decoy(password) // the same work as a known user's verification
 			h.timing(w, "verify", time.Since(t))
-			h.logins.WithLabelValues("invalid").Inc()
-			writeJSON(w, http.StatusUnauthorized, invalid)
+			h.refuse(ctx, w, t0)
 		default:
 			h.fail(w, "login", fmt.Errorf("store: %w", err))
 		}
+		return
+	}
+	// The user's own bucket too: the same account reached by email, username or user_id shares it.
+	if !h.accounts.allow("\x00key:"+key, time.Now()) {
+		h.rateLimited(w)
 		return
 	}
 	profile, err := pipeline.DecodeObject(raw)
@@ -288,8 +269,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	switch {
 	case verr == nil:
 	case mismatch(verr) || errors.Is(verr, errNoPassword) || verr.Error() == "blocked":
-		h.logins.WithLabelValues("invalid").Inc()
-		writeJSON(w, http.StatusUnauthorized, invalid)
+		h.refuse(ctx, w, t0)
 		return
 	default:
 		h.fail(w, "login", fmt.Errorf("verifying %s: %w", key, verr))
@@ -299,8 +279,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	_, err = h.cfg.Users.MarkMigrated(ctx, key)
 	h.timing(w, "mark", time.Since(t))
 	if errors.Is(err, ErrGone) { // the sweep took the user meanwhile
-		h.logins.WithLabelValues("invalid").Inc()
-		writeJSON(w, http.StatusUnauthorized, invalid)
+		h.refuse(ctx, w, t0)
 		return
 	}
 	if err != nil {
@@ -342,7 +321,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[strin
 // liveLogin signs in a user the store does not hold through the Live system: a right password
 // answers the mapped account (and records the user as migrated), a wrong one or an unknown user
 // the usual 401.
-func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, password string) {
+func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, password string, t0 time.Time) {
 	t := time.Now()
 	id, ok, err := h.cfg.Live.Login(ctx, login, password)
 	h.timing(w, "verify", time.Since(t))
@@ -351,8 +330,7 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 		h.fail(w, "login", fmt.Errorf("live verification of an unstaged user: %w", err))
 		return
 	case !ok:
-		h.logins.WithLabelValues("invalid").Inc()
-		writeJSON(w, http.StatusUnauthorized, invalid)
+		h.refuse(ctx, w, t0)
 		return
 	case id == "":
 		h.fail(w, "login", errors.New("the legacy system accepted the password of an unstaged user but named no account"))
@@ -373,8 +351,7 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 	err = h.cfg.Users.AddMigrated(ctx, profile)
 	h.timing(w, "mark", time.Since(t))
 	if errors.Is(err, ErrGone) {
-		h.logins.WithLabelValues("invalid").Inc()
-		writeJSON(w, http.StatusUnauthorized, invalid)
+		h.refuse(ctx, w, t0)
 		return
 	}
 	if err != nil {
@@ -404,6 +381,27 @@ func (h *Handler) liveGetUser(ctx context.Context, w http.ResponseWriter, email 
 	}
 	h.lookups.WithLabelValues("found").Inc()
 	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
+}
+
+// refuse answers a login 401 invalid_credentials, not before floor has passed since t0.
+func (h *Handler) refuse(ctx context.Context, w http.ResponseWriter, t0 time.Time) {
+	if d := h.floor - time.Since(t0); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	h.logins.WithLabelValues("invalid").Inc()
+	writeJSON(w, http.StatusUnauthorized, invalid)
+}
+
+// rateLimited answers a login 429.
+func (h *Handler) rateLimited(w http.ResponseWriter) {
+	h.logins.WithLabelValues("rate_limited").Inc()
+	w.Header().Set("Retry-After", "10")
+	writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "rate_limited"})
 }
 
 // timing adds a "Server-Timing: <metric>;dur=<ms>" header (W3C Server Timing) when

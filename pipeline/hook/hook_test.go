@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +212,81 @@ func TestUnknownUsersCostAVerification(t *testing.T) {
 	call(t, srv, "/v1/login", token, login("bcrypt@example.com", "pw"))
 	if calls != 1 {
 		t.Fatalf("decoy verifications: %d, want 1 (the unknown user only)", calls)
+	}
+}
+
+// TestRefusalsTakeTheFloor: a refused login takes at least as long as the decoy verification,
+// whatever the stored material costs to check, so the 401's timing does not tell an unknown
+// user from a known one.
+func TestRefusalsTakeTheFloor(t *testing.T) {
+	srv, _, h := newHandler(t, Config{})
+	if h.floor <= 0 {
+		t.Fatalf("floor %v", h.floor)
+	}
+	tests := []struct{ name, user, pw string }{
+		{"md5-crypt, wrong password", "md5crypt@example.com", "wrong"},
+		{"salted SHA-1, wrong password", "custom@example.com", "wrong"},
+		{"no stored password", "nopass@example.com", "whatever"},
+		{"blocked, right password", "blocked@example.com", "password"},
+		{"unknown", "nobody@example.com", "whatever"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			status, _ := call(t, srv, "/v1/login", token, login(tt.user, tt.pw))
+			if took := time.Since(start); status != 401 || took < h.floor {
+				t.Fatalf("status %d after %v, want 401 after at least %v", status, took, h.floor)
+			}
+		})
+	}
+}
+
+// aliasUsers finds one stored user under several logins.
+type aliasUsers struct{ *memUsers }
+
+func (a aliasUsers) Find(ctx context.Context, login string) (string, []byte, error) {
+	switch strings.ToLower(login) {
+	case "jo", "jo@example.com", "u-jo":
+		return "u-jo", []byte(`{"user_id":"u-jo","email":"jo@example.com","password_hash":"$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"}`), nil
+	}
+	return "", nil, errNotFound
+}
+
+// TestAccountLimitSharedAcrossLogins: trying one account by email, username and user_id draws
+// from one bucket.
+func TestAccountLimitSharedAcrossLogins(t *testing.T) {
+	users := &memUsers{profiles: map[string]string{}, migrated: map[string]int{}}
+	srv, _, _ := newHandlerWith(t, Config{PerAccount: rate.Every(time.Hour), AccountBurst: 3}, aliasUsers{users})
+	var got []int
+	for _, l := range []string{"jo", "jo@example.com", "u-jo", "JO"} {
+		status, _ := call(t, srv, "/v1/login", token, login(l, "wrong"))
+		got = append(got, status)
+	}
+	if want := []int{401, 401, 401, 429}; !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+}
+
+// TestLimitersSweepIdleBuckets: above sweepAbove buckets, creating one drops the idle ones; busy
+// buckets keep their state.
+func TestLimitersSweepIdleBuckets(t *testing.T) {
+	l := newLimiters(rate.Every(time.Hour), 1)
+	t0 := time.Unix(1_700_000_000, 0)
+	for i := range sweepAbove {
+		l.allow(fmt.Sprint("k", i), t0)
+	}
+	l.allow("fresh", t0.Add(time.Second))
+	if n := l.size(); n != sweepAbove+1 {
+		t.Fatalf("size %d, want %d: nothing is idle yet", n, sweepAbove+1)
+	}
+	later := t0.Add(idleAfter + time.Minute)
+	l.allow("k0", later.Add(-time.Second)) // k0 is busy again
+	l.allow("after", later)                // a new key above sweepAbove: the sweep runs
+	if n := l.size(); n != 2 {
+		t.Fatalf("size %d after the sweep, want 2 (k0 and after)", n)
+	}
+	if l.allow("k0", later) {
+		t.Fatal("k0's bucket was reset by the sweep")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -485,5 +486,78 @@ func TestStoreUsers(t *testing.T) {
 				t.Fatalf("stored %+v, %v; want status %s", got, err, tt.wantStatus)
 			}
 		})
+	}
+}
+
+// TestSweepTakesUsersFirst: a sweep takes every waiting user before it writes anything. A real
+// sweep process killed after writing 3 users has already taken all 12, so the hook refuses every
+// one of them (a login in between cannot make a user both lazily migrated and imported); the
+// resumed sweep imports exactly those 12, and a user staged meanwhile is left for the next sweep.
+func TestSweepTakesUsersFirst(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
+	if code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", dsn, "--progress", "never"); code != exitRejected {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	srv := auth0test.NewServer(auth0test.Options{ClientID: testClient, ClientSecret: testSecret, ProcessingTime: 10 * time.Millisecond})
+	defer srv.Close()
+	secretFile := filepath.Join(dir, "secret")
+	os.WriteFile(secretFile, []byte(testSecret), 0o600)
+	args := func(out string, extra ...string) []string {
+		return append([]string{"sweep", "--store", dsn, "--out", filepath.Join(dir, out), "--progress", "never", "--poll-min", "10ms",
+			"--tenant", srv.URL, "--client-id", testClient, "--client-secret-file", secretFile, "--connection", auth0test.DefaultConnectionName}, extra...)
+	}
+	ctx := context.Background()
+	withStore := func(fn func(st store.Store)) {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		fn(st)
+	}
+	cmd := exec.Command(binary(t), args("sweep1")...)
+	cmd.Env = append(os.Environ(), "USHER_FAULT_KILL_AFTER=3")
+	if out, err := cmd.CombinedOutput(); exitCode(err) != -1 {
+		t.Fatalf("the sweep was not killed: %v\n%s", err, out)
+	}
+	withStore(func(st store.Store) {
+		if c, _ := st.Counts(ctx); c["swept"] != 12 || c["waiting"] != 0 {
+			t.Fatalf("after the kill: %v, want all 12 taken", c)
+		}
+		users := storeUsers{st, "gigya"}
+		if _, _, err := users.Find(ctx, "g2@example.com"); !errors.Is(err, hook.ErrGone) {
+			t.Fatalf("the hook still finds a taken user: %v", err)
+		}
+		u, _ := st.Find(ctx, "g2@example.com")
+		if _, err := users.MarkMigrated(ctx, u.Key); !errors.Is(err, hook.ErrGone) {
+			t.Fatalf("a taken user could still be marked migrated: %v", err)
+		}
+	})
+	late := filepath.Join(dir, "late.json")
+	os.WriteFile(late, []byte(`[{"user_id":"a-late-user","email":"late@example.com"}]`), 0o600)
+	if code, msg := usher(t, "stage", "--source", "json", "--input", late, "--store", dsn, "--progress", "never"); code != exitOK {
+		t.Fatalf("stage late: exit %d: %s", code, msg)
+	}
+	if code, msg := usher(t, args("sweep1", "--resume")...); code != exitOK {
+		t.Fatalf("resumed sweep: exit %d: %s", code, msg)
+	}
+	imported := map[string]int{}
+	for _, u := range srv.Users(auth0test.DefaultConnectionName) {
+		imported[fmt.Sprint(u["email"])]++
+	}
+	if len(imported) != 12 || imported["g2@example.com"] != 1 || imported["late@example.com"] != 0 {
+		t.Fatalf("tenant after the resumed sweep: %v, want the 12 taken users once each", imported)
+	}
+	withStore(func(st store.Store) {
+		if c, _ := st.Counts(ctx); c["waiting"] != 1 || c["swept"] != 12 {
+			t.Fatalf("counts %v: the late user should still be waiting", c)
+		}
+	})
+	if code, msg := usher(t, args("sweep2")...); code != exitOK {
+		t.Fatalf("second sweep: exit %d: %s", code, msg)
+	}
+	if n := len(srv.Users(auth0test.DefaultConnectionName)); n != 13 {
+		t.Fatalf("tenant holds %d users, want 13", n)
 	}
 }

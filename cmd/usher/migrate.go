@@ -90,7 +90,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	var src pipeline.Source
 	var err error
 	if o.sweepFrom != nil {
-		src = &storeSource{st: o.sweepFrom}
+		src = &storeSource{st: o.sweepFrom, dir: dir, dry: dry, log: log}
 	} else if src, err = info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: dir}); err != nil {
 		return err
 	}
@@ -149,11 +149,6 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 			return err
 		}
 		log.Info(fmt.Sprintf("staged %d users for lazy migration: usher hook serve --store sqlite:%s", n, filepath.Join(dir, ledger.FileName)))
-	}
-	if o.sweepFrom != nil {
-		if err := markSwept(ctx, o.sweepFrom, dir); err != nil {
-			return err
-		}
 	}
 	if o.Tenant != "" {
 		if rep, err = upload(ctx, log, stderr, o, dir, rep); err != nil {

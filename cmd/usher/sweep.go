@@ -2,29 +2,108 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/usher-migrate/usher/pipeline"
-	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 )
 
-// storeSource reads the users still waiting in a lazy-migration store (for usher sweep).
-type storeSource struct{ st store.Store }
+// Files in a sweep's --out folder that tie it to the users it took.
+const (
+	sweepIDFile    = "sweep.id"      // the sweep's id, recorded on the users it takes
+	sweepTakenFile = "sweep.claimed" // present once every waiting user has been taken
+)
 
-// Read emits every waiting user's profile, in key order.
+// storeSource reads the users of a sweep (usher sweep). Before the first record it takes every
+// user still waiting in the store (marks them swept with the sweep's id, so the hook stops
+// answering for them from that moment), then emits exactly the users it took, in key order. The
+// id lives in the output folder, so a resumed (or --fresh) sweep reads the same users in the same
+// order; users who become waiting later belong to the next sweep, in another folder. A dry run
+// (validate) takes nobody and reads the waiting users.
+type storeSource struct {
+	st  store.Store
+	dir string
+	dry bool
+	log *slog.Logger
+}
+
+// Read emits the sweep's users' profiles, in key order.
 func (s *storeSource) Read(ctx context.Context, emit func(pipeline.RawRecord) error) error {
 	n := 0
-	return s.st.Waiting(ctx, func(u store.User) error {
+	send := func(u store.User) error {
 		n++
 		return emit(pipeline.RawRecord{Pos: pipeline.Position{File: "store:" + u.Key, Index: n}, Data: u.Profile})
+	}
+	if s.dry {
+		return s.st.Waiting(ctx, send)
+	}
+	id, err := s.take(ctx)
+	if err != nil {
+		return err
+	}
+	return s.st.Swept(ctx, id, send)
+}
+
+// take returns the sweep's id, creating it and taking every waiting user the first time.
+func (s *storeSource) take(ctx context.Context) (string, error) {
+	idPath := filepath.Join(s.dir, sweepIDFile)
+	b, err := os.ReadFile(idPath)
+	id := strings.TrimSpace(string(b))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		var r [12]byte
+		rand.Read(r[:])
+		id = "sweep-" + hex.EncodeToString(r[:])
+		if err := os.WriteFile(idPath, []byte(id+"\n"), 0o600); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	case id == "":
+		return "", fmt.Errorf("%s is empty", idPath)
+	}
+	takenPath := filepath.Join(s.dir, sweepTakenFile)
+	if _, err := os.Stat(takenPath); err == nil {
+		return id, nil
+	}
+	var batch []string
+	taken := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.st.MarkSwept(ctx, id, batch)
+		taken += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	err = s.st.Waiting(ctx, func(u store.User) error {
+		if batch = append(batch, u.Key); len(batch) == 1000 {
+			return flush()
+		}
+		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return "", fmt.Errorf("sweep %s: taking the waiting users: %w", id, err)
+	}
+	if err := os.WriteFile(takenPath, nil, 0o600); err != nil {
+		return "", err
+	}
+	s.log.Info(fmt.Sprintf("sweep %s: took %d waiting users; the hook no longer answers for them", id, taken))
+	return id, nil
 }
 
 // Decode parses a stored profile.
@@ -53,11 +132,12 @@ func newSweepCmd(log *slog.Logger, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Import the users still waiting for lazy migration, without their password",
 		Long: `sweep ends a lazy migration: every user of --store that has not logged in through the hook is
 written to import files in --out (as migrate writes them, without password material: those users
-reset their password) and, with --tenant, uploaded. The swept users are marked in the store once
-the files are written and before any upload, so the hook stops answering for them. A user who
-logs in through the hook while the files are being written is in a file too: Auth0 refuses that
-import as DUPLICATED_USER (reported in rejects.ndjson), so nobody is created twice. For the same
-reason sweep refuses --upsert, which would overwrite that user.`,
+reset their password) and, with --tenant, uploaded. Before writing anything the sweep takes every
+waiting user in one pass (marks them swept with the sweep's id, recorded in --out/sweep.id), so
+from that moment the hook stops answering for them and no user is both imported and lazily
+migrated. A resumed sweep reads exactly the users it took; users who become waiting later (a new
+stage) belong to the next sweep, in another folder. sweep refuses --upsert, which could overwrite
+a user Auth0 already holds.`,
 		Example: `  usher sweep --store sqlite:run1/usher.db --out sweep1 --tenant acme.eu.auth0.com --client-id ID --client-secret-file s --connection Username-Password-Authentication`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,7 +145,7 @@ reason sweep refuses --upsert, which would overwrite that user.`,
 				return usagef("sweep needs --store and --out")
 			}
 			if o.Upsert {
-				return usagef("sweep refuses --upsert: it would overwrite a user who signed in through the hook while the sweep ran (without it Auth0 refuses that user as DUPLICATED_USER)")
+				return usagef("sweep refuses --upsert: it could overwrite a user Auth0 already holds (without it Auth0 refuses such a user as DUPLICATED_USER)")
 			}
 			ctx := cmd.Context()
 			st, err := store.Open(ctx, dsn)
@@ -85,32 +165,4 @@ reason sweep refuses --upsert, which would overwrite that user.`,
 	fs.MarkHidden("source")
 	fs.MarkHidden("input")
 	return cmd
-}
-
-// markSwept records, before any upload, that the users the sweep wrote to import files are
-// swept: the hook stops answering for them.
-func markSwept(ctx context.Context, st store.Store, dir string) error {
-	led, err := ledger.Open(filepath.Join(dir, ledger.FileName))
-	if err != nil {
-		return err
-	}
-	defer led.Close()
-	files, err := led.Files()
-	if err != nil {
-		return err
-	}
-	var keys []string
-	for _, f := range files {
-		users, err := led.FileUsers(f.No)
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			keys = append(keys, strings.TrimPrefix(u.Pos[:strings.LastIndexByte(u.Pos, '#')], "store:"))
-		}
-	}
-	if err := st.MarkSwept(ctx, keys); err != nil {
-		return fmt.Errorf("marking swept users: %w", err)
-	}
-	return nil
 }

@@ -26,10 +26,14 @@ CREATE INDEX lazy_users_status ON lazy_users(status, ukey);`,
 	// 2: a login's "migrated" mark changes no indexed column, so PostgreSQL updates the row in
 	// place (a HOT update, in the room fillfactor leaves on each page) without touching any index.
 	// The sweep scans the primary key and skips users who are not waiting; only users with a
-	// username are indexed by username.
+	// username are indexed by username. A sweep records its id on the users it takes (sweep), so
+	// it can read exactly them again when it resumes. A sweep records its id on the users it takes (sweep), so
+	// it can read exactly them again when it resumes.
 	`DROP INDEX lazy_users_username_lc;
 CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey) WHERE username_lc IS NOT NULL;
 DROP INDEX lazy_users_status;
+ALTER TABLE lazy_users ADD COLUMN sweep TEXT;
+CREATE INDEX lazy_users_sweep ON lazy_users(sweep, ukey) WHERE sweep IS NOT NULL;
 ALTER TABLE lazy_users SET (fillfactor = 90);`,
 }
 

@@ -34,7 +34,7 @@ const (
 	pageSize     = 1000 // users per Waiting page
 )
 
-const userCols = `ukey, user_id, email, username, profile, status, src, pos, updated_at`
+const userCols = `ukey, user_id, email, username, profile, status, src, pos, updated_at, sweep`
 
 func (s *sqlStore) q(query string) string {
 	if !s.d.dollar {
@@ -224,9 +224,11 @@ type scanner interface{ Scan(...any) error }
 func scanUser(r scanner) (User, error) {
 	var u User
 	var ts any
-	if err := r.Scan(&u.Key, &u.UserID, &u.Email, &u.Username, &u.Profile, &u.Status, &u.Source, &u.Position, &ts); err != nil {
+	var sweep sql.NullString
+	if err := r.Scan(&u.Key, &u.UserID, &u.Email, &u.Username, &u.Profile, &u.Status, &u.Source, &u.Position, &ts, &sweep); err != nil {
 		return User{}, err
 	}
+	u.Sweep = sweep.String
 	switch t := ts.(type) {
 	case time.Time:
 		u.UpdatedAt = t.UTC()
@@ -297,27 +299,39 @@ func (s *sqlStore) MarkMigrated(ctx context.Context, key string) (bool, error) {
 }
 
 func (s *sqlStore) Waiting(ctx context.Context, fn func(User) error) error {
+	return s.walk(ctx, "waiting", `status = 'waiting'`, nil, fn)
+}
+
+func (s *sqlStore) Swept(ctx context.Context, sweep string, fn func(User) error) error {
+	if sweep == "" {
+		return s.errf("swept: empty sweep id")
+	}
+	return s.walk(ctx, "swept", `sweep = ? AND status = 'swept'`, []any{sweep}, fn)
+}
+
+// walk calls fn for every user matching where (with args), in key order, a page at a time.
+func (s *sqlStore) walk(ctx context.Context, what, where string, args []any, fn func(User) error) error {
 	page := make([]User, 0, pageSize)
 	after := "" // keys are never empty, so "" precedes them all
-	query := s.q(`SELECT ` + userCols + ` FROM lazy_users WHERE status = 'waiting' AND ukey > ? ORDER BY ukey LIMIT ?`)
+	query := s.q(`SELECT ` + userCols + ` FROM lazy_users WHERE ` + where + ` AND ukey > ? ORDER BY ukey LIMIT ?`)
 	for {
 		page = page[:0]
-		rows, err := s.db.QueryContext(ctx, query, after, pageSize)
+		rows, err := s.db.QueryContext(ctx, query, append(args[:len(args):len(args)], after, pageSize)...)
 		if err != nil {
-			return s.errf("waiting: %w", err)
+			return s.errf("%s: %w", what, err)
 		}
 		for rows.Next() {
 			u, err := scanUser(rows)
 			if err != nil {
 				rows.Close()
-				return s.errf("waiting: %w", err)
+				return s.errf("%s: %w", what, err)
 			}
 			page = append(page, u)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return s.errf("waiting: %w", err)
+			return s.errf("%s: %w", what, err)
 		}
 		for _, u := range page {
 			if err := fn(u); err != nil {
@@ -332,7 +346,10 @@ func (s *sqlStore) Waiting(ctx context.Context, fn func(User) error) error {
 	}
 }
 
-func (s *sqlStore) MarkSwept(ctx context.Context, keys []string) error {
+func (s *sqlStore) MarkSwept(ctx context.Context, sweep string, keys []string) error {
+	if sweep == "" {
+		return s.errf("mark swept: empty sweep id")
+	}
 	if len(keys) == 0 {
 		return nil
 	}
@@ -346,12 +363,12 @@ func (s *sqlStore) MarkSwept(ctx context.Context, keys []string) error {
 		n := min(len(keys), keysPerSweep)
 		chunk := keys[:n]
 		keys = keys[n:]
-		args := make([]any, 0, n+1)
-		args = append(args, now)
+		args := make([]any, 0, n+2)
+		args = append(args, sweep, now)
 		for _, k := range chunk {
 			args = append(args, k)
 		}
-		query := `UPDATE lazy_users SET status = 'swept', updated_at = ? WHERE status = 'waiting' AND ukey IN (?` +
+		query := `UPDATE lazy_users SET status = 'swept', sweep = ?, updated_at = ? WHERE status = 'waiting' AND ukey IN (?` +
 			strings.Repeat(",?", n-1) + `)`
 		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
 			return s.errf("mark swept: %w", err)

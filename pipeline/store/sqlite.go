@@ -32,7 +32,9 @@ CREATE INDEX lazy_users_status ON lazy_users(status, ukey);`,
 	// are indexed by username.
 	`DROP INDEX lazy_users_username_lc;
 CREATE INDEX lazy_users_username_lc ON lazy_users(username_lc, ukey) WHERE username_lc IS NOT NULL;
-DROP INDEX lazy_users_status;`,
+DROP INDEX lazy_users_status;
+ALTER TABLE lazy_users ADD COLUMN sweep TEXT;
+CREATE INDEX lazy_users_sweep ON lazy_users(sweep, ukey) WHERE sweep IS NOT NULL;`,
 }
 
 func openSQLite(ctx context.Context, path string) (Store, error) {

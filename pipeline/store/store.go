@@ -50,6 +50,8 @@ type User struct {
 	// UpdatedAt is when the row last changed (UTC, microsecond precision). Put stores the time
 	// given, or the current time when zero; MarkMigrated and MarkSwept set the current time.
 	UpdatedAt time.Time
+	// Sweep is the id of the sweep that took the user ("" unless swept); Put ignores it.
+	Sweep string
 }
 
 // ErrNotFound is returned (possibly wrapped; test with errors.Is) when no user matches.
@@ -87,9 +89,13 @@ type Store interface {
 	// the walk is seen as it was when its page was read. An error from fn stops the walk and is
 	// returned as is.
 	Waiting(ctx context.Context, fn func(User) error) error
-	// MarkSwept moves the waiting users among keys to swept, in one transaction; keys that are
-	// unknown, migrated or already swept are left untouched (no error).
-	MarkSwept(ctx context.Context, keys []string) error
+	// MarkSwept moves the waiting users among keys to swept, recording the sweep id (not empty),
+	// in one transaction; keys that are unknown, migrated or already swept are left untouched (no
+	// error).
+	MarkSwept(ctx context.Context, sweep string, keys []string) error
+	// Swept calls fn for every user that the sweep id took (MarkSwept), in Key order, with the
+	// paging and guarantees of Waiting.
+	Swept(ctx context.Context, sweep string, fn func(User) error) error
 	// Counts returns the number of users by status; the three statuses are always present.
 	Counts(ctx context.Context) (map[string]int64, error)
 	// Close releases the store's connections. The store must not be used afterwards.

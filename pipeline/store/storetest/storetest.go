@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WaitingOrderAndStreaming", testWaiting},
 		{"WaitingStopsOnError", testWaitingError},
 		{"MarkSwept", testMarkSwept},
+		{"SweptBySweepID", testSwept},
 		{"Counts", testCounts},
 		{"ReopenKeepsData", testReopen},
 		{"SchemaVersionRefusal", testSchemaVersion},
@@ -182,7 +183,7 @@ func testPutUpdates(t *testing.T, open func(*testing.T) store.Store) {
 	if _, err := s.MarkMigrated(ctx(t), "m"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSwept(ctx(t), []string{"s"}); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", []string{"s"}); err != nil {
 		t.Fatal(err)
 	}
 	change := func(u store.User) store.User {
@@ -299,7 +300,7 @@ func testMarkMigratedStates(t *testing.T, open func(*testing.T) store.Store) {
 	if _, err := s.MarkMigrated(ctx(t), "m"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSwept(ctx(t), []string{"s"}); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", []string{"s"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -359,7 +360,7 @@ func testWaiting(t *testing.T, open func(*testing.T) store.Store) {
 			toSweep = append(toSweep, k)
 		}
 	}
-	if err := s.MarkSwept(ctx(t), toSweep); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", toSweep); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -383,7 +384,7 @@ func testWaiting(t *testing.T, open func(*testing.T) store.Store) {
 		got = append(got, u.Key)
 		batch = append(batch, u.Key)
 		if len(batch) == 1000 {
-			if err := s.MarkSwept(ctx(t), batch); err != nil {
+			if err := s.MarkSwept(ctx(t), "sweep-1", batch); err != nil {
 				return err
 			}
 			batch = batch[:0]
@@ -393,7 +394,7 @@ func testWaiting(t *testing.T, open func(*testing.T) store.Store) {
 	if err != nil {
 		t.Fatalf("Waiting: %v", err)
 	}
-	if err := s.MarkSwept(ctx(t), batch); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", batch); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, want) {
@@ -457,10 +458,10 @@ func testMarkSwept(t *testing.T, open func(*testing.T) store.Store) {
 		keys = append(keys, fmt.Sprintf("k%05d", i))
 	}
 	keys = append(keys, "k00001", "unknown", "k00000") // migrated, unknown, repeated
-	if err := s.MarkSwept(ctx(t), keys); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", keys); err != nil {
 		t.Fatalf("MarkSwept: %v", err)
 	}
-	if err := s.MarkSwept(ctx(t), nil); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", nil); err != nil {
 		t.Fatalf("MarkSwept(nil): %v", err)
 	}
 	tests := []struct{ key, want string }{
@@ -481,6 +482,61 @@ func testMarkSwept(t *testing.T, open func(*testing.T) store.Store) {
 	if changed, err := s.MarkMigrated(ctx(t), "k00000"); changed || err != nil {
 		t.Errorf("MarkMigrated(swept) = %v, %v; want false, nil", changed, err)
 	}
+	if err := s.MarkSwept(ctx(t), "", []string{"k00003"}); err == nil {
+		t.Error("MarkSwept accepted an empty sweep id")
+	}
+}
+
+// testSwept: Swept reads back exactly the users one sweep took, in key order, over several pages;
+// a later sweep, users migrated first and users still waiting are not among them.
+func testSwept(t *testing.T, open func(*testing.T) store.Store) {
+	s := open(t)
+	var users []store.User
+	for i := range 2300 {
+		users = append(users, user(fmt.Sprintf("k%05d", i), "", ""))
+	}
+	put(t, s, users...)
+	if _, err := s.MarkMigrated(ctx(t), "k00002"); err != nil {
+		t.Fatal(err)
+	}
+	var first, second []string
+	for i := range 2300 {
+		switch {
+		case i%3 == 0:
+			first = append(first, fmt.Sprintf("k%05d", i))
+		case i%3 == 1:
+			second = append(second, fmt.Sprintf("k%05d", i))
+		}
+	}
+	first = append(first, "k00002") // migrated: not taken
+	if err := s.MarkSwept(ctx(t), "sweep-a", first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSwept(ctx(t), "sweep-b", append(second, "k00000")); err != nil { // k00000 is sweep-a's
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sweep string
+		want  []string
+	}{{"sweep-a", first[:len(first)-1]}, {"sweep-b", second}, {"sweep-none", nil}} {
+		var got []string
+		err := s.Swept(ctx(t), tc.sweep, func(u store.User) error {
+			if u.Status != store.StatusSwept || u.Sweep != tc.sweep {
+				t.Fatalf("%s: user %+v", tc.sweep, u)
+			}
+			got = append(got, u.Key)
+			return nil
+		})
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("Swept(%s): %d users (%v), want %d", tc.sweep, len(got), err, len(tc.want))
+		}
+	}
+	if u := get(t, s, "k00003"); u.Sweep != "sweep-a" {
+		t.Errorf("Get: Sweep = %q, want sweep-a", u.Sweep)
+	}
+	if u := get(t, s, "k00002"); u.Sweep != "" {
+		t.Errorf("a migrated user has Sweep %q", u.Sweep)
+	}
 }
 
 func testCounts(t *testing.T, open func(*testing.T) store.Store) {
@@ -500,7 +556,7 @@ func testCounts(t *testing.T, open func(*testing.T) store.Store) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.MarkSwept(ctx(t), []string{"k2", "k3", "k4", "k5"}); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", []string{"k2", "k3", "k4", "k5"}); err != nil {
 		t.Fatal(err)
 	}
 	c, err = s.Counts(ctx(t))
@@ -531,7 +587,7 @@ func testReopen(t *testing.T, open func(*testing.T) store.Store) {
 	if _, err := s.MarkMigrated(ctx(t), "m"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSwept(ctx(t), []string{"sw"}); err != nil {
+	if err := s.MarkSwept(ctx(t), "sweep-1", []string{"sw"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

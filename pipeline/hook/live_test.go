@@ -205,6 +205,7 @@ func TestOktaDelegation(t *testing.T) {
 }
 
 // mapOkta stands in for the okta mapping: user_id from id, email from profile.login.
+// (profile.email is not read.)
 func mapOkta(account []byte) (map[string]any, error) {
 	var u struct {
 		ID      string
@@ -222,7 +223,8 @@ func TestLiveUnstagedUsers(t *testing.T) {
 	okta := oktatest.NewServer(oktatest.Options{Token: "okta-token",
 		Users: [][]byte{[]byte(`{"id":"00uN","status":"ACTIVE","profile":{"login":"new@okta.example"}}`),
 			[]byte(`{"id":"00uS","status":"ACTIVE","profile":{"login":"swept@okta.example"}}`),
-			[]byte(`{"id":"00uR","status":"ACTIVE","profile":{"login":"renamed@okta.example"}}`)},
+			[]byte(`{"id":"00uR","status":"ACTIVE","profile":{"login":"renamed@okta.example"}}`),
+			[]byte(`{"id":"00uL","status":"ACTIVE","profile":{"login":"lee.corp","email":"Lee@Mail.example"}}`)},
 		Passwords: map[string]string{"new@okta.example": "Secr3t!", "swept@okta.example": "Secr3t!", "renamed@okta.example": "Secr3t!"}})
 	defer okta.Close()
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -244,6 +246,7 @@ func TestLiveUnstagedUsers(t *testing.T) {
 		{"unknown everywhere", srv, "/v1/login", login("who@okta.example", "Secr3t!"), 401, ""},
 		{"get_user of an unstaged user", srv, "/v1/get_user", `{"email":"NEW@okta.example"}`, 200, "00uN"},
 		{"get_user of an unknown user", srv, "/v1/get_user", `{"email":"who@okta.example"}`, 404, ""},
+		{"get_user by an email that is not the Okta login", srv, "/v1/get_user", `{"email":"lee@mail.example"}`, 200, "00uL"},
 		{"swept user: no live login", srvGone, "/v1/login", login("swept@okta.example", "Secr3t!"), 401, ""},
 		{"swept user: no live lookup", srvGone, "/v1/get_user", `{"email":"swept@okta.example"}`, 404, ""},
 		{"swept user under a new login", srvGone, "/v1/login", login("renamed@okta.example", "Secr3t!"), 401, ""},

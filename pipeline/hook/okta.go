@@ -17,8 +17,10 @@ var oktaProven = map[string]bool{"SUCCESS": true, "PASSWORD_WARN": true, "PASSWO
 
 // OktaUsers is what the Okta Live needs besides /api/v1/authn (*oktaapi.Client).
 type OktaUsers interface {
-	// User returns GET /api/v1/users/{idOrLogin}, or oktaapi.ErrUserNotFound.
+	// User returns GET /api/v1/users/{idOrLogin}, or an error for which Okta.NotFound is true.
 	User(ctx context.Context, idOrLogin string) ([]byte, error)
+	// UserByEmail finds a user by profile.email, or returns an error for which Okta.NotFound is true.
+	UserByEmail(ctx context.Context, email string) ([]byte, error)
 }
 
 // Okta is the Live of an Okta org: POST {BaseURL}/api/v1/authn (Classic primary authentication)
@@ -80,11 +82,15 @@ func (o *Okta) Login(ctx context.Context, login, password string) (string, bool,
 // Account implements Live with GET /api/v1/users/{id} (with its groups when Users fetches them).
 func (o *Okta) Account(ctx context.Context, id string) ([]byte, error) { return o.Users.User(ctx, id) }
 
-// Lookup implements Live with GET /api/v1/users/{login}; Okta takes a login in place of the id.
+// Lookup implements Live with GET /api/v1/users/{login} (Okta takes a login in place of the id),
+// then, when no user has that login, a search by profile.email (a login need not be the email).
 func (o *Okta) Lookup(ctx context.Context, login string) ([]byte, error) {
 	u, err := o.Users.User(ctx, login)
 	if err != nil && o.NotFound != nil && o.NotFound(err) {
-		return nil, nil
+		u, err = o.Users.UserByEmail(ctx, login)
+		if err != nil && o.NotFound(err) {
+			return nil, nil
+		}
 	}
 	return u, err
 }

@@ -3,10 +3,12 @@ package oktaapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // ErrUserNotFound is User's answer to a 404 (Okta's E0000007).
@@ -44,4 +46,34 @@ func (c *Client) User(ctx context.Context, idOrLogin string) ([]byte, error) {
 		return nil, err
 	}
 	return withGroups(obj, groups), nil
+}
+
+// UserByEmail finds a user by profile.email with GET /api/v1/users?search=profile.email eq
+// "<email>" (Okta compares case-insensitively), preferring one that is not DEPROVISIONED, and
+// returns it as User does; ErrUserNotFound when there is none or when email holds a character
+// ('"' or '\\') that cannot appear in the search literal.
+func (c *Client) UserByEmail(ctx context.Context, email string) ([]byte, error) {
+	if email == "" || strings.ContainsAny(email, "\"\\") {
+		return nil, ErrUserNotFound
+	}
+	q := url.Values{"search": {`profile.email eq "` + email + `"`}, "limit": {"20"}}
+	users, _, _, err := fetch(ctx, c, c.baseStr+"/api/v1/users?"+q.Encode(), decodePage)
+	if err != nil {
+		return nil, err
+	}
+	var pick *pageUser
+	for i := range users {
+		var st struct{ Status string }
+		json.Unmarshal(users[i].raw, &st)
+		if pick == nil || (st.Status != "DEPROVISIONED") {
+			pick = &users[i]
+			if st.Status != "DEPROVISIONED" {
+				break
+			}
+		}
+	}
+	if pick == nil {
+		return nil, ErrUserNotFound
+	}
+	return c.User(ctx, pick.id)
 }

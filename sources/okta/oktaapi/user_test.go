@@ -3,6 +3,7 @@ package oktaapi_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/usher-migrate/usher/sources/okta/oktaapi"
@@ -45,6 +46,38 @@ func TestUser(t *testing.T) {
 				}
 			case err != nil || string(got) != tt.want:
 				t.Fatalf("got %s, %v\nwant %s", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUserByEmail(t *testing.T) {
+	srv := oktatest.NewServer(oktatest.Options{Token: token, Users: [][]byte{
+		[]byte(`{"id":"00u3","status":"DEPROVISIONED","profile":{"login":"cy.old","email":"cy@example.com"}}`),
+		[]byte(`{"id":"00u4","status":"ACTIVE","profile":{"login":"cy.new","email":"Cy@Example.com"}}`),
+		[]byte(`{"id":"00u5","status":"DEPROVISIONED","profile":{"login":"dee","email":"dee@example.com"}}`),
+	}})
+	defer srv.Close()
+	c := newClient(t, newEnv().config(srv.URL))
+	tests := []struct {
+		name, email, wantID string
+	}{
+		{"the active user is preferred", "CY@example.com", "00u4"},
+		{"only a deprovisioned user", "dee@example.com", "00u5"},
+		{"nobody", "who@example.com", ""},
+		{"a quote cannot be searched", `x" or status eq "ACTIVE`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := c.UserByEmail(context.Background(), tt.email)
+			if tt.wantID == "" {
+				if !errors.Is(err, oktaapi.ErrUserNotFound) {
+					t.Fatalf("got %s, %v; want ErrUserNotFound", got, err)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(got), `"id":"`+tt.wantID+`"`) {
+				t.Fatalf("got %s, %v; want user %s", got, err, tt.wantID)
 			}
 		})
 	}

@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -515,17 +516,24 @@ func (s *Server) list(r *http.Request, rep *reply) *reply {
 		return s.badRequest(rep, "E0000033", "Bad request. Can't specify a search query and filter in the same request.", "")
 	}
 	wantDeprov := false
-	exprParam := ""
+	exprParam, email := "", ""
 	for _, p := range []string{"search", "filter"} {
 		if !q.Has(p) {
 			continue
 		}
 		exprParam = p
+		if m := emailSearchRE.FindStringSubmatch(q.Get(p)); p == "search" && m != nil {
+			email = m[1]
+			continue
+		}
 		if !isDeprovisionedExpr(q.Get(p), p == "search") {
 			return s.badRequest(rep, "E0000031", "Invalid search criteria.",
-				`oktatest supports only `+p+`=status eq "DEPROVISIONED" or no `+p)
+				`oktatest supports only `+p+`=status eq "DEPROVISIONED", search=profile.email eq "…" or no `+p)
 		}
 		wantDeprov = true
+	}
+	if email != "" {
+		return s.searchEmail(rep, email, limit)
 	}
 
 	s.mu.Lock()
@@ -563,6 +571,28 @@ func (s *Server) list(r *http.Request, rep *reply) *reply {
 		}
 		rep.header.Add("Link", "<"+absURL(r, "/api/v1/users?"+nq.Encode())+`>; rel="next"`)
 	}
+	rep.status = http.StatusOK
+	rep.body = joinArray(page)
+	return rep
+}
+
+// emailSearchRE is the one search on a profile attribute the emulator understands.
+var emailSearchRE = regexp.MustCompile(`^\s*profile\.email\s+(?i:eq)\s+"([^"\\]*)"\s*$`)
+
+// searchEmail answers search=profile.email eq "email": the users (of every status) whose
+// profile.email equals email case-insensitively, as Okta's search compares strings, in one page.
+func (s *Server) searchEmail(rep *reply, email string, limit int) *reply {
+	s.mu.Lock()
+	var page [][]byte
+	for _, u := range s.users {
+		var p struct{ Profile struct{ Email string } }
+		if len(page) < limit && json.Unmarshal(u.raw, &p) == nil && strings.EqualFold(p.Profile.Email, email) {
+			page = append(page, u.raw)
+		}
+	}
+	s.stats.UserPages++
+	s.stats.UsersServed += int64(len(page))
+	s.mu.Unlock()
 	rep.status = http.StatusOK
 	rep.body = joinArray(page)
 	return rep

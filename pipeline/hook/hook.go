@@ -4,10 +4,14 @@
 // carry; POST /v1/get_user finds a user by email; GET /healthz and GET /metrics (Prometheus).
 //
 // Every call needs "Authorization: Bearer <token>" (compared in constant time). Unknown users,
-// wrong passwords and blocked users get the same 401 body after a comparable amount of work (an
-// unknown user costs a bcrypt verification like a known one), so the answer does not tell whether
-// an account exists. Attempts are rate-limited per account and per client address; bodies are
-// size-limited; passwords, hashes and tokens are never logged.
+// wrong passwords and blocked users get the same 401 body, and no refusal comes sooner than a
+// bcrypt verification takes (an unknown user costs a decoy verification), so neither the answer
+// nor its timing tells whether an account exists. Attempts are rate-limited per account and per
+// client address; bodies are size-limited; passwords, hashes and tokens are never logged.
+//
+// With a Live legacy system (Okta, Gigya) the hook also verifies users stored without a password,
+// and signs in and finds users the store does not hold; users a sweep has taken are never
+// answered for (ErrGone), so nobody is both bulk-imported and lazily migrated.
 package hook
 
 import (

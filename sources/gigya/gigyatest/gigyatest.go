@@ -368,25 +368,32 @@ var whereEmailRE = regexp.MustCompile(`(?i)\bWHERE\s+loginIDs\.emails\s*=\s*"([^
 // searchEmail answers a search for the accounts whose loginIDs.emails holds email exactly, in one
 // page of at most limit accounts. e.mu is held.
 func (e *emulator) searchEmail(w http.ResponseWriter, email string, limit int) {
-	var results bytes.Buffer
-	results.WriteString(`{"results":[`)
-	n := 0
+	var found []account
 	for _, a := range e.accounts {
-		if n == limit || !slices.Contains(a.state.LoginIDs.Emails, email) {
-			continue
+		if len(found) < limit && slices.Contains(a.state.LoginIDs.Emails, email) {
+			found = append(found, a)
 		}
-		if n > 0 {
-			results.WriteByte(',')
+	}
+	e.write(w, head{ObjectsCount: ptr(len(found)), TotalCount: ptr(len(found))}, e.results(found))
+}
+
+// results is the {"results":[…]} object of a search page holding accounts, without their
+// passwords when Options.SearchOmitsPassword is set.
+func (e *emulator) results(accounts []account) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"results":[`)
+	for i, a := range accounts {
+		if i > 0 {
+			b.WriteByte(',')
 		}
 		if e.o.SearchOmitsPassword {
-			results.Write(a.noPassword)
+			b.Write(a.noPassword)
 		} else {
-			results.Write(a.full)
+			b.Write(a.full)
 		}
-		n++
 	}
-	results.WriteString(`]}`)
-	e.write(w, head{ObjectsCount: ptr(n), TotalCount: ptr(n)}, results.Bytes())
+	b.WriteString(`]}`)
+	return b.Bytes()
 }
 
 func (e *emulator) search(w http.ResponseWriter, query, openCursor, cursorID string) {
@@ -448,24 +455,11 @@ func (e *emulator) search(w http.ResponseWriter, query, openCursor, cursorID str
 		cur.next = randomID()
 		e.cursors[cur.next] = &cursor{offset: end, limit: cur.limit, lastUsed: now}
 	}
-	var results bytes.Buffer
-	results.WriteString(`{"results":[`)
-	for i, a := range e.accounts[cur.offset:end] {
-		if i > 0 {
-			results.WriteByte(',')
-		}
-		if e.o.SearchOmitsPassword {
-			results.Write(a.noPassword)
-		} else {
-			results.Write(a.full)
-		}
-	}
-	results.WriteString(`]}`)
 	e.write(w, head{
 		ObjectsCount: ptr(end - cur.offset),
 		TotalCount:   ptr(len(e.accounts)),
 		NextCursorID: cur.next,
-	}, results.Bytes())
+	}, e.results(e.accounts[cur.offset:end]))
 }
 
 func (e *emulator) getAccountInfo(w http.ResponseWriter, uid, include string) {

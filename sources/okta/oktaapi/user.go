@@ -61,19 +61,20 @@ func (c *Client) UserByEmail(ctx context.Context, email string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	var pick *pageUser
+	pick := -1 // the first user that is not DEPROVISIONED, else the first
 	for i := range users {
 		var st struct{ Status string }
 		json.Unmarshal(users[i].raw, &st)
-		if pick == nil || (st.Status != "DEPROVISIONED") {
-			pick = &users[i]
-			if st.Status != "DEPROVISIONED" {
-				break
-			}
+		if st.Status != "DEPROVISIONED" {
+			pick = i
+			break
+		}
+		if pick < 0 {
+			pick = i
 		}
 	}
-	if pick == nil {
+	if pick < 0 {
 		return nil, ErrUserNotFound
 	}
-	return c.User(ctx, pick.id)
+	return c.User(ctx, users[pick].id)
 }

@@ -609,15 +609,8 @@ func (s *Server) getUser(rep *reply, id string) *reply {
 	var raw []byte
 	if ok {
 		raw = s.users[i].raw
-	} else {
-		// Okta also takes the login (case-insensitively) in place of the id.
-		for _, u := range s.users {
-			var p struct{ Profile struct{ Login string } }
-			if json.Unmarshal(u.raw, &p) == nil && p.Profile.Login != "" && strings.EqualFold(p.Profile.Login, id) {
-				raw, ok = u.raw, true
-				break
-			}
-		}
+	} else if u := s.byLogin(id); u != nil { // Okta also takes the login in place of the id
+		raw, ok = u.raw, true
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -692,6 +685,18 @@ func (s *Server) errorReply(rep *reply, status int, code, summary string, causes
 	return rep
 }
 
+// byLogin returns the user whose profile.login is login (case-insensitively), or nil. s.mu is
+// held.
+func (s *Server) byLogin(login string) *user {
+	for i := range s.users {
+		var u struct{ Profile struct{ Login string } }
+		if json.Unmarshal(s.users[i].raw, &u) == nil && u.Profile.Login != "" && strings.EqualFold(u.Profile.Login, login) {
+			return &s.users[i]
+		}
+	}
+	return nil
+}
+
 // authn is POST /api/v1/authn (Classic primary authentication, research sources.md §2.5): a
 // right password answers 200 with status SUCCESS (PASSWORD_EXPIRED, LOCKED_OUT for users in
 // those states); a wrong password, an unknown user or a user who cannot sign in (SUSPENDED,
@@ -705,16 +710,8 @@ func (s *Server) authn(r *http.Request, rep *reply) *reply {
 		return s.errorReply(rep, http.StatusBadRequest, "E0000003", "The request body was not well-formed.")
 	}
 	want, known := s.passwords[strings.ToLower(body.Username)]
-	var found *user
 	s.mu.Lock()
-	for i := range s.users {
-		var u struct{ Profile struct{ Login string } }
-		json.Unmarshal(s.users[i].raw, &u)
-		if strings.EqualFold(u.Profile.Login, body.Username) {
-			found = &s.users[i]
-			break
-		}
-	}
+	found := s.byLogin(body.Username)
 	s.mu.Unlock()
 	if found == nil || !known || subtle.ConstantTimeCompare([]byte(want), []byte(body.Password)) != 1 {
 		return s.errorReply(rep, http.StatusUnauthorized, "E0000004", "Authentication failed")

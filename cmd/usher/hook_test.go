@@ -561,3 +561,34 @@ func TestSweepTakesUsersFirst(t *testing.T) {
 		t.Fatalf("tenant holds %d users, want 13", n)
 	}
 }
+
+// TestLiveMapper: a live account is mapped and validated as migrate would; an unreadable or
+// invalid one is an error that says why.
+func TestLiveMapper(t *testing.T) {
+	m, err := liveMapper("okta", defaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, account, wantID, wantErr string
+	}{
+		{"an Okta user", `{"id":"00u1","status":"ACTIVE","profile":{"login":"a@example.com","email":"a@example.com","firstName":"A"}}`, "00u1", ""},
+		{"not JSON", `{"id":"00u1",`, "", "okta account"},
+		{"not an object", `[1,2]`, "", "okta account"},
+		{"an invalid email", `{"id":"00u2","status":"ACTIVE","profile":{"login":"b","email":"not-an-email"}}`, "", "cannot be migrated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := m([]byte(tt.account))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || u["user_id"] != tt.wantID {
+				t.Fatalf("got %v, %v", u, err)
+			}
+		})
+	}
+}

@@ -56,7 +56,7 @@ func Prepare(user map[string]any, plaintext string) Verdict {
 }
 
 func preparePasswordHash(user map[string]any, s string) Verdict {
-	if strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") {
+	if isBcrypt10(s) {
 		return Verdict{Format: FormatBcrypt, Importable: true}
 	}
 	h, err := legacy.ParseMCF(s)
@@ -79,9 +79,15 @@ func preparePasswordHash(user map[string]any, s string) Verdict {
 	return Verdict{Format: h.Format(), Importable: true}
 }
 
+// isBcrypt10 reports whether s looks like what Auth0's password_hash takes as it is: bcrypt $2a$ or
+// $2b$ at cost 10 (the validator checks the rest of the shape).
+func isBcrypt10(s string) bool {
+	return strings.HasPrefix(s, "$2a$10$") || strings.HasPrefix(s, "$2b$10$")
+}
+
 // formatOf names the format of a password_hash string without translating it.
 func formatOf(s string) string {
-	if strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") {
+	if isBcrypt10(s) {
 		return FormatBcrypt
 	}
 	if h, err := legacy.ParseMCF(s); err == nil {

@@ -148,9 +148,10 @@ func base64Len(s string, url, pad bool) int {
 }
 
 // passwordHash checks password_hash. Only the shape Auth0 accepts there is valid: a $2a$ or $2b$
-// bcrypt modular-crypt string. A well-formed $2y$, $2x$ or $2$ string is CodeUnsupportedHash (the
-// hash stage may move a $2y$ hash to custom_password_hash, which accepts it); anything else is
-// CodeInvalidHash.
+// bcrypt modular-crypt string at cost 10 (Auth0's import pattern is ^\$2[ab]?\$10+\$…). A
+// well-formed bcrypt string of another variant or cost is CodeUnsupportedHash (the hash stage
+// moves $2a$/$2b$/$2y$ of any cost to custom_password_hash, which accepts them); anything else
+// is CodeInvalidHash.
 func (c *checker) passwordHash(v any) {
 	const field = "password_hash"
 	s, ok := v.(string)
@@ -171,6 +172,9 @@ func (c *checker) passwordHash(v any) {
 			"a $2y$ hash can be imported as custom_password_hash with algorithm bcrypt")
 	case variant != "a" && variant != "b":
 		c.add(pipeline.CodeUnsupportedHash, field, "Auth0 cannot import $2"+variant+"$ bcrypt hashes (only $2a$ and $2b$)")
+	case s[4:6] != "10":
+		c.add(pipeline.CodeUnsupportedHash, field, "password_hash accepts bcrypt cost 10 only; a hash of cost "+s[4:6]+
+			" can be imported as custom_password_hash with algorithm bcrypt")
 	}
 }
 

@@ -33,15 +33,18 @@ var gigyaUnsupported = map[string]string{
 
 // ParseGigya parses a Gigya account's "password" object as decoded JSON:
 //
-//	{"hash": <base64 digest>, "hashSettings": {"algorithm", "rounds", "salt" (base64),
-//	 "format"?, "binaryFormat"?}}
+//	{"hash": <base64 digest>, "hashSettings": {"algorithm", "rounds", "salt", "format"?,
+//	 "binaryFormat"?}}
+//
+// The salt is base64 for the pbkdf2 family only; a `format` template takes it as exported text.
 //
 // Supported algorithms (case-insensitive):
 //   - pbkdf2 / pbkdf2_sha1, pbkdf2_sha256, pbkdf2_sha512: PBKDF2-HMAC with the decoded salt,
 //     rounds iterations and dkLen = decoded hash length [verified for pbkdf2; the SHA-256/512
 //     PRFs are inferred from the names].
 //   - md5, sha1, sha256, sha512: H(merged) where merged is the UTF-8 password when there is no
-//     salt, or the `format` / `binaryFormat` template applied to the password and the salt;
+//     salt, or the `format` / `binaryFormat` template applied to the password and the salt
+//     (`format`: the salt string as exported, as Gigya's GigyaPasswordValidator substitutes it);
 //     with rounds > 1, [inferred] h = H(merged) then rounds-1 times h = H(h). A salt without a
 //     template has an unknown merge order, so Verify gives ErrUnsupported.
 //   - md5_crypt: the hash as a full "$1$" string, or (inferred) split hash + salt.
@@ -212,7 +215,7 @@ type gigyaDigest struct {
 	want        []byte
 	rounds      int
 	pieces      []piece
-	fromFormat  bool   // pieces came from `format` (salt is the decoded clear text)
+	fromFormat  bool   // pieces came from `format` (salt is the exported string, clear text)
 	unsupported string // non-empty: Verify cannot know the merge (salt without template)
 }
 
@@ -227,11 +230,11 @@ func parseGigyaDigest(name, hashStr, salt, format, binFormat string, rounds int)
 	case binFormat != "":
 		h.pieces, err = parseBinaryFormat(binFormat, salt)
 	case format != "":
-		var s []byte
-		if s, err = decodeB64(salt); err == nil {
-			h.pieces, err = parseFormat(format, s)
-			h.fromFormat = true
-		}
+		// The template takes hashSettings.salt as exported, never base64-decoded: Gigya's own
+		// checker (gigya/GigyaPasswordValidator, validate.php) does
+		// str_replace('$salt', $salt, $format). Only the pbkdf2 family decodes its salt.
+		h.pieces, err = parseFormat(format, []byte(salt))
+		h.fromFormat = true
 	case salt != "":
 		h.unsupported = "salt without format: Gigya's default merge order is unknown"
 	default:
@@ -244,7 +247,7 @@ func parseGigyaDigest(name, hashStr, salt, format, binFormat string, rounds int)
 }
 
 // parseFormat parses a `format` template: "$password" and "$salt" tokens, everything else
-// literal text; the salt token stands for the decoded salt bytes (Gigya: "clear text").
+// literal text; the salt token stands for the salt string's UTF-8 bytes (Gigya: "clear text").
 func parseFormat(f string, salt []byte) ([]piece, error) {
 	var out []piece
 	lit := []byte{}

@@ -124,12 +124,17 @@ func (h *bcryptHash) Verify(ctx context.Context, password string) error {
 	return fmt.Errorf("%w: bcrypt: %v", ErrMalformed, err)
 }
 
-// Auth0 returns the string as password_hash for $2a$/$2b$, as custom_password_hash algorithm
-// bcrypt for $2y$ (current Auth0 docs accept $2y$ only there), and ErrUnimportable for $2x$/$2$.
+// Auth0 returns the string as password_hash for $2a$/$2b$ at cost 10 (Auth0's import pattern for
+// password_hash is ^\$2[ab]?\$10+\$…: cost 10 only), as custom_password_hash algorithm bcrypt for
+// $2a$/$2b$ at any other cost and for $2y$ (Auth0's bcrypt algorithm takes $2a$, $2b$ and $2y$), and
+// ErrUnimportable for $2x$/$2$.
 func (h *bcryptHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	switch h.variant {
 	case "2a", "2b":
-		return h.s, nil, nil
+		if h.cost == 10 {
+			return h.s, nil, nil
+		}
+		fallthrough
 	case "2y":
 		return "", &auth0hash.CustomPasswordHash{Algorithm: "bcrypt",
 			Hash: auth0hash.HashValue{Value: h.s, Encoding: "utf8"}}, nil

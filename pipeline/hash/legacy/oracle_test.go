@@ -1,7 +1,6 @@
 package legacy
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
@@ -145,36 +144,38 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/unsalted-hex-rounds-absent", pw, "", gigyaObj(hex.EncodeToString(digestOf(d.newH, []byte(pw))),
 			map[string]any{"algorithm": strings.ToUpper(d.gigya)}))
-		for _, salt := range [][]byte{randText(rng, 12), randBytes(rng, 8)} {
+		// A `format` template takes hashSettings.salt exactly as exported (clear text; Gigya's
+		// GigyaPasswordValidator substitutes the string): plain text and base64-looking salts.
+		for _, salt := range []string{string(randText(rng, 12)), stdB64(randBytes(rng, 8))} {
 			kind := "text"
-			if !bytes.Equal(salt, bytes.ToValidUTF8(salt, nil)) {
-				kind = "binary"
+			if strings.HasSuffix(salt, "=") {
+				kind = "base64-looking"
 			}
 			pw = oracleRand(rng)
 			add("gigya/"+d.gigya+"/format=$salt$password/salt="+kind, pw, "", gigyaObj(
-				stdB64(digestOf(d.newH, salt, []byte(pw))),
-				map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(salt), "format": "$salt$password"}))
+				stdB64(digestOf(d.newH, []byte(salt), []byte(pw))),
+				map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": salt, "format": "$salt$password"}))
 			pw = oracleRand(rng)
 			add("gigya/"+d.gigya+"/format=$password$salt/salt="+kind, pw, "", gigyaObj(
-				stdB64(digestOf(d.newH, []byte(pw), salt)),
-				map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(salt), "format": "$password$salt"}))
+				stdB64(digestOf(d.newH, []byte(pw), []byte(salt))),
+				map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": salt, "format": "$password$salt"}))
 		}
-		salt := randText(rng, 6)
+		salt := string(randText(rng, 6))
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/format=wikipedia$salt$password", pw, "", gigyaObj(
-			stdB64(digestOf(d.newH, []byte("wikipedia"), salt, []byte(pw))),
-			map[string]any{"algorithm": d.gigya, "salt": stdB64(salt), "format": "wikipedia$salt$password"}))
+			stdB64(digestOf(d.newH, []byte("wikipedia"), []byte(salt), []byte(pw))),
+			map[string]any{"algorithm": d.gigya, "salt": salt, "format": "wikipedia$salt$password"}))
 		// binaryFormat: $salt:base64 decodes the exported salt; $0x.. is literal bytes;
 		// $password:utf16 is UTF-16LE. Only one-sided templates are expressible in Auth0.
-		salt = randBytes(rng, 10)
+		saltBytes := randBytes(rng, 10)
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$salt:base64$0x5F$password:utf16", pw, "", gigyaObj(
-			stdB64(digestOf(d.newH, salt, []byte{0x5f}, utf16le(pw))),
-			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(salt), "binaryFormat": "$salt:base64$0x5F$password:utf16"}))
+			stdB64(digestOf(d.newH, saltBytes, []byte{0x5f}, utf16le(pw))),
+			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(saltBytes), "binaryFormat": "$salt:base64$0x5F$password:utf16"}))
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$password:utf8$salt:base64", pw, "", gigyaObj(
-			stdB64(digestOf(d.newH, []byte(pw), salt)),
-			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(salt), "binaryFormat": "$password:utf8$salt:base64"}))
+			stdB64(digestOf(d.newH, []byte(pw), saltBytes)),
+			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(saltBytes), "binaryFormat": "$password:utf8$salt:base64"}))
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$password:utf16$0x4769677961", pw, "", gigyaObj(
 			stdB64(digestOf(d.newH, utf16le(pw), []byte("Gigya"))),

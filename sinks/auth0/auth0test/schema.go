@@ -30,7 +30,8 @@ import (
 //	email, mfa email not an email address (incl. local part > 64,
 //	  address > 254); picture not an absolute URL                     FORMAT
 //	phone_number, totp secret, mfa phone, user_id (no whitespace),
-//	  username characters*, password_hash ($2a$/$2b$ bcrypt)*,
+//	  username characters*, password_hash (Auth0's pattern: bcrypt $2a$/$2b$
+//	  at cost 10 only; any other cost must come as custom_password_hash),
 //	  metadata key containing "." or "$"*                             PATTERN
 //	user_id > 255, username > connection max, given_name /
 //	  family_name > 150, name / nickname > 300                        MAX_LENGTH
@@ -105,7 +106,7 @@ const (
 	totpPattern     = `^[A-Z2-7]+$`
 	userIDPattern   = `^\S*$`
 	usernamePattern = "^[a-zA-Z0-9_+\\-.!#$'^`~@]*$"
-	bcryptPattern   = `^\$2[ab]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`
+	bcryptPattern   = `^\$2[ab]?\$10+\$[./A-Za-z0-9]{53}$`
 	metaKeyPattern  = `^[^.$]*$`
 )
 

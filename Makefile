@@ -31,7 +31,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./sources/csvfile
 	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./pipeline/validate
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/auth0hash
-	$(GO) test -run='^$$' -fuzz='^FuzzParseMCF$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
 	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
 	$(GO) test -run='^$$' -fuzz='^FuzzMappingFile$$' -fuzztime=$(FUZZTIME) ./mappings
 	$(GO) test -run='^$$' -fuzz='^FuzzAccount$$' -fuzztime=$(FUZZTIME) ./sources/stormpath

@@ -59,7 +59,7 @@ func preparePasswordHash(user map[string]any, s string) Verdict {
 	if isBcrypt10(s) {
 		return Verdict{Format: FormatBcrypt, Importable: true}
 	}
-	h, err := legacy.ParseMCF(s)
+	h, err := legacy.Parse(s)
 	if err != nil {
 		if errors.Is(err, legacy.ErrUnrecognized) {
 			return Verdict{Format: "unknown", Why: "password_hash is in no recognised format (bcrypt, PHC, modular crypt, Stormpath)"}
@@ -90,7 +90,7 @@ func formatOf(s string) string {
 	if isBcrypt10(s) {
 		return FormatBcrypt
 	}
-	if h, err := legacy.ParseMCF(s); err == nil {
+	if h, err := legacy.Parse(s); err == nil {
 		return h.Format()
 	}
 	return "unknown"

@@ -26,7 +26,7 @@ func verify(ctx context.Context, profile map[string]any, password string) error 
 		if strings.HasPrefix(ph, "$2a$") || strings.HasPrefix(ph, "$2b$") {
 			return auth0hash.VerifyBcrypt(ctx, password, ph)
 		}
-		h, err := legacy.ParseMCF(ph)
+		h, err := legacy.Parse(ph)
 		if err != nil {
 			return fmt.Errorf("hook: stored password_hash: %w", err)
 		}

@@ -36,7 +36,7 @@ func BenchmarkTranslate(b *testing.B) {
 				if in.gigya != nil {
 					h, err = ParseGigya(in.gigya)
 				} else {
-					h, err = ParseMCF(in.mcf)
+					h, err = parseMCF(in.mcf)
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -62,7 +62,7 @@ func (h *md5Crypt) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	return equal(md5CryptSum([]byte(password), []byte(h.salt)), []byte(h.sum))
+	return equal(md5CryptMagic([]byte(password), []byte(h.salt), "$1$"), []byte(h.sum))
 }
 
 // Auth0 always reports ErrUnimportable: Auth0 has no md5-crypt.
@@ -70,7 +70,9 @@ func (*md5Crypt) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", nil, unimportable("md5_crypt ($1$) is not an Auth0 algorithm (ldap {CRYPT} is excluded too)")
 }
 
-func md5CryptSum(pw, salt []byte) []byte {
+// md5CryptMagic is md5-crypt's 22-character checksum with the given magic ("$1$", or Apache's
+// "$apr1$", which differs only there).
+func md5CryptMagic(pw, salt []byte, magic string) []byte {
 	alt := md5.New()
 	alt.Write(pw)
 	alt.Write(salt)
@@ -79,7 +81,7 @@ func md5CryptSum(pw, salt []byte) []byte {
 
 	ctx := md5.New()
 	ctx.Write(pw)
-	ctx.Write([]byte("$1$"))
+	ctx.Write([]byte(magic))
 	ctx.Write(salt)
 	for pl := len(pw); pl > 0; pl -= 16 {
 		ctx.Write(altSum[:min(pl, 16)])

@@ -47,18 +47,31 @@ func exercise(t *testing.T, h Hash, password string) {
 	}
 }
 
-func FuzzParseMCF(f *testing.F) {
+// FuzzParse feeds any string to Parse and, as each declared format, to ParseAs.
+func FuzzParse(f *testing.F) {
 	limits = fuzzBounds
 	f.Cleanup(func() { limits = defaultBounds })
 	for _, v := range vectors {
 		if v.mcf != "" {
-			f.Add(v.mcf, v.password)
+			f.Add(v.mcf, v.password, uint8(0), "")
 		}
 	}
-	f.Add("$argon2d$m=64,t=1,p=1$c2FsdA$c2FsdHNhbHQ", "x")
-	f.Add("$2x$04$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy", "ü")
-	f.Fuzz(func(t *testing.T, s, password string) {
-		h, err := ParseMCF(s)
+	for _, v := range loadOutsiders(f) {
+		f.Add(v.Hash, v.Password, uint8(len(v.Format)), v.User)
+	}
+	f.Add("$argon2d$m=64,t=1,p=1$c2FsdA$c2FsdHNhbHQ", "x", uint8(0), "")
+	f.Add("$2x$04$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy", "ü", uint8(0), "")
+	formats := DeclaredFormats()
+	f.Fuzz(func(t *testing.T, s, password string, format uint8, user string) {
+		h, err := Parse(s)
+		if err != nil {
+			if h != nil {
+				t.Fatalf("non-nil Hash with error %v", err)
+			}
+		} else {
+			exercise(t, h, password)
+		}
+		h, err = ParseAs(formats[int(format)%len(formats)], s, user)
 		if err != nil {
 			if h != nil {
 				t.Fatalf("non-nil Hash with error %v", err)

@@ -11,7 +11,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
@@ -99,17 +98,17 @@ func ParseGigya(pw map[string]any) (Hash, error) {
 		return parseGigyaDigest(alg, hashStr, salt, format, binFormat, rounds)
 	case "md5_crypt":
 		if strings.HasPrefix(hashStr, "$1$") {
-			return ParseMCF(hashStr)
+			return parseMCF(hashStr)
 		}
-		return ParseMCF("$1$" + salt + "$" + hashStr)
+		return parseMCF("$1$" + salt + "$" + hashStr)
 	case "drupal":
 		// [inferred]: a full Drupal/phpass string in hash; any other shape is unsupported.
 		if strings.HasPrefix(hashStr, "$S$") || strings.HasPrefix(hashStr, "$P$") || strings.HasPrefix(hashStr, "$H$") {
-			return ParseMCF(hashStr)
+			return parseMCF(hashStr)
 		}
 	case "bcrypt":
 		if strings.HasPrefix(hashStr, "$2") {
-			return ParseMCF(hashStr)
+			return parseMCF(hashStr)
 		}
 		return &unsupportedHash{format: "gigya_bcrypt", reason: "split bcrypt hash/salt export shape is unconfirmed"}, nil
 	}
@@ -332,12 +331,7 @@ func encodeAs(s, enc string) ([]byte, error) {
 	case "utf8":
 		return []byte(s), nil
 	case "utf16":
-		u := utf16.Encode([]rune(s))
-		b := make([]byte, 0, 2*len(u))
-		for _, c := range u {
-			b = binary.LittleEndian.AppendUint16(b, c)
-		}
-		return b, nil
+		return utf16le(s), nil
 	case "utf32":
 		b := make([]byte, 0, 4*len(s))
 		for _, r := range s {

@@ -78,7 +78,7 @@ var (
 	// ErrMalformed is returned (wrapped) by the parsers when the input is recognised but does
 	// not have the expected structure.
 	ErrMalformed = errors.New("legacy: malformed hash")
-	// ErrUnrecognized is returned (wrapped) by ParseMCF when the string has no known prefix.
+	// ErrUnrecognized is returned (wrapped) by parseMCF when the string has no known prefix.
 	ErrUnrecognized = errors.New("legacy: unrecognized hash format")
 )
 

@@ -9,15 +9,17 @@ import (
 	"strings"
 
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy/argon2x"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy/bcryptx"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/scrypt"
 )
 
-// maxMCFLen bounds the input accepted by ParseMCF.
+// maxMCFLen bounds the input accepted by parseMCF.
 const maxMCFLen = 1024
 
-// ParseMCF recognises a modular-crypt / PHC string and parses it:
+// parseMCF recognises a modular-crypt / PHC string and parses it:
 //
 //   - $stormpath1$<b64 salt>$<b64 hash>: HMAC-SHA256 keyed by the decoded salt
 //   - $stormpath2$<ALG>$<ITER>$<b64 salt>$<b64 hash>: Shiro iterated digest, ALG one of
@@ -33,7 +35,7 @@ const maxMCFLen = 1024
 // Base64 fields are decoded leniently (padding, URL-safe and passlib alphabets). It returns an
 // error wrapping ErrUnrecognized for an unknown prefix and ErrMalformed for a bad structure.
 // Parsing never performs expensive work; bounds are enforced by Verify.
-func ParseMCF(s string) (Hash, error) {
+func parseMCF(s string) (Hash, error) {
 	if len(s) > maxMCFLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxMCFLen)
 	}
@@ -90,10 +92,10 @@ func parseBcrypt(s string) (Hash, error) {
 
 func (h *bcryptHash) Format() string { return "bcrypt_" + h.variant }
 
-// Verify uses golang.org/x/crypto/bcrypt (constant-time compare). $2x$ (crypt_blowfish's
-// sign-extension bug) equals $2a$ for ASCII passwords only, so non-ASCII passwords give
-// ErrUnsupported; $2$ is always ErrUnsupported. Passwords over 72 bytes are truncated to 72
-// bytes, as bcrypt, legacy stores and Auth0 do. Cost above the bound gives ErrOutOfBounds.
+// Verify uses golang.org/x/crypto/bcrypt (constant-time compare); $2x$ (crypt_blowfish's
+// sign-extension bug) goes through package bcryptx, which reproduces it exactly; $2$ gives
+// ErrUnsupported. Passwords over 72 bytes are truncated to 72 bytes, as bcrypt, legacy stores and
+// Auth0 do. Cost above the bound gives ErrOutOfBounds.
 func (h *bcryptHash) Verify(ctx context.Context, password string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -104,17 +106,15 @@ func (h *bcryptHash) Verify(ctx context.Context, password string) error {
 	if len(password) > 72 {
 		password = password[:72] // bcrypt reads 72 bytes; legacy stores and Auth0 truncate too
 	}
+	var err error
 	switch h.variant {
 	case "2":
 		return fmt.Errorf("%w: bcrypt $2$", ErrUnsupported)
 	case "2x":
-		for i := 0; i < len(password); i++ {
-			if password[i] >= 0x80 {
-				return fmt.Errorf("%w: bcrypt $2x$ with a non-ASCII password", ErrUnsupported)
-			}
-		}
+		err = bcryptx.Compare2x(h.s, []byte(password))
+	default:
+		err = bcrypt.CompareHashAndPassword([]byte(h.s), []byte(password))
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(h.s), []byte(password))
 	switch {
 	case err == nil:
 		return nil
@@ -167,6 +167,7 @@ func parseParams(s string) (map[string]uint64, error) {
 
 // scryptHash is passlib's "$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>" (adapted base64).
 type scryptHash struct {
+	format     string // "scrypt" for passlib's string; werkzeug_scrypt, django_scrypt
 	ln, r, p   int
 	salt, hash []byte
 }
@@ -194,10 +195,10 @@ func parseScrypt(s string) (Hash, error) {
 	if err != nil || len(sum) == 0 {
 		return nil, fmt.Errorf("%w: scrypt: bad checksum", ErrMalformed)
 	}
-	return &scryptHash{ln: int(ln), r: int(r), p: int(p), salt: salt, hash: sum}, nil
+	return &scryptHash{format: "scrypt", ln: int(ln), r: int(r), p: int(p), salt: salt, hash: sum}, nil
 }
 
-func (*scryptHash) Format() string { return "scrypt" }
+func (h *scryptHash) Format() string { return h.format }
 
 // Verify computes scrypt with golang.org/x/crypto/scrypt after bounding N·r (memory), N·r·p
 // (work) and the key length.
@@ -285,17 +286,23 @@ func parseArgon2(s string) (Hash, error) {
 
 func (h *argon2Hash) Format() string { return h.variant }
 
-// Verify computes argon2id / argon2i (version 19 only, golang.org/x/crypto/argon2) after
-// bounding m, t and the key length; argon2d and version 16 give ErrUnsupported.
+// Verify computes argon2 after bounding m, t and the key length: argon2id and argon2i version
+// 0x13 with golang.org/x/crypto/argon2, argon2d and version 0x10 (a PHC string without v=) with
+// package argon2x (checked against RFC 9106 and the reference implementation's vectors).
 func (h *argon2Hash) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	if h.variant == "argon2d" || h.version != 0x13 {
-		return fmt.Errorf("%w: %s v=%d (x/crypto implements argon2id/argon2i v=19)", ErrUnsupported, h.variant, h.version)
-	}
 	if h.m > uint64(limits.maxArgon2MemoryKiB) || h.t > uint64(limits.maxArgon2Time) || len(h.hash) > limits.maxKeyLen {
 		return fmt.Errorf("%w: %s m=%d,t=%d", ErrOutOfBounds, h.variant, h.m, h.t)
+	}
+	if h.variant == "argon2d" || h.version != 0x13 {
+		v := map[string]argon2x.Variant{"argon2d": argon2x.Argon2d, "argon2i": argon2x.Argon2i, "argon2id": argon2x.Argon2id}[h.variant]
+		got, err := argon2x.Key(v, h.version, []byte(password), h.salt, nil, nil, uint32(h.t), uint32(h.m), uint8(h.p), uint32(len(h.hash)))
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrMalformed, h.variant, err)
+		}
+		return equal(got, h.hash)
 	}
 	kdf := argon2.IDKey
 	if h.variant == "argon2i" {

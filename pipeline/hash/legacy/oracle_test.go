@@ -69,7 +69,7 @@ func digestOf(newH func() hash.Hash, parts ...[]byte) []byte {
 	return h.Sum(nil)
 }
 
-func utf16le(s string) []byte {
+func utf16leRef(s string) []byte {
 	var b []byte
 	for _, c := range utf16.Encode([]rune(s)) {
 		b = binary.LittleEndian.AppendUint16(b, c)
@@ -170,7 +170,7 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 		saltBytes := randBytes(rng, 10)
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$salt:base64$0x5F$password:utf16", pw, "", gigyaObj(
-			stdB64(digestOf(d.newH, saltBytes, []byte{0x5f}, utf16le(pw))),
+			stdB64(digestOf(d.newH, saltBytes, []byte{0x5f}, utf16leRef(pw))),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(saltBytes), "binaryFormat": "$salt:base64$0x5F$password:utf16"}))
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$password:utf8$salt:base64", pw, "", gigyaObj(
@@ -178,7 +178,7 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(saltBytes), "binaryFormat": "$password:utf8$salt:base64"}))
 		pw = oracleRand(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$password:utf16$0x4769677961", pw, "", gigyaObj(
-			stdB64(digestOf(d.newH, utf16le(pw), []byte("Gigya"))),
+			stdB64(digestOf(d.newH, utf16leRef(pw), []byte("Gigya"))),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "binaryFormat": "$password:utf16$0x4769677961"}))
 		saltText := string(randText(rng, 8))
 		pw = oracleRand(rng)
@@ -284,7 +284,7 @@ func TestLegacyPythonOracle(t *testing.T) {
 		if lc.gigya != nil {
 			h, err = ParseGigya(lc.gigya)
 		} else {
-			h, err = ParseMCF(lc.mcf)
+			h, err = parseMCF(lc.mcf)
 		}
 		if err != nil {
 			t.Errorf("%s: parse: %v", lc.name, err)

@@ -1,0 +1,180 @@
+package legacy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy/oldcrypt"
+)
+
+// FormatAuto asks ParseAs to recognise a self-identifying format (Parse).
+const FormatAuto = "auto"
+
+// declared are the formats that cannot be told apart from their text, by passlib handler name:
+// the user declares them (--source-opt password-format=NAME or a mapping's password rule).
+// needsUser marks those salted with the user name.
+var declared = map[string]struct {
+	help      string
+	needsUser bool
+	parse     func(s, user string) (Hash, error)
+}{
+	"hex_md5":    {"MD5 of the password, hex", false, hexDigest("hex_md5", algMD5, false)},
+	"hex_sha1":   {"SHA-1 of the password, hex", false, hexDigest("hex_sha1", algSHA1, false)},
+	"hex_sha256": {"SHA-256 of the password, hex", false, hexDigest("hex_sha256", algSHA256, false)},
+	"hex_sha512": {"SHA-512 of the password, hex", false, hexDigest("hex_sha512", algSHA512, false)},
+	"hex_md4":    {"MD4 of the password, hex", false, hexDigest("hex_md4", algMD4, false)},
+	"nthash":     {"Windows NT hash: MD4 of the UTF-16LE password, hex (optionally $3$$…)", false, parseNTHash},
+	"postgres_md5": {`PostgreSQL "md5" ‖ hex MD5(password ‖ user name); the user name is the record's username, else its email`,
+		true, parsePostgresMD5},
+	"mysql323": {"MySQL 3.2.3 OLD_PASSWORD(), 16 hex digits", false, parseMySQL323},
+	"des_crypt": {"traditional Unix DES crypt(3), 13 characters", false, func(s, _ string) (Hash, error) {
+		return parseDESCrypt(s, "des_crypt")
+	}},
+	"oracle10": {"Oracle 10g, 16 hex digits, salted with the user name (the record's username, else its email)", true, parseOracle10},
+}
+
+// DeclaredFormats lists the format names ParseAs takes, sorted: FormatAuto, the formats that must
+// be declared, then every self-identifying format.
+func DeclaredFormats() []string {
+	out := make([]string, 0, len(declared)+len(SelfIdentifying)+1)
+	for k := range declared {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return append(append([]string{FormatAuto}, out...), SelfIdentifying...)
+}
+
+// DeclaredHelp describes a format that must be declared ("" for others).
+func DeclaredHelp(format string) string { return declared[format].help }
+
+// NeedsUser reports whether the declared format is salted with the user name.
+func NeedsUser(format string) bool { return declared[format].needsUser }
+
+// SelfIdentifying lists the report names of the formats Parse recognises by their text.
+var SelfIdentifying = []string{
+	"apr_md5_crypt", "argon2d", "argon2i", "argon2id", "aspnet_identity_v2", "aspnet_identity_v3",
+	"atlassian_pbkdf2_sha1", "bcrypt", "bcrypt_sha256", "bsdi_crypt", "django_argon2", "django_bcrypt",
+	"django_bcrypt_sha256", "django_des_crypt", "django_pbkdf2_sha1", "django_pbkdf2_sha256",
+	"django_salted_md5", "django_salted_sha1", "django_scrypt", "django_unsalted_md5",
+	"django_unsalted_sha1", "dlitz_pbkdf2_sha1", "drupal_sha512", "fshp", "grub_pbkdf2_sha512",
+	"ldap_bcrypt", "ldap_des_crypt", "ldap_md5", "ldap_md5_crypt", "ldap_pbkdf2_sha1",
+	"ldap_pbkdf2_sha256", "ldap_pbkdf2_sha512", "ldap_salted_md5", "ldap_salted_sha1",
+	"ldap_salted_sha256", "ldap_salted_sha384", "ldap_salted_sha512", "ldap_sha1", "ldap_sha256",
+	"ldap_sha384", "ldap_sha512", "ldap_sha256_crypt", "ldap_sha512_crypt", "md5_crypt", "mssql2000",
+	"mssql2005", "mysql41", "oracle11", "pbkdf2_sha1", "pbkdf2_sha256", "pbkdf2_sha512", "phpass_md5",
+	"scram", "scrypt", "sha1_crypt", "sha256_crypt", "sha512_crypt", "stormpath1_hmac_sha256",
+	"stormpath2_md5", "stormpath2_sha1", "stormpath2_sha256", "stormpath2_sha384", "stormpath2_sha512",
+	"sun_md5_crypt", "werkzeug_pbkdf2", "werkzeug_scrypt", "wordpress_bcrypt",
+}
+
+// ParseAs parses s as the declared format: FormatAuto (any self-identifying format, as Parse), a
+// format that must be declared (DeclaredFormats; user is the user name the format is salted with,
+// where NeedsUser says so), or a self-identifying format name, in which case s must be of that
+// format. Errors wrap ErrMalformed (s is not such a hash), ErrUnrecognized (auto found nothing) or
+// say which name is unknown or what is missing.
+func ParseAs(format, s, user string) (Hash, error) {
+	if len(s) > maxHashLen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxHashLen)
+	}
+	if format == FormatAuto || format == "" {
+		return Parse(s)
+	}
+	if d, ok := declared[format]; ok {
+		if d.needsUser && user == "" {
+			return nil, fmt.Errorf("%w: %s is salted with the user name, and the record has none", ErrMalformed, format)
+		}
+		return d.parse(strings.TrimSpace(s), user)
+	}
+	if !isSelfIdentifying(format) {
+		return nil, fmt.Errorf("unknown password format %q (known: %s)", format, strings.Join(DeclaredFormats(), ", "))
+	}
+	h, err := Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("not a %s hash: %w", format, err)
+	}
+	if got := h.Format(); got != format && !(format == "bcrypt" && strings.HasPrefix(got, "bcrypt_")) &&
+		!(format == "ldap_bcrypt" && got == "ldap_bcrypt") {
+		return nil, fmt.Errorf("%w: declared %s, but the value is %s", ErrMalformed, format, got)
+	}
+	return h, nil
+}
+
+func isSelfIdentifying(format string) bool {
+	for _, f := range SelfIdentifying {
+		if f == format {
+			return true
+		}
+	}
+	return false
+}
+
+func hexDigest(format string, alg digestAlg, utf16 bool) func(s, _ string) (Hash, error) {
+	return func(s, _ string) (Hash, error) {
+		sum, err := decodeHex(s, alg.size, format)
+		if err != nil {
+			return nil, err
+		}
+		return &saltedDigest{format: format, alg: alg, utf16: utf16, rounds: 1, want: sum}, nil
+	}
+}
+
+func parseNTHash(s, user string) (Hash, error) {
+	return hexDigest("nthash", algMD4, true)(strings.TrimPrefix(s, "$3$$"), user)
+}
+
+// parsePostgresMD5 reads "md5" ‖ hex(MD5(password ‖ user)): Auth0's md5 with the user name as a
+// suffix salt.
+func parsePostgresMD5(s, user string) (Hash, error) {
+	if !strings.HasPrefix(s, "md5") {
+		return nil, fmt.Errorf("%w: postgres_md5: want md5 and 32 hex digits", ErrMalformed)
+	}
+	sum, err := decodeHex(s[3:], 16, "postgres_md5")
+	if err != nil {
+		return nil, err
+	}
+	return &saltedDigest{format: "postgres_md5", alg: algMD5, salt: []byte(user), suffix: true, saltText: true, rounds: 1, want: sum}, nil
+}
+
+// hexString is a hash whose verification recomputes a hex string (MySQL 3.2.3, Oracle 10g),
+// compared case-insensitively; neither is an Auth0 algorithm.
+type hexString struct {
+	format string
+	stored string // lower case
+	calc   func(pw string) string
+}
+
+func (h *hexString) Format() string { return h.format }
+
+// Verify recomputes the hex string and compares it in constant time.
+func (h *hexString) Verify(ctx context.Context, password string) error {
+	if err := checkPassword(ctx, password); err != nil {
+		return err
+	}
+	return equal([]byte(strings.ToLower(h.calc(password))), []byte(h.stored))
+}
+
+// Auth0 always reports ErrUnimportable.
+func (h *hexString) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
+	return "", nil, unimportable("%s is not an Auth0 algorithm", h.format)
+}
+
+func parseMySQL323(s, _ string) (Hash, error) {
+	if _, err := decodeHex(s, 8, "mysql323"); err != nil {
+		return nil, err
+	}
+	return &hexString{format: "mysql323", stored: strings.ToLower(s), calc: func(pw string) string {
+		return oldcrypt.MySQL323([]byte(pw))
+	}}, nil
+}
+
+func parseOracle10(s, user string) (Hash, error) {
+	if _, err := decodeHex(s, 8, "oracle10"); err != nil {
+		return nil, err
+	}
+	return &hexString{format: "oracle10", stored: strings.ToLower(s), calc: func(pw string) string {
+		return oldcrypt.Oracle10(user, pw)
+	}}, nil
+}

@@ -31,6 +31,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
 // Users is what the hook needs of the store.
@@ -275,8 +276,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	case mismatch(verr) || errors.Is(verr, errNoPassword) || verr.Error() == "blocked":
 		h.refuse(ctx, w, t0)
 		return
-	default:
+	case ctx.Err() != nil:
 		h.fail(w, "login", fmt.Errorf("verifying %s: %w", key, verr))
+		return
+	default:
+		// A password the hook cannot check (a format it does not verify, malformed or out-of-bounds
+		// stored material, a password over the length bound) is answered like a wrong one, after
+		// the same floor; the operator sees why in the log (never the password or the hash).
+		if !errors.Is(verr, legacy.ErrOutOfBounds) || len(password) <= legacy.MaxPasswordBytes {
+			h.cfg.Logf("hook: login: %s: the stored password cannot be verified, answered as a wrong password: %v", key, verr)
+		}
+		h.refuse(ctx, w, t0)
 		return
 	}
 	t = time.Now()

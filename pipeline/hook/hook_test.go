@@ -63,6 +63,16 @@ var profiles = map[string]string{
 	"gigya@example.com":    `{"user_id":"g1","email":"gigya@example.com","legacy_password":{"kind":"gigya","value":{"hash":"XMGVWTbeKf4Xd+CGiuEZde8x7QA=","hashSettings":{"algorithm":"pbkdf2","rounds":10000,"salt":"wJuJqLoUFsdXa8k3sFhRlA=="}}}}`,
 	"blocked@example.com":  `{"user_id":"x1","email":"blocked@example.com","blocked":true,"password_hash":"$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"}`,
 	"nopass@example.com":   `{"user_id":"n1","email":"nopass@example.com"}`,
+	// Declared formats kept as legacy_password {"kind":"hash"} (vectors: passlib 1.7.4's
+	// postgres_md5_test and oracle10_test), argon2d and $2x$ (see pipeline/hash/legacy's tests).
+	"pg@example.com":       `{"user_id":"p1","email":"pg@example.com","legacy_password":{"kind":"hash","format":"postgres_md5","value":"md55fba2ea04fd36069d2574ea71c8efe9d","user":"postgres"}}`,
+	"oracle@example.com":   `{"user_id":"o1","email":"oracle@example.com","legacy_password":{"kind":"hash","format":"oracle10","value":"F894844C34402B67","user":"scott"}}`,
+	"argon2d@example.com":  `{"user_id":"a1","email":"argon2d@example.com","password_hash":"$argon2d$v=19$m=1024,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$5SWYYFFcj8cS/rJjT5EXAg"}`,
+	"bcrypt2x@example.com": `{"user_id":"x2","email":"bcrypt2x@example.com","password_hash":"$2x$05$abcdefghijklmnopqrstuukkqqgznbhTgKjIzdfCsYEGufi2M7QB6"}`,
+	// Material the hook cannot check: answered like a wrong password, never 503.
+	"bcrypt2@example.com":     `{"user_id":"u1","email":"bcrypt2@example.com","password_hash":"$2$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"}`,
+	"garbled@example.com":     `{"user_id":"u2","email":"garbled@example.com","password_hash":"{SSHA}not base64!"}`,
+	"unknownkind@example.com": `{"user_id":"u3","email":"unknownkind@example.com","legacy_password":{"kind":"firebase_scrypt","value":"x"}}`,
 }
 
 func newServer(t *testing.T, cfg Config) (*httptest.Server, *memUsers) {
@@ -128,6 +138,17 @@ func TestLogin(t *testing.T) {
 		{"gigya wrong", "gigya@example.com", "Test@124", 401},
 		{"blocked with the right password", "blocked@example.com", "password", 401},
 		{"no stored password", "nopass@example.com", "anything", 401},
+		{"postgres_md5 (declared)", "pg@example.com", "mypass", 200},
+		{"postgres_md5 wrong", "pg@example.com", "mypasS", 401},
+		{"oracle10 (declared)", "oracle@example.com", "tiger", 200},
+		{"oracle10 wrong", "oracle@example.com", "tigger", 401},
+		{"argon2d", "argon2d@example.com", "password", 200},
+		{"argon2d wrong", "argon2d@example.com", "passwore", 401},
+		{"bcrypt $2x$ non-ASCII", "bcrypt2x@example.com", "nötsecure", 200},
+		{"bcrypt $2x$ wrong", "bcrypt2x@example.com", "notsecure", 401},
+		{"unverifiable $2$ is a wrong password", "bcrypt2@example.com", "NotSecure", 401},
+		{"malformed stored hash is a wrong password", "garbled@example.com", "password", 401},
+		{"unknown legacy kind is a wrong password", "unknownkind@example.com", "password", 401},
 		{"unknown user", "nobody@example.com", "password", 401},
 	}
 	for _, tc := range cases {
@@ -345,5 +366,28 @@ func TestServerTiming(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnverifiableIsLogged: a stored password the hook cannot check answers 401 like a wrong one,
+// and the operator's log says why without the password or the stored hash.
+func TestUnverifiableIsLogged(t *testing.T) {
+	var mu sync.Mutex
+	var logs []string
+	srv, _ := newServer(t, Config{Logf: func(f string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+	}})
+	if status, _ := call(t, srv, "/v1/login", token, login("bcrypt2@example.com", "NotSecure")); status != 401 {
+		t.Fatalf("status %d, want 401", status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) != 1 || !strings.Contains(logs[0], "bcrypt2@example.com") || !strings.Contains(logs[0], "cannot be verified") {
+		t.Fatalf("logs %q", logs)
+	}
+	if strings.Contains(logs[0], "NotSecure") || strings.Contains(logs[0], "sWvxHJIvkARbp") {
+		t.Fatalf("the log line carries secrets: %q", logs[0])
 	}
 }

@@ -17,8 +17,8 @@ var errNoPassword = errors.New("hook: the user has no stored password")
 
 // verify checks password against the material of an Auth0-shaped profile, whatever its format:
 // a bcrypt or modular-crypt password_hash (Stormpath, PHC, md5-crypt, …), a custom_password_hash
-// of any algorithm Auth0 documents, or legacy_password (a Gigya password object Auth0 cannot
-// import). It returns nil on a match, an error wrapping legacy.ErrMismatch (or
+// of any algorithm Auth0 documents, or legacy_password (source material Auth0 cannot import: a
+// Gigya password object or a hash in a declared format). It returns nil on a match, an error wrapping legacy.ErrMismatch (or
 // auth0hash.ErrMismatch) on a wrong password, errNoPassword, or another error when the stored
 // material cannot be used.
 func verify(ctx context.Context, profile map[string]any, password string) error {
@@ -40,14 +40,9 @@ func verify(ctx context.Context, profile map[string]any, password string) error 
 		return auth0hash.Verify(ctx, password, c)
 	}
 	if lp, ok := profile[pipeline.LegacyPasswordKey].(map[string]any); ok {
-		kind, _ := lp["kind"].(string)
-		value, _ := lp["value"].(map[string]any)
-		if kind != "gigya" || value == nil {
-			return fmt.Errorf("hook: stored legacy password of kind %q", kind)
-		}
-		h, err := legacy.ParseGigya(value)
+		h, err := hash.ParseLegacy(lp)
 		if err != nil {
-			return fmt.Errorf("hook: stored Gigya password: %w", err)
+			return fmt.Errorf("hook: stored legacy password: %w", err)
 		}
 		return h.Verify(ctx, password)
 	}

@@ -104,8 +104,11 @@ type bounds struct {
 	maxKeyLen int
 }
 
+// MaxPasswordBytes is the longest password Verify computes over (ErrOutOfBounds above it).
+const MaxPasswordBytes = 4096
+
 var defaultBounds = bounds{
-	maxPasswordBytes:   4096,
+	maxPasswordBytes:   MaxPasswordBytes,
 	maxDigestRounds:    10_000_000,
 	maxPBKDF2Work:      10_000_000,
 	maxCryptRounds:     10_000_000,

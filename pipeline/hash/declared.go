@@ -1,0 +1,71 @@
+package hash
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
+)
+
+// Legacy password kinds kept under pipeline.LegacyPasswordKey for the hook.
+const (
+	// LegacyGigya is a Gigya password object: {"kind":"gigya","value":{hash, hashSettings}}.
+	LegacyGigya = "gigya"
+	// LegacyHash is a stored hash string in a named format:
+	// {"kind":"hash","format":NAME,"value":STRING,"user":USER-NAME-IF-SALTED-WITH-IT}.
+	LegacyHash = "hash"
+)
+
+// Declared moves a stored password string in the declared format (a legacy.DeclaredFormats name;
+// legacy.FormatAuto recognises self-identifying strings) into out: a bcrypt password_hash or a
+// custom_password_hash when Auth0 reproduces the hash exactly, otherwise out.Unimportable with
+// the reason and out.Legacy holding the string for the hook. user is the user name the format is
+// salted with (postgres_md5, oracle10). out.Format names the format for report.json. An error
+// means the value is not a hash of that format (the caller rejects the record with it).
+func Declared(out *pipeline.Normalized, format, value, user string) error {
+	h, err := legacy.ParseAs(format, value, user)
+	if err != nil {
+		return err
+	}
+	out.Format = h.Format()
+	delete(out.User, "password_hash")
+	delete(out.User, "custom_password_hash")
+	ph, custom, err := h.Auth0()
+	switch {
+	case errors.Is(err, legacy.ErrUnimportable):
+		out.Unimportable = err.Error()
+		lp := map[string]any{"kind": LegacyHash, "format": format, "value": value}
+		if legacy.NeedsUser(format) {
+			lp["user"] = user
+		}
+		out.Legacy = lp
+	case err != nil:
+		return err
+	case ph != "":
+		out.User["password_hash"] = ph
+	default:
+		out.User["custom_password_hash"] = CustomToMap(custom)
+	}
+	return nil
+}
+
+// ParseLegacy parses the legacy password material of a lazy record (pipeline.LegacyPasswordKey)
+// for verification: a Gigya password object or a hash string in a named format.
+func ParseLegacy(lp map[string]any) (legacy.Hash, error) {
+	kind, _ := lp["kind"].(string)
+	switch kind {
+	case LegacyGigya:
+		value, _ := lp["value"].(map[string]any)
+		if value == nil {
+			return nil, fmt.Errorf("%w: gigya legacy password without a value", legacy.ErrMalformed)
+		}
+		return legacy.ParseGigya(value)
+	case LegacyHash:
+		format, _ := lp["format"].(string)
+		value, _ := lp["value"].(string)
+		user, _ := lp["user"].(string)
+		return legacy.ParseAs(format, value, user)
+	}
+	return nil, fmt.Errorf("%w: legacy password of kind %q", legacy.ErrUnsupported, kind)
+}

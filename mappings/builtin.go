@@ -52,7 +52,28 @@ func Load(source string, cfg pipeline.MappingConfig) (*Declarative, error) {
 		}
 		s = merge(s, over)
 	}
+	if err := declarePassword(source, s, cfg.PasswordFormat); err != nil {
+		return nil, err
+	}
 	return compile(source, source, s, cfg.Namespace, cfg.UnknownFields)
+}
+
+// declarePassword applies a declared password format (MappingConfig.PasswordFormat) to a
+// mapping whose password rule reads stored hash strings.
+func declarePassword(name string, s *spec, format string) error {
+	if format == "" {
+		return nil
+	}
+	if err := checkPasswordFormat(format); err != nil {
+		return err
+	}
+	if s.password == nil || (s.password.format != "mcf" && checkPasswordFormat(s.password.format) != nil) {
+		return fmt.Errorf("password format %s: the %s mapping has no password rule reading hash strings (give one in a mapping file)", format, name)
+	}
+	p := *s.password
+	p.format = format
+	s.password = &p
+	return nil
 }
 
 // LoadFile compiles the mapping file cfg.File on its own (no built-in mapping under it), for the
@@ -60,6 +81,9 @@ func Load(source string, cfg pipeline.MappingConfig) (*Declarative, error) {
 func LoadFile(cfg pipeline.MappingConfig) (*Declarative, error) {
 	s, err := readSpec(cfg.File)
 	if err != nil {
+		return nil, err
+	}
+	if err := declarePassword("file", s, cfg.PasswordFormat); err != nil {
 		return nil, err
 	}
 	return compile("file", "legacy", s, cfg.Namespace, cfg.UnknownFields)

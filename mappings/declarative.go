@@ -271,6 +271,18 @@ func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pip
 	if iss := d.route(rec, user); iss != nil {
 		return nil, iss
 	}
+	// Password material the password rule did not read never lands in metadata.
+	var material []string
+	for _, meta := range []string{"user_metadata", "app_metadata"} {
+		if m, ok := user[meta].(map[string]any); ok {
+			for _, p := range stripMaterial(m) {
+				material = append(material, meta+"."+p)
+			}
+		}
+	}
+	if len(material) > 0 {
+		return nil, []pipeline.Issue{materialIssue(material)}
+	}
 	switch id := user["user_id"].(type) {
 	case json.Number:
 		user["user_id"] = id.String()
@@ -427,6 +439,14 @@ func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Normalized
 			return bad("%s must be a custom_password_hash object, got %s", field, pipeline.JSONType(v))
 		}
 		out.User["custom_password_hash"] = v
+	default: // a stored-hash format name (legacy.DeclaredFormats)
+		s, isStr := v.(string)
+		if !isStr {
+			return bad("%s must be a %s hash string, got %s", field, d.password.format, pipeline.JSONType(v))
+		}
+		if err := hash.Declared(out, d.password.format, s, passwordUser(out.User)); err != nil {
+			return bad("%s is not a %s hash: %v", field, d.password.format, err)
+		}
 	case "gigya":
 		obj, isObj := v.(map[string]any)
 		if !isObj {
@@ -444,7 +464,7 @@ func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Normalized
 		switch {
 		case errors.Is(err, legacy.ErrUnimportable):
 			out.Unimportable = err.Error()
-			out.Legacy = map[string]any{"kind": "gigya", "value": obj}
+			out.Legacy = map[string]any{"kind": hash.LegacyGigya, "value": obj}
 		case err != nil:
 			return bad("%v", err)
 		case bcryptHash != "":

@@ -326,3 +326,52 @@ func FuzzMappingFile(f *testing.F) {
 		d.Normalize(rec)
 	})
 }
+
+// TestDeclaredPasswordRule: a mapping's password rule may name a stored-hash format; material the
+// rule does not read never reaches metadata through rest rules.
+func TestDeclaredPasswordRule(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "m.yaml")
+	os.WriteFile(f, []byte(`fields:
+  email: mail
+  username: uid
+password: {from: hash, format: postgres_md5}
+rest:
+  "*": app_metadata.{namespace}
+`), 0o600)
+	n, err := NewGeneric(pipeline.MappingConfig{File: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Vector: passlib 1.7.4 tests, postgres_md5_test ("mypass", user "postgres").
+	cases := []struct{ name, rec, want, issues string }{
+		{"postgres md5 with the username as salt", `{"mail":"a@b.co","uid":"postgres","hash":"md55fba2ea04fd36069d2574ea71c8efe9d"}`,
+			`{"custom_password_hash":{"algorithm":"md5","hash":{"encoding":"hex","value":"5fba2ea04fd36069d2574ea71c8efe9d"},"salt":{"encoding":"utf8","position":"suffix","value":"postgres"}},"email":"a@b.co","username":"postgres"}`, ""},
+		{"not that format", `{"mail":"a@b.co","uid":"postgres","hash":"5fba2ea04fd36069d2574ea71c8efe9d"}`, "", "invalid_password_hash:hash"},
+		{"a salt left for rest is refused", `{"mail":"a@b.co","uid":"p","hash":"md55fba2ea04fd36069d2574ea71c8efe9d","extra":{"passwordSalt":"x"}}`,
+			"", "unsupported_hash:app_metadata.legacy.extra.passwordSalt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, _ := pipeline.DecodeObject([]byte(tc.rec))
+			out, issues := n.Normalize(rec)
+			if codes(issues) != tc.issues {
+				t.Fatalf("issues %v, want %s", issues, tc.issues)
+			}
+			if out == nil {
+				return
+			}
+			b, _ := pipeline.Marshal(out.User)
+			if string(b) != tc.want {
+				t.Errorf("got %s\nwant %s", b, tc.want)
+			}
+		})
+	}
+	// --password-format needs a rule that reads hash strings: Okta's mapping has none.
+	if _, err := Load("okta", pipeline.MappingConfig{PasswordFormat: "hex_md5"}); err == nil {
+		t.Error("okta with a declared password format: no error")
+	}
+	// Stormpath's mcf rule takes a declared format.
+	if _, err := Load("stormpath", pipeline.MappingConfig{PasswordFormat: "hex_sha1"}); err != nil {
+		t.Errorf("stormpath with a declared format: %v", err)
+	}
+}

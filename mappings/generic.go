@@ -14,6 +14,8 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
 // ImportKeys are the top-level keys of Auth0's bulk-import user schema.
@@ -66,7 +68,7 @@ func init() {
 	add("blocked", "is_blocked")
 	add("app_metadata", "appMetadata")
 	add("user_metadata", "userMetadata")
-	add("password_hash", "passwordHash", "bcrypt_hash")
+	add("password_hash", "passwordHash", "bcrypt_hash", "hashedPassword", "password_digest", "encrypted_password", "crypted_password")
 	add("custom_password_hash", "customPasswordHash")
 	add("mfa_factors", "mfaFactors")
 	add(plaintextKey, "plaintext_password", "clear_password")
@@ -110,6 +112,7 @@ func Canonical(key string) (string, bool) {
 type Generic struct {
 	namespace string
 	unknown   string
+	pwFormat  string // declared format of password_hash strings; "" recognises them
 }
 
 // NewGeneric validates cfg and builds the generic mapping.
@@ -131,7 +134,10 @@ func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
 	default:
 		return nil, fmt.Errorf("unknown-fields %q: want reject, user_metadata or drop", cfg.UnknownFields)
 	}
-	return &Generic{namespace: cfg.Namespace, unknown: cfg.UnknownFields}, nil
+	if err := checkPasswordFormat(cfg.PasswordFormat); err != nil {
+		return nil, err
+	}
+	return &Generic{namespace: cfg.Namespace, unknown: cfg.UnknownFields, pwFormat: cfg.PasswordFormat}, nil
 }
 
 // Normalize maps one record, in place. Keys are matched through the alias table; two keys that
@@ -145,8 +151,14 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 	var renames [][2]string
 	hasProv := false
 	out := &pipeline.Normalized{User: rec}
+	var material []string
 	for k, v := range rec {
 		canon, known := Canonical(k)
+		if !known && materialKeys[fold(k)] {
+			material = append(material, k)
+			delete(rec, k)
+			continue
+		}
 		if !known {
 			switch g.unknown {
 			case "user_metadata":
@@ -190,6 +202,10 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 			delete(rec, from)
 		}
 	}
+	if len(material) > 0 {
+		sort.Strings(material)
+		issues = append(issues, materialIssue(material))
+	}
 	if len(issues) > 0 {
 		// Map iteration order is random; reports must not be.
 		sort.Slice(issues, func(i, j int) bool { return issues[i].Field < issues[j].Field })
@@ -203,6 +219,12 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 		}
 		out.Plaintext = s
 		delete(rec, plaintextKey)
+	}
+	if ph, ok := rec["password_hash"].(string); ok && g.pwFormat != "" {
+		if err := hash.Declared(out, g.pwFormat, ph, passwordUser(rec)); err != nil {
+			return nil, []pipeline.Issue{{Code: pipeline.CodeInvalidHash, Field: "password_hash",
+				Message: fmt.Sprintf("password_hash is not a %s hash: %v", g.pwFormat, err)}}
+		}
 	}
 	switch id := rec["user_id"].(type) {
 	case string:
@@ -238,7 +260,42 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 			return nil, []pipeline.Issue{*iss}
 		}
 	}
+	// Password material never lands in metadata, nested or not.
+	var nested []string
+	for _, meta := range []string{"user_metadata", "app_metadata"} {
+		if m, ok := rec[meta].(map[string]any); ok {
+			for _, p := range stripMaterial(m) {
+				nested = append(nested, meta+"."+p)
+			}
+		}
+	}
+	if len(nested) > 0 {
+		return nil, []pipeline.Issue{materialIssue(nested)}
+	}
 	return out, nil
+}
+
+// passwordUser is the user name a declared format salted with it (postgres_md5, oracle10) takes:
+// the record's username, else its email.
+func passwordUser(rec map[string]any) string {
+	if u, ok := rec["username"].(string); ok && u != "" {
+		return u
+	}
+	e, _ := rec["email"].(string)
+	return strings.TrimSpace(e)
+}
+
+// checkPasswordFormat validates a declared password format name.
+func checkPasswordFormat(f string) error {
+	if f == "" {
+		return nil
+	}
+	for _, k := range legacy.DeclaredFormats() {
+		if k == f {
+			return nil
+		}
+	}
+	return fmt.Errorf("password format %q: want one of %s", f, strings.Join(legacy.DeclaredFormats(), ", "))
 }
 
 // mergeInto adds vals to user[meta] (under sub-key ns when ns is not empty) without overwriting

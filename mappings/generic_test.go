@@ -47,6 +47,25 @@ func TestGeneric(t *testing.T) {
 		{"two keys for one field", pipeline.MappingConfig{}, `{"email":"a@x.io","mail":"b@x.io"}`, "ERR:unknown_field", ""},
 		{"namespace taken by a non-object", pipeline.MappingConfig{}, `{"email":"a@x.io","created_at":"x","app_metadata":{"legacy":1}}`, "ERR:invalid_type", ""},
 		{"password of the wrong type", pipeline.MappingConfig{}, `{"email":"a@x.io","password":12}`, "ERR:invalid_type", ""},
+		// Password material never reaches metadata, whatever --unknown-fields says.
+		{"salt column rejected, not copied", pipeline.MappingConfig{UnknownFields: "user_metadata"},
+			`{"email":"a@x.io","password_hash":"5f4dcc3b5aa765d61d8327deb882cf99","salt":"abc"}`, "ERR:unsupported_hash", ""},
+		{"dropping unknown fields does not drop a hash silently", pipeline.MappingConfig{UnknownFields: "drop"},
+			`{"email":"a@x.io","compoundHashedPassword":"x","secretData":"{}"}`, "ERR:unsupported_hash", ""},
+		{"nested material in metadata rejected", pipeline.MappingConfig{UnknownFields: "user_metadata"},
+			`{"email":"a@x.io","credentials":{"credentialData":"{\"hashIterations\":27500}"}}`, "ERR:unsupported_hash", ""},
+		{"hashedPassword is password_hash", pipeline.MappingConfig{}, `{"email":"a@x.io","hashedPassword":"$2b$10$x"}`,
+			`{"email":"a@x.io","password_hash":"$2b$10$x"}`, ""},
+		// Declared formats (vectors: passlib 1.7.4 tests, hex_md5_test and postgres_md5_test).
+		{"declared hex_md5", pipeline.MappingConfig{PasswordFormat: "hex_md5"}, `{"email":"a@x.io","password_hash":"5f4dcc3b5aa765d61d8327deb882cf99"}`,
+			`{"custom_password_hash":{"algorithm":"md5","hash":{"encoding":"hex","value":"5f4dcc3b5aa765d61d8327deb882cf99"}},"email":"a@x.io"}`, ""},
+		{"declared postgres_md5 salted with the username", pipeline.MappingConfig{PasswordFormat: "postgres_md5"},
+			`{"email":"a@x.io","username":"postgres","password_hash":"md55fba2ea04fd36069d2574ea71c8efe9d"}`,
+			`{"custom_password_hash":{"algorithm":"md5","hash":{"encoding":"hex","value":"5fba2ea04fd36069d2574ea71c8efe9d"},"salt":{"encoding":"utf8","position":"suffix","value":"postgres"}},"email":"a@x.io","username":"postgres"}`, ""},
+		{"declared format that does not match", pipeline.MappingConfig{PasswordFormat: "hex_sha1"}, `{"email":"a@x.io","password_hash":"5f4dcc3b5aa765d61d8327deb882cf99"}`,
+			"ERR:invalid_password_hash", ""},
+		{"declared mysql323 is kept for the hook", pipeline.MappingConfig{PasswordFormat: "mysql323"}, `{"email":"a@x.io","password_hash":"697a7de87c5390b2"}`,
+			`{"email":"a@x.io"}`, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,8 +94,21 @@ func TestGeneric(t *testing.T) {
 	}
 }
 
+// TestDeclaredUnimportableKeepsMaterial: a declared format Auth0 cannot import goes to lazy
+// migration with its hash and the user name it is salted with, for the hook.
+func TestDeclaredUnimportableKeepsMaterial(t *testing.T) {
+	n, issues := normalize(t, pipeline.MappingConfig{PasswordFormat: "oracle10"}, `{"email":"scott@x.io","username":"scott","password_hash":"F894844C34402B67"}`)
+	if len(issues) > 0 {
+		t.Fatal(issues)
+	}
+	b, _ := json.Marshal(n.Legacy)
+	if n.Unimportable == "" || n.Format != "oracle10" || string(b) != `{"format":"oracle10","kind":"hash","user":"scott","value":"F894844C34402B67"}` {
+		t.Fatalf("format %q, unimportable %q, legacy %s", n.Format, n.Unimportable, b)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
-	for _, cfg := range []pipeline.MappingConfig{{Namespace: "a.b"}, {UnknownFields: "keep"}} {
+	for _, cfg := range []pipeline.MappingConfig{{Namespace: "a.b"}, {UnknownFields: "keep"}, {PasswordFormat: "md5"}} {
 		if _, err := NewGeneric(cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
 // spec is a mapping file as written: every item remembers the file and line it came from, so
@@ -170,7 +172,8 @@ func parseSpec(file string, data []byte) (*spec, error) {
 				return err
 			}
 			if p.from == "" || !validPasswordFormat(p.format) {
-				return specError(file, v.Line, "password needs from (a path) and format (%s)", strings.Join(passwordFormats, ", "))
+				return specError(file, v.Line, "password needs from (a path) and format (%s, or a stored-hash format: %s)",
+					strings.Join(passwordFormats, ", "), strings.Join(legacy.DeclaredFormats(), ", "))
 			}
 			s.password = &p
 			return nil
@@ -223,13 +226,15 @@ var topKeys = []string{"inherit", "namespace", "email_verified", "unknown_fields
 
 var passwordFormats = []string{"gigya", "mcf", "plaintext", "custom"}
 
+// validPasswordFormat accepts the rule formats above and every stored-hash format name
+// (legacy.DeclaredFormats: hex_md5, nthash, postgres_md5, django_pbkdf2_sha256, …).
 func validPasswordFormat(f string) bool {
 	for _, x := range passwordFormats {
 		if f == x {
 			return true
 		}
 	}
-	return false
+	return checkPasswordFormat(f) == nil && f != ""
 }
 
 func validUnknown(s string) bool {

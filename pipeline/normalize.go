@@ -41,4 +41,8 @@ type MappingConfig struct {
 	UnknownFields string
 	// File is a mapping file (--mapping) laid over the source's built-in mapping; empty for none.
 	File string
+	// PasswordFormat declares the format of stored password strings that cannot be told apart from
+	// their text (a legacy.DeclaredFormats name such as hex_md5, nthash or postgres_md5); empty:
+	// self-identifying formats are recognised.
+	PasswordFormat string
 }

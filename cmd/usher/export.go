@@ -129,7 +129,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		return usageError{err}
 	}
 	info, _ := pipeline.LookupSource(o.Source)
-	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping})
+	norm, err := info.NewNormalizer(o.mappingConfig())
 	if err != nil {
 		return usageError{err}
 	}

@@ -68,7 +68,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	var norm pipeline.Normalizer = withoutPassword{}
 	if o.sweepFrom == nil {
 		var err error
-		if norm, err = info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping}); err != nil {
+		if norm, err = info.NewNormalizer(o.mappingConfig()); err != nil {
 			return usageError{err}
 		}
 	}

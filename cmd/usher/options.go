@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
@@ -37,6 +38,9 @@ type migrateOptions struct {
 	UsernameMax   int               `yaml:"username-max" json:"username_max"`
 	SourceOptions map[string]string `yaml:"source-options" json:"source_options"`
 	Mapping       string            `yaml:"mapping" json:"mapping"`
+	// PasswordFormat declares the format of stored hash strings that cannot be told from their
+	// text (hex_md5, nthash, postgres_md5, …); also --source-opt password-format=NAME.
+	PasswordFormat string `yaml:"password-format" json:"password_format"`
 	// MappingSum is the SHA-256 of the --mapping file, so a resume refuses a changed mapping.
 	MappingSum string `yaml:"-" json:"mapping_sum"`
 	// Upload options: the run's import files become Auth0 import jobs. They are not part of the
@@ -90,6 +94,8 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.IntVar(&o.Workers, "workers", o.Workers, "pipeline parallelism (default GOMAXPROCS)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto (bar on a terminal, log lines otherwise), always (log lines) or never")
 	fs.StringVar(&o.Mapping, "mapping", o.Mapping, "mapping file laid over the source's built-in mapping (see `usher mapping`)")
+	fs.StringVar(&o.PasswordFormat, "password-format", o.PasswordFormat, "format of stored password hashes that cannot be told from their text, by passlib's names: "+
+		"hex_md5, hex_sha1, hex_sha256, hex_sha512, hex_md4, nthash, postgres_md5, mysql323, des_crypt, oracle10 (also --source-opt password-format=NAME; default: recognise self-identifying formats)")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key that holds legacy timestamps and provenance (default: the mapping's: gigya, okta, stormpath, legacy)")
 	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields the mapping does not place: reject, user_metadata or drop (default: the mapping's, else reject)")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", o.BcryptCost, "bcrypt cost for clear-text passwords (a CSV password column)")
@@ -184,6 +190,32 @@ type usageError struct{ error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// takePasswordFormat moves --source-opt password-format=NAME (an option of every source, read by
+// its mapping) into PasswordFormat and checks the name.
+func (o *migrateOptions) takePasswordFormat() error {
+	if v, ok := o.SourceOptions["password-format"]; ok {
+		if o.PasswordFormat != "" && o.PasswordFormat != v {
+			return usagef("--password-format %s and --source-opt password-format=%s disagree", o.PasswordFormat, v)
+		}
+		o.PasswordFormat = v
+		delete(o.SourceOptions, "password-format")
+	}
+	if o.PasswordFormat == "" {
+		return nil
+	}
+	for _, f := range legacy.DeclaredFormats() {
+		if f == o.PasswordFormat {
+			return nil
+		}
+	}
+	return usagef("password format %q: want one of %s", o.PasswordFormat, strings.Join(legacy.DeclaredFormats(), ", "))
+}
+
+// mappingConfig is the configuration of the source's mapping.
+func (o *migrateOptions) mappingConfig() pipeline.MappingConfig {
+	return pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping, PasswordFormat: o.PasswordFormat}
+}
+
 // check validates the options once; errors are usage errors.
 func (o *migrateOptions) check(needOut bool) error {
 	if o.Source == "" {
@@ -204,6 +236,9 @@ func (o *migrateOptions) check(needOut bool) error {
 			o.SourceOptions = map[string]string{}
 		}
 		o.SourceOptions[key] = *v
+	}
+	if err := o.takePasswordFormat(); err != nil {
+		return err
 	}
 	if len(o.Inputs) == 0 && len(o.SourceOptions) == 0 {
 		return usagef("--input is required")

@@ -200,8 +200,8 @@ func TestStormpathMapping(t *testing.T) {
 "customData":{"href":"https://api.stormpath.com/v1/accounts/8LJ/customData","createdAt":"x","rank":"Captain"},
 "directory":{"id":"d1","name":"Captains","provider":{"providerId":"cloud"}},"groups":[{"id":"g1","name":"officers"}]}`
 	cases := []struct {
-		name, override, status string
-		want, absent           []string
+		name, override, status, accountStatus string
+		want, absent                          []string
 	}{
 		{name: "verified", status: "VERIFIED",
 			want: []string{`"user_id":"8LJ"`, `"email_verified":true`, `"nickname":"jlucpicard"`, `"password_hash":"$stormpath1$`,
@@ -211,10 +211,20 @@ func TestStormpathMapping(t *testing.T) {
 		{name: "unknown is verified by default", status: "UNKNOWN", want: []string{`"email_verified":true`}},
 		{name: "unknown made unverified", status: "UNKNOWN", override: "vars: {unknown_email_verified: false}\n", want: []string{`"email_verified":false`}},
 		{name: "unverified", status: "UNVERIFIED", want: []string{`"email_verified":false`}},
+		// Stormpath refused logins of UNVERIFIED accounts (error 7102): they stay unable to sign in.
+		{name: "account status UNVERIFIED is blocked", status: "UNVERIFIED", accountStatus: "UNVERIFIED",
+			want: []string{`"email_verified":false`, `"blocked":true`}},
+		{name: "account status UNVERIFIED let in by the mapping", status: "UNVERIFIED", accountStatus: "UNVERIFIED",
+			override: "vars: {block_unverified: false}\n", want: []string{`"email_verified":false`, `"blocked":false`}},
+		{name: "disabled is blocked", status: "VERIFIED", accountStatus: "DISABLED", want: []string{`"blocked":true`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _, issues := mapOne(t, "stormpath", tc.override, strings.Replace(acct, "%s", tc.status, 1))
+			rec := strings.Replace(acct, "%s", tc.status, 1)
+			if tc.accountStatus != "" {
+				rec = strings.Replace(rec, `"status":"ENABLED"`, `"status":"`+tc.accountStatus+`"`, 1)
+			}
+			got, _, issues := mapOne(t, "stormpath", tc.override, rec)
 			if issues != nil {
 				t.Fatal(issues)
 			}

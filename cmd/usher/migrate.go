@@ -144,11 +144,14 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		return err
 	}
 	if !dry && rep.Counts.Lazy > 0 && !o.stageAll {
-		n, err := stageLazy(ctx, dir, o.Source, "")
+		n, unverifiable, err := stageLazy(ctx, dir, o.Source, "")
 		if err != nil {
 			return err
 		}
 		log.Info(fmt.Sprintf("staged %d users for lazy migration: usher hook serve --store sqlite:%s", n, filepath.Join(dir, ledger.FileName)))
+		if len(unverifiable) > 0 {
+			log.Warn(describeUnverifiable(unverifiable))
+		}
 	}
 	if o.Tenant != "" {
 		if rep, err = upload(ctx, log, stderr, o, dir, rep); err != nil {

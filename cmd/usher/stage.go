@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 )
@@ -19,11 +22,13 @@ import (
 // stageLazy copies the run's lazy users (profile and password material) from its ledger into a
 // lazy-migration store: dsn, or when empty the store inside the same file (sqlite:DIR/usher.db),
 // where usher hook serve finds them. It is idempotent: users already migrated keep their status.
-func stageLazy(ctx context.Context, dir, source, dsn string) (int, error) {
+// It returns how many users it staged and, by format, how many of them hold a password the hook
+// cannot verify (the hook answers their logins like wrong passwords).
+func stageLazy(ctx context.Context, dir, source, dsn string) (int, map[string]int, error) {
 	path := filepath.Join(dir, ledger.FileName)
 	led, err := ledger.Open(path)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer led.Close()
 	if dsn == "" {
@@ -31,11 +36,12 @@ func stageLazy(ctx context.Context, dir, source, dsn string) (int, error) {
 	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer st.Close()
 	var batch []store.User
 	n := 0
+	unverifiable := map[string]int{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -50,6 +56,11 @@ func stageLazy(ctx context.Context, dir, source, dsn string) (int, error) {
 		if key == "" {
 			key = strings.ToLower(u.Email)
 		}
+		if profile, err := pipeline.DecodeObject(u.Profile); err == nil {
+			if format, why := hash.Unverifiable(profile); why != "" {
+				unverifiable[format]++
+			}
+		}
 		batch = append(batch, store.User{Key: key, UserID: u.UserID, Email: u.Email, Username: u.Username,
 			Profile: u.Profile, Source: source, Position: u.Pos})
 		if len(batch) == 1000 {
@@ -61,9 +72,22 @@ func stageLazy(ctx context.Context, dir, source, dsn string) (int, error) {
 		err = flush()
 	}
 	if err != nil {
-		return n, fmt.Errorf("staging lazy users: %w", err)
+		return n, nil, fmt.Errorf("staging lazy users: %w", err)
 	}
-	return n, nil
+	return n, unverifiable, nil
+}
+
+// describeUnverifiable is the warning stage and migrate print for users the hook cannot verify.
+func describeUnverifiable(m map[string]int) string {
+	formats := make([]string, 0, len(m))
+	total := 0
+	for f, c := range m {
+		formats = append(formats, fmt.Sprintf("%s %d", f, c))
+		total += c
+	}
+	sort.Strings(formats)
+	return fmt.Sprintf("%d staged users have a password the hook cannot verify (it answers their logins like a wrong password; they reset after the sweep): %s",
+		total, strings.Join(formats, ", "))
 }
 
 // newStageCmd is `usher stage`: the migration pipeline, with every user that is not rejected
@@ -95,11 +119,14 @@ Auth0's custom-database scripts from the store.`,
 			if err != nil && !errors.Is(err, errRejected) {
 				return err
 			}
-			n, serr := stageLazy(cmd.Context(), work, o.Source, dsn)
+			n, unverifiable, serr := stageLazy(cmd.Context(), work, o.Source, dsn)
 			if serr != nil {
 				return serr
 			}
 			fmt.Fprintf(stdout, "staged %d users into the store\n", n)
+			if len(unverifiable) > 0 {
+				fmt.Fprintln(stdout, describeUnverifiable(unverifiable))
+			}
 			return err
 		},
 	}

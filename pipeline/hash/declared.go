@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
 	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
@@ -68,4 +69,43 @@ func ParseLegacy(lp map[string]any) (legacy.Hash, error) {
 		return legacy.ParseAs(format, value, user)
 	}
 	return nil, fmt.Errorf("%w: legacy password of kind %q", legacy.ErrUnsupported, kind)
+}
+
+// Unverifiable reports, for the password material of a stored lazy profile (password_hash,
+// custom_password_hash or legacy_password), its format and why the hook cannot verify it; why is
+// "" when the hook can (or the profile holds no password).
+func Unverifiable(profile map[string]any) (format, why string) {
+	if ph, ok := profile["password_hash"].(string); ok && ph != "" {
+		if isBcrypt10(ph) {
+			return FormatBcrypt, ""
+		}
+		h, err := legacy.Parse(ph)
+		if err != nil {
+			return "unknown", err.Error()
+		}
+		return h.Format(), legacy.Unverifiable(h)
+	}
+	if m, ok := profile["custom_password_hash"].(map[string]any); ok {
+		alg, _ := m["algorithm"].(string)
+		c, err := MapToCustom(m)
+		if err == nil {
+			err = auth0hash.CheckBounds(c)
+		}
+		if err != nil {
+			return alg, err.Error()
+		}
+		return alg, ""
+	}
+	if lp, ok := profile[pipeline.LegacyPasswordKey].(map[string]any); ok {
+		h, err := ParseLegacy(lp)
+		if err != nil {
+			kind, _ := lp["kind"].(string)
+			if f, _ := lp["format"].(string); f != "" {
+				kind = f
+			}
+			return kind, err.Error()
+		}
+		return h.Format(), legacy.Unverifiable(h)
+	}
+	return FormatNone, ""
 }

@@ -342,3 +342,21 @@ func (u *unsupportedHash) Verify(ctx context.Context, _ string) error {
 func (u *unsupportedHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", nil, unimportable("%s: %s", u.format, u.reason)
 }
+
+// Unverifiable says why Verify can never succeed for h (a format recognised but not verifiable:
+// unknown Gigya algorithms, a Gigya salt without a template, bcrypt $2$), or "" when it can.
+func Unverifiable(h Hash) string {
+	switch x := h.(type) {
+	case renamed:
+		return Unverifiable(x.Hash)
+	case *unsupportedHash:
+		return x.reason
+	case *bcryptHash:
+		if x.variant == "2" {
+			return "bcrypt $2$ is not verified"
+		}
+	case *gigyaDigest:
+		return x.unsupported
+	}
+	return ""
+}

@@ -135,6 +135,14 @@ var vectors = []vector{
 		password: "NotSecure", format: "bcrypt_2x", wantUnimportable: true},
 
 	// ---- crypt(3), passlib 1.7.4 fixtures and Drepper's specification vectors ----
+	// SHA-384 has no plain Auth0 digest; the RFC 2307 string goes through Auth0's ldap algorithm.
+	// Computed with Python's hashlib: base64(sha384(b"password" + salt) + salt), salt 01..08.
+	{name: "ldap SSHA384 via Auth0's ldap algorithm", mcf: "{SSHA384}5p6w67a9t0xiyNCQnbNtJgjIDrfdIbXIRQiFz+1jTCpTbT7lAfPWOVLVBY9GhNB+AQIDBAUGBwg=",
+		password: "password", format: "ldap_salted_sha384",
+		wantJSON: `{"algorithm":"ldap","hash":{"value":"{SSHA384}5p6w67a9t0xiyNCQnbNtJgjIDrfdIbXIRQiFz+1jTCpTbT7lAfPWOVLVBY9GhNB+AQIDBAUGBwg=","encoding":"utf8"}}`},
+	{name: "ldap SHA384 via Auth0's ldap algorithm", mcf: "{sha384}qLZLq9CsqRpZvbt3YbQh1PK7OCgNOnW6DyHyvrxFWD1EbFmGYMlM5oDEfRnDB4On",
+		password: "password", format: "ldap_sha384",
+		wantJSON: `{"algorithm":"ldap","hash":{"value":"{SHA384}qLZLq9CsqRpZvbt3YbQh1PK7OCgNOnW6DyHyvrxFWD1EbFmGYMlM5oDEfRnDB4On","encoding":"utf8"}}`},
 	{name: "md5_crypt password", mcf: "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/", password: "password", format: "md5_crypt", wantUnimportable: true},
 	{name: "md5_crypt short salt", mcf: "$1$ab$oKsM6dtDD2L1bKowOBX.7.", password: "password", format: "md5_crypt", wantUnimportable: true},
 	{name: "md5_crypt Test@123", mcf: "$1$saltsalt$dH.tM6H2LYqNractWcxvV/", password: "Test@123", format: "md5_crypt", wantUnimportable: true},
@@ -188,7 +196,7 @@ func parseVector(t *testing.T, v vector) Hash {
 	if v.gigya != nil {
 		h, err = ParseGigya(v.gigya)
 	} else {
-		h, err = parseMCF(v.mcf)
+		h, err = Parse(v.mcf)
 	}
 	if err != nil {
 		t.Fatalf("parse: %v", err)
@@ -228,6 +236,9 @@ func TestVectors(t *testing.T) {
 				b, _ := json.Marshal(custom)
 				if string(b) != v.wantJSON {
 					t.Errorf("Auth0 custom =\n %s\nwant\n %s", b, v.wantJSON)
+				}
+				if err := auth0hash.Verify(ctx, v.password, custom); err != nil {
+					t.Errorf("the translation does not verify: %v", err)
 				}
 			}
 		})

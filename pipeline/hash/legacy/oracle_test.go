@@ -284,7 +284,7 @@ func TestLegacyPythonOracle(t *testing.T) {
 		if lc.gigya != nil {
 			h, err = ParseGigya(lc.gigya)
 		} else {
-			h, err = parseMCF(lc.mcf)
+			h, err = Parse(lc.mcf)
 		}
 		if err != nil {
 			t.Errorf("%s: parse: %v", lc.name, err)

@@ -271,17 +271,9 @@ func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pip
 	if iss := d.route(rec, user); iss != nil {
 		return nil, iss
 	}
-	// Password material the password rule did not read never lands in metadata.
-	var material []string
-	for _, meta := range []string{"user_metadata", "app_metadata"} {
-		if m, ok := user[meta].(map[string]any); ok {
-			for _, p := range stripMaterial(m) {
-				material = append(material, meta+"."+p)
-			}
-		}
-	}
-	if len(material) > 0 {
-		return nil, []pipeline.Issue{materialIssue(material)}
+	// Password material no rule read never lands in metadata, nested or not.
+	if found := stripMetadataMaterial(user); len(found) > 0 {
+		return nil, []pipeline.Issue{materialIssue(found)}
 	}
 	switch id := user["user_id"].(type) {
 	case json.Number:

@@ -260,17 +260,9 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 			return nil, []pipeline.Issue{*iss}
 		}
 	}
-	// Password material never lands in metadata, nested or not.
-	var nested []string
-	for _, meta := range []string{"user_metadata", "app_metadata"} {
-		if m, ok := rec[meta].(map[string]any); ok {
-			for _, p := range stripMaterial(m) {
-				nested = append(nested, meta+"."+p)
-			}
-		}
-	}
-	if len(nested) > 0 {
-		return nil, []pipeline.Issue{materialIssue(nested)}
+	// Password material no rule read never lands in metadata, nested or not.
+	if found := stripMetadataMaterial(rec); len(found) > 0 {
+		return nil, []pipeline.Issue{materialIssue(found)}
 	}
 	return out, nil
 }

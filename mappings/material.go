@@ -50,6 +50,20 @@ func stripMaterial(m map[string]any) []string {
 	return found
 }
 
+// stripMetadataMaterial removes password material from a user's user_metadata and app_metadata
+// and returns its paths there ("user_metadata.x.salt").
+func stripMetadataMaterial(user map[string]any) []string {
+	var found []string
+	for _, meta := range []string{"user_metadata", "app_metadata"} {
+		if m, ok := user[meta].(map[string]any); ok {
+			for _, p := range stripMaterial(m) {
+				found = append(found, meta+"."+p)
+			}
+		}
+	}
+	return found
+}
+
 // materialIssue rejects a record whose password material usher cannot read: importing the user
 // without a password would silently lose it.
 func materialIssue(paths []string) pipeline.Issue {

@@ -448,6 +448,9 @@ func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Normalized
 			return nil // social-only accounts carry an empty password object
 		}
 		h, err := legacy.ParseGigya(obj)
+		if err == nil {
+			err = legacy.CheckBounds(h)
+		}
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -478,6 +481,12 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 	}
 	for _, p := range d.drops {
 		p.remove(rec)
+	}
+	// Password material no rule read is refused before anything is dropped or moved: an implicit
+	// drop (unknown_fields: drop, a rest rule to drop) would lose it silently, a move would copy
+	// it into metadata. A drop entry naming it is the mapping's explicit choice.
+	if found := stripMaterial(rec); len(found) > 0 {
+		return []pipeline.Issue{materialIssue(found)}
 	}
 	bad := func(err error) []pipeline.Issue {
 		return []pipeline.Issue{{Code: CodeMappingError, Message: err.Error()}}

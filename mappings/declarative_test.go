@@ -358,7 +358,7 @@ rest:
 			`{"custom_password_hash":{"algorithm":"md5","hash":{"encoding":"hex","value":"5fba2ea04fd36069d2574ea71c8efe9d"},"salt":{"encoding":"utf8","position":"suffix","value":"postgres"}},"email":"a@b.co","username":"postgres"}`, ""},
 		{"not that format", `{"mail":"a@b.co","uid":"postgres","hash":"5fba2ea04fd36069d2574ea71c8efe9d"}`, "", "invalid_password_hash:hash"},
 		{"a salt left for rest is refused", `{"mail":"a@b.co","uid":"p","hash":"md55fba2ea04fd36069d2574ea71c8efe9d","extra":{"passwordSalt":"x"}}`,
-			"", "unsupported_hash:app_metadata.legacy.extra.passwordSalt"},
+			"", "unsupported_hash:extra.passwordSalt"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -375,6 +375,17 @@ rest:
 				t.Errorf("got %s\nwant %s", b, tc.want)
 			}
 		})
+	}
+	// unknown_fields: drop must not drop a salt silently (the hash would not verify without it).
+	g := filepath.Join(t.TempDir(), "drop.yaml")
+	os.WriteFile(g, []byte("fields: {email: mail}\npassword: {from: hash, format: hex_md5}\nunknown_fields: drop\n"), 0o600)
+	nd, err := NewGeneric(pipeline.MappingConfig{File: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := pipeline.DecodeObject([]byte(`{"mail":"a@b.co","hash":"5f4dcc3b5aa765d61d8327deb882cf99","salt":"abc","dept":"x"}`))
+	if _, issues := nd.Normalize(rec); codes(issues) != "unsupported_hash:salt" {
+		t.Errorf("salt dropped silently: %v", issues)
 	}
 	// --password-format needs a rule that reads hash strings: Okta's mapping has none.
 	if _, err := Load("okta", pipeline.MappingConfig{PasswordFormat: "hex_md5"}); err == nil {

@@ -68,7 +68,8 @@ func init() {
 	add("blocked", "is_blocked")
 	add("app_metadata", "appMetadata")
 	add("user_metadata", "userMetadata")
-	add("password_hash", "passwordHash", "bcrypt_hash", "hashedPassword", "password_digest", "encrypted_password", "crypted_password")
+	add("password_hash", "passwordHash", "bcrypt_hash", "hashedPassword", "password_digest", "encrypted_password", "crypted_password",
+		"userPassword")
 	add("custom_password_hash", "customPasswordHash")
 	add("mfa_factors", "mfaFactors")
 	add(plaintextKey, "plaintext_password", "clear_password")
@@ -154,7 +155,7 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 	var material []string
 	for k, v := range rec {
 		canon, known := Canonical(k)
-		if !known && materialKeys[fold(k)] {
+		if !known && isMaterialKey(k) {
 			material = append(material, k)
 			delete(rec, k)
 			continue

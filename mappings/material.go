@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
 // materialKeys are field names (folded: lower case, without spaces, '_' and '-') that hold
@@ -17,35 +18,86 @@ var materialKeys = map[string]bool{}
 func init() {
 	for _, k := range []string{
 		"passwordHash", "hashedPassword", "compoundHashedPassword", "passwordDigest", "encryptedPassword",
-		"cryptedPassword", "pwdHash", "passHash", "passwordSalt", "salt", "passwordHashSalt", "secretData",
-		"credentialData", "hashSettings", "passwordHashSettings", "hashAlgorithm", "passwordHashAlgorithm",
-		"hashIterations", "passwordHashIterations", "userPassword", "passwordHashParams",
+		"cryptedPassword", "pwdHash", "pwHash", "passHash", "hash", "passwd", "pwd", "passwordSalt", "pwSalt", "salt",
+		"passwordHashSalt", "secretData", "credentialData", "hashSettings", "passwordHashSettings", "hashAlgorithm",
+		"passwordHashAlgorithm", "hashType", "hashFunction", "hashMethod", "hashIterations", "passwordHashIterations",
+		"iterations", "hashRounds", "saltRounds", "userPassword", "passwordHashParams",
 	} {
 		materialKeys[fold(k)] = true
 	}
 }
 
-// maxMaterialDepth bounds how deep stripMaterial looks into nested objects.
+// isMaterialKey reports whether a field name is one of materialKeys, without allocating.
+func isMaterialKey(k string) bool {
+	if len(k) > 40 {
+		return false
+	}
+	var buf [40]byte
+	b := buf[:0]
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == ' ' || c == '_' || c == '-' || c == '\t':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 0x80:
+			return false // no material name is outside ASCII
+		}
+		b = append(b, c)
+	}
+	return materialKeys[string(b)]
+}
+
+// isHashString reports whether a value is a self-identifying stored password (modular crypt,
+// PHC, RFC 2307 …), whatever the field holding it is called.
+func isHashString(v any) bool {
+	s, ok := v.(string)
+	if !ok || len(s) < 13 || (s[0] != '$' && s[0] != '{') {
+		return false
+	}
+	_, err := legacy.Parse(s)
+	return err == nil
+}
+
+// maxMaterialDepth bounds how deep stripMaterial looks into nested objects and arrays.
 const maxMaterialDepth = 16
 
-// stripMaterial removes every password-material field from m and from the objects nested in it,
-// and returns their dotted paths, sorted.
+// stripMaterial removes every password-material field (by name, or holding a self-identifying
+// hash) from m and from the objects nested in it, arrays included, and returns their dotted
+// paths, sorted.
 func stripMaterial(m map[string]any) []string {
 	var found []string
-	var walk func(m map[string]any, prefix string, depth int)
-	walk = func(m map[string]any, prefix string, depth int) {
+	var walk func(v any, path string, depth int)
+	walkObj := func(m map[string]any, prefix string, depth int) {
 		for k, v := range m {
-			if materialKeys[fold(k)] {
+			if isMaterialKey(k) || isHashString(v) {
 				found = append(found, prefix+k)
 				delete(m, k)
 				continue
 			}
-			if sub, ok := v.(map[string]any); ok && depth < maxMaterialDepth {
-				walk(sub, prefix+k+".", depth+1)
+			walk(v, prefix+k, depth+1)
+		}
+	}
+	walk = func(v any, path string, depth int) {
+		if depth > maxMaterialDepth {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			walkObj(x, path+".", depth)
+		case []any:
+			for i, e := range x {
+				if isHashString(e) {
+					found = append(found, fmt.Sprintf("%s[%d]", path, i))
+					x[i] = nil
+					continue
+				}
+				walk(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
 			}
 		}
 	}
-	walk(m, "", 0)
+	walkObj(m, "", 0)
 	sort.Strings(found)
 	return found
 }

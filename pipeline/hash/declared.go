@@ -29,6 +29,9 @@ func Declared(out *pipeline.Normalized, format, value, user string) error {
 	if err != nil {
 		return err
 	}
+	if err := legacy.CheckBounds(h); err != nil {
+		return fmt.Errorf("%w (verifying it would exhaust CPU or memory at login)", err)
+	}
 	out.Format = h.Format()
 	delete(out.User, "password_hash")
 	delete(out.User, "custom_password_hash")

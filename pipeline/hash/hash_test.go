@@ -33,6 +33,11 @@ func TestPrepare(t *testing.T) {
 		{"unrecognised text", map[string]any{"password_hash": "5f4dcc3b5aa765d61d8327deb882cf99"}, "", "unknown", false, false, "password_hash", ""},
 		{"custom md5", map[string]any{"custom_password_hash": map[string]any{"algorithm": "md5"}}, "", "md5", true, false, "custom_password_hash", "md5"},
 		{"custom sha384 not importable", map[string]any{"custom_password_hash": map[string]any{"algorithm": "sha384"}}, "", "sha384", false, false, "custom_password_hash", "sha384"},
+		{"bcrypt 2a cost 12 becomes custom bcrypt (password_hash takes cost 10 only)", map[string]any{"password_hash": "$2a$12$A6ggVPnE6Ms4odNVu4ThXOJoK30gHGcFJL1ovwVM5TQUbvX4lFGUq"}, "", "bcrypt_2a", true, false, "custom_password_hash", "bcrypt"},
+		{"django pbkdf2 becomes pbkdf2", map[string]any{"password_hash": "pbkdf2_sha256$10000$kjVJaVz6qsnJ$5yPHw3rwJGECpUf70daLGhOrQ5+AMxIJdz1c3bqK1Rs="}, "", "django_pbkdf2_sha256", true, false, "custom_password_hash", "pbkdf2"},
+		{"hostile bcrypt cost 31 rejected", map[string]any{"password_hash": "$2b$31$A6ggVPnE6Ms4odNVu4ThXOJoK30gHGcFJL1ovwVM5TQUbvX4lFGUq"}, "", "bcrypt_2b", false, true, "password_hash", ""},
+		{"hostile argon2 memory rejected", map[string]any{"password_hash": "$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHQ$AJFIsNZTMKTAewB4+ETN1A"}, "", "argon2id", false, true, "password_hash", ""},
+		{"hostile sha1-crypt rounds rejected", map[string]any{"password_hash": "$sha1$4294967295$iVdJqfSE$v4qYKl1zqYThwpjJAoKX6UvlHq/a"}, "", "sha1_crypt", false, true, "password_hash", ""},
 		{"hostile scrypt rejected", map[string]any{"custom_password_hash": map[string]any{"algorithm": "scrypt", "keylen": 32, "cost": 1 << 30,
 			"hash": map[string]any{"value": "00", "encoding": "hex"}, "salt": map[string]any{"value": "abc"}}}, "", "scrypt", false, true, "custom_password_hash", "scrypt"},
 	}

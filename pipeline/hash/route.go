@@ -62,9 +62,14 @@ func preparePasswordHash(user map[string]any, s string) Verdict {
 	h, err := legacy.Parse(s)
 	if err != nil {
 		if errors.Is(err, legacy.ErrUnrecognized) {
-			return Verdict{Format: "unknown", Why: "password_hash is in no recognised format (bcrypt, PHC, modular crypt, Stormpath)"}
+			return Verdict{Format: "unknown", Why: "password_hash is in no self-identifying format; declare its format with --password-format " +
+				"(hex_md5, nthash, postgres_md5, …) so it can be imported or verified"}
 		}
 		return Verdict{Format: "unknown", Issue: &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "password_hash", Message: err.Error()}}
+	}
+	if err := legacy.CheckBounds(h); err != nil {
+		return Verdict{Format: h.Format(), Issue: &pipeline.Issue{Code: pipeline.CodeInvalidHash, Field: "password_hash",
+			Message: err.Error() + " (verifying it would exhaust CPU or memory at login)"}}
 	}
 	bcryptHash, custom, err := h.Auth0()
 	if err != nil {

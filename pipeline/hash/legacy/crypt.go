@@ -154,13 +154,20 @@ func (h *shaCrypt) Format() string {
 	return "sha256_crypt"
 }
 
+func (h *shaCrypt) bounds() error {
+	if h.rounds > limits.maxCryptRounds {
+		return fmt.Errorf("%w: %s rounds=%d (max %d)", ErrOutOfBounds, h.Format(), h.rounds, limits.maxCryptRounds)
+	}
+	return nil
+}
+
 // Verify recomputes SHA-crypt (rounds bounded) and compares the checksum in constant time.
 func (h *shaCrypt) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	if h.rounds > limits.maxCryptRounds {
-		return fmt.Errorf("%w: %s rounds=%d (max %d)", ErrOutOfBounds, h.Format(), h.rounds, limits.maxCryptRounds)
+	if err := h.bounds(); err != nil {
+		return err
 	}
 	sum, err := shaCryptSum(ctx, h.is512, []byte(password), []byte(h.salt), h.rounds)
 	if err != nil {

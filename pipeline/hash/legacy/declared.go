@@ -3,6 +3,7 @@ package legacy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,6 +35,22 @@ var declared = map[string]struct {
 		return parseDESCrypt(s, "des_crypt")
 	}},
 	"oracle10": {"Oracle 10g, 16 hex digits, salted with the user name (the record's username, else its email)", true, parseOracle10},
+	// Werkzeug < 2.3 "sha1$salt$hex" / "md5$salt$hex" is HMAC keyed with the salt; the same text is
+	// a Django salted hash (digest of salt ‖ password), which Parse assumes.
+	"werkzeug_salted_sha1": {"Werkzeug < 2.3 sha1$salt$hex: HMAC-SHA1 keyed with the salt (not Django's)", false, func(s, _ string) (Hash, error) {
+		return parseWerkzeugPrefixed("sha1", s)
+	}},
+	"werkzeug_salted_md5": {"Werkzeug < 2.3 md5$salt$hex: HMAC-MD5 keyed with the salt (not Django's)", false, func(s, _ string) (Hash, error) {
+		return parseWerkzeugPrefixed("md5", s)
+	}},
+}
+
+func parseWerkzeugPrefixed(method, s string) (Hash, error) {
+	rest, ok := strings.CutPrefix(s, method+"$")
+	if !ok {
+		return nil, fmt.Errorf("%w: werkzeug_salted_%s: want %s$salt$hexdigest", ErrMalformed, method, method)
+	}
+	return parseWerkzeugSalted(method, rest)
 }
 
 // DeclaredFormats lists the format names ParseAs takes, sorted: FormatAuto, the formats that must
@@ -67,7 +84,15 @@ var SelfIdentifying = []string{
 	"mssql2005", "mysql41", "oracle11", "pbkdf2_sha1", "pbkdf2_sha256", "pbkdf2_sha512", "phpass_md5",
 	"scram", "scrypt", "sha1_crypt", "sha256_crypt", "sha512_crypt", "stormpath1_hmac_sha256",
 	"stormpath2_md5", "stormpath2_sha1", "stormpath2_sha256", "stormpath2_sha384", "stormpath2_sha512",
-	"sun_md5_crypt", "werkzeug_pbkdf2", "werkzeug_scrypt", "wordpress_bcrypt",
+	"sun_md5_crypt", "werkzeug_pbkdf2", "werkzeug_scrypt", "werkzeug_salted_sha224", "werkzeug_salted_sha256",
+	"werkzeug_salted_sha384", "werkzeug_salted_sha512", "wordpress_bcrypt",
+	"ldap_bsdi_crypt", "ldap_sha1_crypt", "ldap_apr_md5_crypt", "ldap_sun_md5_crypt", "phpass",
+}
+
+// formatAliases are declared names that stand for several report names.
+var formatAliases = map[string][]string{
+	"bcrypt": {"bcrypt_2a", "bcrypt_2b", "bcrypt_2y", "bcrypt_2x"},
+	"phpass": {"phpass_md5", "drupal_sha512"},
 }
 
 // ParseAs parses s as the declared format: FormatAuto (any self-identifying format, as Parse), a
@@ -95,8 +120,7 @@ func ParseAs(format, s, user string) (Hash, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a %s hash: %w", format, err)
 	}
-	if got := h.Format(); got != format && !(format == "bcrypt" && strings.HasPrefix(got, "bcrypt_")) &&
-		!(format == "ldap_bcrypt" && got == "ldap_bcrypt") {
+	if got := h.Format(); got != format && !slices.Contains(formatAliases[format], got) {
 		return nil, fmt.Errorf("%w: declared %s, but the value is %s", ErrMalformed, format, got)
 	}
 	return h, nil

@@ -36,6 +36,8 @@ type saltedDigest struct {
 
 func (h *saltedDigest) Format() string { return h.format }
 
+func (h *saltedDigest) bounds() error { return roundBounds(h.rounds) }
+
 // Verify recomputes the digest and compares it in constant time.
 func (h *saltedDigest) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xdg-go/stringprep"
 
@@ -101,13 +102,20 @@ type cryptString struct {
 
 func (h *cryptString) Format() string { return h.format }
 
+func (h *cryptString) bounds() error {
+	if h.rounds > limits.maxCryptRounds {
+		return fmt.Errorf("%w: %s: %d rounds (max %d)", ErrOutOfBounds, h.format, h.rounds, limits.maxCryptRounds)
+	}
+	return nil
+}
+
 // Verify recomputes the string and compares it in constant time.
 func (h *cryptString) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	if h.rounds > limits.maxCryptRounds {
-		return fmt.Errorf("%w: %s: %d rounds (max %d)", ErrOutOfBounds, h.format, h.rounds, limits.maxCryptRounds)
+	if err := h.bounds(); err != nil {
+		return err
 	}
 	got, err := h.calc([]byte(password))
 	if err != nil {
@@ -186,6 +194,8 @@ type prehashedBcrypt struct {
 }
 
 func (h *prehashedBcrypt) Format() string { return h.format }
+
+func (h *prehashedBcrypt) bounds() error { return h.inner.bounds() }
 
 // Verify bcrypts the pre-hashed password against the inner hash.
 func (h *prehashedBcrypt) Verify(ctx context.Context, password string) error {
@@ -362,6 +372,8 @@ func parseScram(s string) (Hash, error) {
 
 func (*scramHash) Format() string { return "scram" }
 
+func (h *scramHash) bounds() error { return pbkdf2Bounds(h.alg, h.iter, len(h.sum)) }
+
 // Verify computes SaltedPassword over the SASLprep-ed password (RFC 4013; a password SASLprep
 // refuses cannot match) with the strongest digest present.
 func (h *scramHash) Verify(ctx context.Context, password string) error {
@@ -430,8 +442,12 @@ func parseWerkzeug(s string) (Hash, error) {
 		}
 		return newScrypt("werkzeug_scrypt", ps[1], ps[2], ps[3], []byte(salt), sum)
 	}
+	if len(ps) == 2 {
+		// Werkzeug < 2.0 could omit the count; its default changed between versions.
+		return &unsupportedHash{format: "werkzeug_pbkdf2", reason: "no iteration count (Werkzeug's default depended on its version)"}, nil
+	}
 	if len(ps) != 3 {
-		return nil, fmt.Errorf("%w: werkzeug_pbkdf2: want pbkdf2:<digest>:<iterations> (no default is assumed)", ErrMalformed)
+		return nil, fmt.Errorf("%w: werkzeug_pbkdf2: want pbkdf2:<digest>:<iterations>", ErrMalformed)
 	}
 	alg, known := pbkdf2Algs[ps[1]]
 	iter, err := strconv.Atoi(ps[2])
@@ -439,6 +455,58 @@ func parseWerkzeug(s string) (Hash, error) {
 		return nil, fmt.Errorf("%w: werkzeug_pbkdf2: bad digest, iterations or hash length", ErrMalformed)
 	}
 	return newPBKDF2("werkzeug_pbkdf2", alg, iter, []byte(salt), sum)
+}
+
+// parseWerkzeugSalted reads Werkzeug's pre-2.3 "<method>$<salt>$<hex>": HMAC-<method> keyed with
+// the salt text over the password, or the plain digest when the salt is empty. "sha1$" and "md5$"
+// look like Django's salted hashes (digest of salt ‖ password), which Parse assumes; Werkzeug's
+// are declared as werkzeug_salted_sha1 / werkzeug_salted_md5.
+func parseWerkzeugSalted(method, rest string) (Hash, error) {
+	alg, ok := map[string]digestAlg{"md5": algMD5, "sha1": algSHA1, "sha224": algSHA224, "sha256": algSHA256,
+		"sha384": algSHA384, "sha512": algSHA512}[method]
+	salt, sumHex, cut := strings.Cut(rest, "$")
+	if !ok || !cut {
+		return nil, fmt.Errorf("%w: werkzeug_salted_%s: want salt$hexdigest", ErrMalformed, method)
+	}
+	sum, err := decodeHex(sumHex, alg.size, "werkzeug_salted_"+method)
+	if err != nil {
+		return nil, err
+	}
+	if salt == "" {
+		return &saltedDigest{format: "werkzeug_salted_" + method, alg: alg, rounds: 1, want: sum}, nil
+	}
+	return &hmacHash{format: "werkzeug_salted_" + method, alg: alg, key: []byte(salt), want: sum}, nil
+}
+
+// hmacHash is HMAC-<alg>(key, password), the key text kept by the source (Werkzeug's salt).
+type hmacHash struct {
+	format string
+	alg    digestAlg
+	key    []byte
+	want   []byte
+}
+
+func (h *hmacHash) Format() string { return h.format }
+
+// Verify recomputes the HMAC and compares it in constant time.
+func (h *hmacHash) Verify(ctx context.Context, password string) error {
+	if err := checkPassword(ctx, password); err != nil {
+		return err
+	}
+	m := hmac.New(h.alg.new, h.key)
+	m.Write([]byte(password))
+	return equal(m.Sum(nil), h.want)
+}
+
+// Auth0 is algorithm hmac with the digest, the key as utf8 text (hex when it is not valid UTF-8)
+// and a hex hash: Auth0 computes HMAC-<digest>(key, password).
+func (h *hmacHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
+	key := &auth0hash.Key{Value: string(h.key), Encoding: "utf8"}
+	if !utf8.Valid(h.key) {
+		key = &auth0hash.Key{Value: hex.EncodeToString(h.key), Encoding: "hex"}
+	}
+	return "", &auth0hash.CustomPasswordHash{Algorithm: "hmac",
+		Hash: auth0hash.HashValue{Value: hex.EncodeToString(h.want), Encoding: "hex", Digest: h.alg.name, Key: key}}, nil
 }
 
 // newScrypt builds a scrypt hash from decimal N, r, p (N a power of two).
@@ -511,6 +579,9 @@ func parseDjango(s string) (Hash, error) {
 			return nil, fmt.Errorf("%w: django_scrypt: bad hash", ErrMalformed)
 		}
 		return newScrypt("django_scrypt", parts[0], parts[2], parts[3], []byte(parts[1]), sum)
+	case "sha224", "sha256", "sha384", "sha512":
+		// Django never wrote these; Werkzeug < 2.3 did: method$salt$hex HMAC (see parseWerkzeugSalted).
+		return parseWerkzeugSalted(alg, rest)
 	case "sha1", "md5":
 		salt, sumHex, ok := strings.Cut(rest, "$")
 		d := algSHA1

@@ -352,6 +352,10 @@ func encodeAs(s, enc string) ([]byte, error) {
 
 func (h *gigyaDigest) Format() string { return "gigya_" + h.alg.name }
 
+func (h *gigyaDigest) bounds() error { return roundBounds(h.rounds) }
+
+func (h *gigyaPBKDF2) bounds() error { return pbkdf2Bounds(h.alg, h.iter, h.sumLen) }
+
 // Verify merges the password per the template, computes the (possibly iterated) digest with
 // bounded rounds and compares in constant time. A password that cannot be decoded as the
 // template's hex/base64 encoding cannot match: ErrMismatch.

@@ -343,6 +343,30 @@ func (u *unsupportedHash) Auth0() (string, *auth0hash.CustomPasswordHash, error)
 	return "", nil, unimportable("%s: %s", u.format, u.reason)
 }
 
+// bounded is implemented by the formats with cost parameters.
+type bounded interface{ bounds() error }
+
+// CheckBounds returns an error wrapping ErrOutOfBounds when one of h's cost parameters (rounds,
+// iterations, memory, bcrypt cost) exceeds what Verify computes: such a hash could never be
+// verified here, and imported into Auth0 it would cost as much at every login. It does no work.
+func CheckBounds(h Hash) error {
+	if r, ok := h.(renamed); ok {
+		h = r.Hash
+	}
+	if b, ok := h.(bounded); ok {
+		return b.bounds()
+	}
+	return nil
+}
+
+// roundBounds bounds iterated plain digests.
+func roundBounds(rounds int) error {
+	if rounds > limits.maxDigestRounds {
+		return fmt.Errorf("%w: %d digest rounds (max %d)", ErrOutOfBounds, rounds, limits.maxDigestRounds)
+	}
+	return nil
+}
+
 // Unverifiable says why Verify can never succeed for h (a format recognised but not verifiable:
 // unknown Gigya algorithms, a Gigya salt without a template, bcrypt $2$), or "" when it can.
 func Unverifiable(h Hash) string {
@@ -356,7 +380,14 @@ func Unverifiable(h Hash) string {
 			return "bcrypt $2$ is not verified"
 		}
 	case *gigyaDigest:
-		return x.unsupported
+		if x.unsupported != "" {
+			return x.unsupported
+		}
+	case *prehashedBcrypt:
+		return Unverifiable(x.inner)
+	}
+	if err := CheckBounds(h); err != nil {
+		return err.Error()
 	}
 	return ""
 }

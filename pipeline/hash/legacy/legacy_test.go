@@ -143,6 +143,14 @@ var vectors = []vector{
 	{name: "ldap SHA384 via Auth0's ldap algorithm", mcf: "{sha384}qLZLq9CsqRpZvbt3YbQh1PK7OCgNOnW6DyHyvrxFWD1EbFmGYMlM5oDEfRnDB4On",
 		password: "password", format: "ldap_sha384",
 		wantJSON: `{"algorithm":"ldap","hash":{"value":"{SHA384}qLZLq9CsqRpZvbt3YbQh1PK7OCgNOnW6DyHyvrxFWD1EbFmGYMlM5oDEfRnDB4On","encoding":"utf8"}}`},
+	// Werkzeug < 2.3 security._hash_internal: method$salt$hex, HMAC keyed with the salt text
+	// (computed here with Python's hmac.new(b"xYz123", b"password", hashlib.sha256)).
+	{name: "werkzeug sha256$salt$hmac", mcf: "sha256$xYz123$804813961748272f6daf0543ac4b4d86116c1f73588e3c4da285fa6590b89c09",
+		password: "password", format: "werkzeug_salted_sha256",
+		wantJSON: `{"algorithm":"hmac","hash":{"value":"804813961748272f6daf0543ac4b4d86116c1f73588e3c4da285fa6590b89c09","encoding":"hex","digest":"sha256","key":{"value":"xYz123","encoding":"utf8"}}}`},
+	{name: "werkzeug sha512$$ unsalted", mcf: "sha512$$b109f3bbbc244eb82441917ed06d618b9008dd09b3befd1b5e07394c706a8bb980b1d7785e5976ec049b46df5f1326af5a2ea6d103fd07c95385ffab0cacbc86",
+		password: "password", format: "werkzeug_salted_sha512",
+		wantJSON: `{"algorithm":"sha512","hash":{"value":"b109f3bbbc244eb82441917ed06d618b9008dd09b3befd1b5e07394c706a8bb980b1d7785e5976ec049b46df5f1326af5a2ea6d103fd07c95385ffab0cacbc86","encoding":"hex"}}`},
 	{name: "md5_crypt password", mcf: "$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/", password: "password", format: "md5_crypt", wantUnimportable: true},
 	{name: "md5_crypt short salt", mcf: "$1$ab$oKsM6dtDD2L1bKowOBX.7.", password: "password", format: "md5_crypt", wantUnimportable: true},
 	{name: "md5_crypt Test@123", mcf: "$1$saltsalt$dH.tM6H2LYqNractWcxvV/", password: "Test@123", format: "md5_crypt", wantUnimportable: true},
@@ -487,5 +495,47 @@ func TestCanonicalB64(t *testing.T) {
 		if _, _, err := canonicalB64(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestEmptyWrappers: a wrapper prefix with nothing after it is malformed or unrecognised, never a
+// crash (bcrypt$ once sliced an empty string).
+func TestEmptyWrappers(t *testing.T) {
+	for _, s := range []string{"bcrypt$", "bcrypt_sha256$", "argon2$", "crypt$", "scrypt$", "pbkdf2_sha256$", "pbkdf2_sha1$",
+		"sha1$", "md5$", "{CRYPT}", "{CRYPT}$", "{PBKDF2}", "{PKCS5S2}", "{SSHA}", "{FSHP}", "$wp$", "$bcrypt-sha256$", "$p5k2$",
+		"$scram$", "$apr1$", "$sha1$", "$md5$", "$md5,", "pbkdf2:", "scrypt:", "$", "{", "*", "_", "S:", "0x0100"} {
+		if h, err := Parse(s); err == nil {
+			t.Errorf("Parse(%q) = %v, want an error", s, h.Format())
+		}
+		for _, f := range DeclaredFormats() {
+			if h, err := ParseAs(f, s, "u"); err == nil && Unverifiable(h) == "" {
+				t.Errorf("ParseAs(%s, %q) = %v, want an error", f, s, h.Format())
+			}
+		}
+	}
+}
+
+// TestDeclaredWerkzeugSHA1: "sha1$salt$hex" is read as Django's (SHA-1 of salt ‖ password) unless
+// declared werkzeug_salted_sha1 (HMAC-SHA1 keyed with the salt, Werkzeug < 2.3).
+func TestDeclaredWerkzeugSHA1(t *testing.T) {
+	ctx := context.Background()
+	const s = "sha1$xYz123$48068caf61fd998a7aa3cebf6a84bdd74023c26d" // hmac.new(b"xYz123", b"password", sha1)
+	h, err := ParseAs("werkzeug_salted_sha1", s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Verify(ctx, "password"); err != nil {
+		t.Errorf("declared: Verify = %v", err)
+	}
+	_, c, err := h.Auth0()
+	if err != nil || c.Algorithm != "hmac" || auth0hash.Verify(ctx, "password", c) != nil || auth0hash.Verify(ctx, "passwore", c) == nil {
+		t.Errorf("declared: Auth0 = %+v, %v", c, err)
+	}
+	d, err := Parse(s)
+	if err != nil || d.Format() != "django_salted_sha1" {
+		t.Fatalf("Parse = %v, %v", d, err)
+	}
+	if err := d.Verify(ctx, "password"); !errors.Is(err, ErrMismatch) {
+		t.Errorf("as Django: Verify = %v, want a mismatch", err)
 	}
 }

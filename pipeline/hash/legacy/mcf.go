@@ -72,6 +72,9 @@ type bcryptHash struct {
 }
 
 func parseBcrypt(s string) (Hash, error) {
+	if !strings.HasPrefix(s, "$2") {
+		return nil, fmt.Errorf("%w: bcrypt: want $2…$", ErrMalformed)
+	}
 	variant, rest, ok := strings.Cut(s[1:], "$")
 	switch {
 	case !ok:
@@ -92,6 +95,13 @@ func parseBcrypt(s string) (Hash, error) {
 
 func (h *bcryptHash) Format() string { return "bcrypt_" + h.variant }
 
+func (h *bcryptHash) bounds() error {
+	if h.cost > limits.maxBcryptCost {
+		return fmt.Errorf("%w: bcrypt cost %d (max %d)", ErrOutOfBounds, h.cost, limits.maxBcryptCost)
+	}
+	return nil
+}
+
 // Verify uses golang.org/x/crypto/bcrypt (constant-time compare); $2x$ (crypt_blowfish's
 // sign-extension bug) goes through package bcryptx, which reproduces it exactly; $2$ gives
 // ErrUnsupported. Passwords over 72 bytes are truncated to 72 bytes, as bcrypt, legacy stores and
@@ -100,8 +110,8 @@ func (h *bcryptHash) Verify(ctx context.Context, password string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if h.cost > limits.maxBcryptCost {
-		return fmt.Errorf("%w: bcrypt cost %d (max %d)", ErrOutOfBounds, h.cost, limits.maxBcryptCost)
+	if err := h.bounds(); err != nil {
+		return err
 	}
 	if len(password) > 72 {
 		password = password[:72] // bcrypt reads 72 bytes; legacy stores and Auth0 truncate too
@@ -200,15 +210,22 @@ func parseScrypt(s string) (Hash, error) {
 
 func (h *scryptHash) Format() string { return h.format }
 
+func (h *scryptHash) bounds() error {
+	if h.ln > 40 || int64(128)<<h.ln*int64(h.r) > limits.maxScryptMemory ||
+		int64(128)<<h.ln*int64(h.r)*int64(h.p) > limits.maxScryptWork || len(h.hash) > limits.maxKeyLen {
+		return fmt.Errorf("%w: scrypt ln=%d,r=%d,p=%d", ErrOutOfBounds, h.ln, h.r, h.p)
+	}
+	return nil
+}
+
 // Verify computes scrypt with golang.org/x/crypto/scrypt after bounding N·r (memory), N·r·p
 // (work) and the key length.
 func (h *scryptHash) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	if h.ln > 40 || int64(128)<<h.ln*int64(h.r) > limits.maxScryptMemory ||
-		int64(128)<<h.ln*int64(h.r)*int64(h.p) > limits.maxScryptWork || len(h.hash) > limits.maxKeyLen {
-		return fmt.Errorf("%w: scrypt ln=%d,r=%d,p=%d", ErrOutOfBounds, h.ln, h.r, h.p)
+	if err := h.bounds(); err != nil {
+		return err
 	}
 	got, err := scrypt.Key([]byte(password), h.salt, 1<<h.ln, h.r, h.p, len(h.hash))
 	if err != nil {
@@ -286,6 +303,13 @@ func parseArgon2(s string) (Hash, error) {
 
 func (h *argon2Hash) Format() string { return h.variant }
 
+func (h *argon2Hash) bounds() error {
+	if h.m > uint64(limits.maxArgon2MemoryKiB) || h.t > uint64(limits.maxArgon2Time) || len(h.hash) > limits.maxKeyLen {
+		return fmt.Errorf("%w: %s m=%d,t=%d", ErrOutOfBounds, h.variant, h.m, h.t)
+	}
+	return nil
+}
+
 // Verify computes argon2 after bounding m, t and the key length: argon2id and argon2i version
 // 0x13 with golang.org/x/crypto/argon2, argon2d and version 0x10 (a PHC string without v=) with
 // package argon2x (checked against RFC 9106 and the reference implementation's vectors).
@@ -293,8 +317,8 @@ func (h *argon2Hash) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	if h.m > uint64(limits.maxArgon2MemoryKiB) || h.t > uint64(limits.maxArgon2Time) || len(h.hash) > limits.maxKeyLen {
-		return fmt.Errorf("%w: %s m=%d,t=%d", ErrOutOfBounds, h.variant, h.m, h.t)
+	if err := h.bounds(); err != nil {
+		return err
 	}
 	if h.variant == "argon2d" || h.version != 0x13 {
 		v := map[string]argon2x.Variant{"argon2d": argon2x.Argon2d, "argon2i": argon2x.Argon2i, "argon2id": argon2x.Argon2id}[h.variant]
@@ -403,13 +427,23 @@ func (h *pbkdf2Hash) Verify(ctx context.Context, password string) error {
 	return verifyPBKDF2(ctx, h.alg, h.iter, h.salt, h.hash, password)
 }
 
+func (h *pbkdf2Hash) bounds() error { return pbkdf2Bounds(h.alg, h.iter, len(h.hash)) }
+
+// pbkdf2Bounds bounds iterations × output blocks and the key length.
+func pbkdf2Bounds(alg digestAlg, iter, keyLen int) error {
+	blocks := (keyLen + alg.size - 1) / alg.size
+	if keyLen > limits.maxKeyLen || iter > limits.maxPBKDF2Work/max(blocks, 1) {
+		return fmt.Errorf("%w: pbkdf2 %d iterations × %d blocks", ErrOutOfBounds, iter, blocks)
+	}
+	return nil
+}
+
 func verifyPBKDF2(ctx context.Context, alg digestAlg, iter int, salt, want []byte, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	blocks := (len(want) + alg.size - 1) / alg.size
-	if len(want) > limits.maxKeyLen || iter > limits.maxPBKDF2Work/max(blocks, 1) {
-		return fmt.Errorf("%w: pbkdf2 %d iterations × %d blocks", ErrOutOfBounds, iter, blocks)
+	if err := pbkdf2Bounds(alg, iter, len(want)); err != nil {
+		return err
 	}
 	got, err := pbkdf2.Key(alg.new, password, salt, iter, len(want))
 	if err != nil {

@@ -46,14 +46,21 @@ func (h *phpassHash) Format() string {
 	return "phpass_md5"
 }
 
+func (h *phpassHash) bounds() error {
+	if 1<<h.countLog > limits.maxDigestRounds {
+		return fmt.Errorf("%w: %s 2^%d rounds (max %d)", ErrOutOfBounds, h.Format(), h.countLog, limits.maxDigestRounds)
+	}
+	return nil
+}
+
 // Verify recomputes the phpass digest chain (2^count bounded by the digest-round limit) and
 // compares the checksum in constant time.
 func (h *phpassHash) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {
 		return err
 	}
-	if 1<<h.countLog > limits.maxDigestRounds {
-		return fmt.Errorf("%w: %s 2^%d rounds (max %d)", ErrOutOfBounds, h.Format(), h.countLog, limits.maxDigestRounds)
+	if err := h.bounds(); err != nil {
+		return err
 	}
 	var d hash.Hash = md5.New()
 	if h.id == 'S' {

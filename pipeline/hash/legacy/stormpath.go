@@ -93,6 +93,8 @@ func parseStormpath2(s string) (Hash, error) {
 
 func (h *stormpath2) Format() string { return "stormpath2_" + h.alg.name }
 
+func (h *stormpath2) bounds() error { return roundBounds(h.iter) }
+
 // Verify recomputes the Shiro iterated digest (ITER bounded) and compares in constant time.
 func (h *stormpath2) Verify(ctx context.Context, password string) error {
 	if err := checkPassword(ctx, password); err != nil {

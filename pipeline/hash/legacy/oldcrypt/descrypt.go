@@ -41,7 +41,7 @@ func desChecksum(v uint64) string {
 // password holding a NUL byte is rejected (ErrNUL).
 func DESCrypt(password []byte, salt string) (string, error) {
 	if len(salt) != 2 || !isH64(salt) {
-		return "", fmt.Errorf("%w: des_crypt salt %q must be 2 characters of ./0-9A-Za-z", ErrSalt, salt)
+		return "", fmt.Errorf("%w: des_crypt salt must be 2 characters of ./0-9A-Za-z", ErrSalt)
 	}
 	if hasNUL(password) {
 		return "", ErrNUL
@@ -76,7 +76,7 @@ func BSDiCrypt(password []byte, rounds int, salt string) (string, error) {
 		return "", fmt.Errorf("%w: bsdi_crypt rounds %d not in 1..%d", ErrRounds, rounds, bsdiMaxRounds)
 	}
 	if len(salt) != 4 || !isH64(salt) {
-		return "", fmt.Errorf("%w: bsdi_crypt salt %q must be 4 characters of ./0-9A-Za-z", ErrSalt, salt)
+		return "", fmt.Errorf("%w: bsdi_crypt salt must be 4 characters of ./0-9A-Za-z", ErrSalt)
 	}
 	if hasNUL(password) {
 		return "", ErrNUL

@@ -144,7 +144,7 @@ func ParseSunMD5(s string) (rounds int, salt string, bareSalt bool, err error) {
 		salt, chk, bareSalt = s[saltIdx:saltIdx+last], s[saltIdx+last+1:], true
 	}
 	if salt == "" || !isH64(salt) {
-		return 0, "", false, fmt.Errorf("%w: sun_md5_crypt salt %q must be 1 or more characters of ./0-9A-Za-z", ErrSalt, salt)
+		return 0, "", false, fmt.Errorf("%w: sun_md5_crypt salt must be 1 or more characters of ./0-9A-Za-z", ErrSalt)
 	}
 	if chk != "" && (len(chk) != 22 || !isH64(chk)) {
 		return 0, "", false, fmt.Errorf("%w: sun_md5_crypt checksum must be 22 characters of ./0-9A-Za-z", ErrFormat)

@@ -135,7 +135,7 @@ func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Decla
 		if err != nil {
 			return nil, err
 		}
-		if passwordTargets[target[0].key] {
+		if passwordTargets[target[0].key] || target.hasMaterialKey() {
 			return nil, specError(s.file, f.line, "%s: password material is mapped by the password rule, not by fields", f.target)
 		}
 		r := fieldRule{target: target, value: f.value, isValue: f.isValue,
@@ -144,6 +144,9 @@ func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Decla
 			fp, err := parsePath(p, false)
 			if err != nil {
 				return nil, specError(s.file, f.line, "%s: from: %v", f.target, err)
+			}
+			if fp.hasMaterialKey() {
+				return nil, specError(s.file, f.line, "%s: from %s: password material is mapped by the password rule, not by fields", f.target, p)
 			}
 			r.from = append(r.from, fp)
 			if fp.plainKeys() {
@@ -270,10 +273,6 @@ func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pip
 	}
 	if iss := d.route(rec, user); iss != nil {
 		return nil, iss
-	}
-	// Password material no rule read never lands in metadata, nested or not.
-	if found := stripMetadataMaterial(user); len(found) > 0 {
-		return nil, []pipeline.Issue{materialIssue(found)}
 	}
 	switch id := user["user_id"].(type) {
 	case json.Number:

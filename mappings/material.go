@@ -24,12 +24,17 @@ func init() {
 		"iterations", "hashRounds", "saltRounds", "userPassword", "passwordHashParams",
 	} {
 		materialKeys[fold(k)] = true
+		materialFirst[k[0]|0x20] = true
 	}
 }
 
+// materialFirst holds the first letters (lower case) of materialKeys: most field names are
+// ruled out by it before they are folded.
+var materialFirst [256]bool
+
 // isMaterialKey reports whether a field name is one of materialKeys, without allocating.
 func isMaterialKey(k string) bool {
-	if len(k) > 40 {
+	if len(k) < 3 || len(k) > 40 || !materialFirst[k[0]|0x20] {
 		return false
 	}
 	var buf [40]byte
@@ -65,41 +70,72 @@ const maxMaterialDepth = 16
 
 // stripMaterial removes every password-material field (by name, or holding a self-identifying
 // hash) from m and from the objects nested in it, arrays included, and returns their dotted
-// paths, sorted.
+// paths, sorted. It allocates only for what it finds.
 func stripMaterial(m map[string]any) []string {
 	var found []string
-	var walk func(v any, path string, depth int)
-	walkObj := func(m map[string]any, prefix string, depth int) {
+	var path []pathStep // the way down to the value being looked at
+	var walk func(v any)
+	walkObj := func(m map[string]any) {
 		for k, v := range m {
 			if isMaterialKey(k) || isHashString(v) {
-				found = append(found, prefix+k)
+				found = append(found, joinPath(append(path, pathStep{key: k, idx: -1})))
 				delete(m, k)
 				continue
 			}
-			walk(v, prefix+k, depth+1)
+			path = append(path, pathStep{key: k, idx: -1})
+			walk(v)
+			path = path[:len(path)-1]
 		}
 	}
-	walk = func(v any, path string, depth int) {
-		if depth > maxMaterialDepth {
+	walk = func(v any) {
+		if len(path) > maxMaterialDepth {
 			return
 		}
 		switch x := v.(type) {
 		case map[string]any:
-			walkObj(x, path+".", depth)
+			walkObj(x)
 		case []any:
 			for i, e := range x {
-				if isHashString(e) {
-					found = append(found, fmt.Sprintf("%s[%d]", path, i))
-					x[i] = nil
+				switch e.(type) {
+				case string, map[string]any, []any:
+				default:
 					continue
 				}
-				walk(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
+				path = append(path, pathStep{idx: i})
+				if isHashString(e) {
+					found = append(found, joinPath(path))
+					x[i] = nil
+				} else {
+					walk(e)
+				}
+				path = path[:len(path)-1]
 			}
 		}
 	}
-	walkObj(m, "", 0)
+	walkObj(m)
 	sort.Strings(found)
 	return found
+}
+
+// pathStep is an object key (idx -1) or an array index.
+type pathStep struct {
+	key string
+	idx int
+}
+
+func joinPath(steps []pathStep) string {
+	var b strings.Builder
+	for i, s := range steps {
+		switch {
+		case s.idx >= 0:
+			fmt.Fprintf(&b, "[%d]", s.idx)
+		case i > 0:
+			b.WriteString("." + s.key)
+		default:
+			b.WriteString(s.key)
+		}
+	}
+	return b.String()
 }
 
 // stripMetadataMaterial removes password material from a user's user_metadata and app_metadata

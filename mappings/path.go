@@ -16,6 +16,17 @@ type segment struct {
 // fieldPath is a parsed dotted path such as "loginIDs.emails[0]" or "profile.firstName".
 type fieldPath []segment
 
+// hasMaterialKey reports whether a segment of p names password material (a salt, a hash, hash
+// parameters), which only a mapping's password rule may read.
+func (p fieldPath) hasMaterialKey() bool {
+	for _, s := range p {
+		if s.key != "" && isMaterialKey(s.key) {
+			return true
+		}
+	}
+	return false
+}
+
 // parsePath parses "a.b[0].c". Keys are non-empty and may not contain '.', '[' or ']'; indexes
 // are non-negative decimals. glob allows '*' and '?' in keys (drop and rest patterns).
 func parsePath(s string, glob bool) (fieldPath, error) {

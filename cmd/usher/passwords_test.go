@@ -208,3 +208,36 @@ func TestEveryFormatEndToEnd(t *testing.T) {
 	t.Logf("%d users: %d imported (checked by the Python oracle), %d lazy (logged in through the hook): %v",
 		len(passwords), len(imported), len(lazy), lazyFormats)
 }
+
+// TestUnverifiableIsCounted: stage and migrate say how many staged users hold a password the hook
+// cannot verify, by format (here bcrypt $2$, a Werkzeug pbkdf2 without its iteration count and an
+// undeclared bare hex digest), and the hook answers their logins like a wrong password.
+func TestUnverifiableIsCounted(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "users.ndjson")
+	os.WriteFile(in, []byte(`{"email":"two@example.com","password_hash":"$2$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"}
+{"email":"wz@example.com","password_hash":"pbkdf2:sha256$N6yieAjQJO1zPuHV$0c2089e652279e9ca5a0eefc3a55e00aae7c82aff83778eb8412bd2ec7ad9bcf"}
+{"email":"hex@example.com","password_hash":"5f4dcc3b5aa765d61d8327deb882cf99"}
+{"email":"ok@example.com","password_hash":"$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"}
+`), 0o600)
+	const want = "3 staged users have a password the hook cannot verify"
+	dsn := "sqlite:" + filepath.Join(dir, "lazy.db")
+	code, msg := usher(t, "stage", "--source", "json", "--input", in, "--store", dsn, "--progress", "never")
+	if code != exitOK || !strings.Contains(msg, "staged 4 users") || !strings.Contains(msg, want) ||
+		!strings.Contains(msg, "bcrypt_2 1, unknown 1, werkzeug_pbkdf2 1") {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	out := filepath.Join(dir, "run")
+	code, msg = usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never")
+	if code != exitOK || !strings.Contains(msg, want) {
+		t.Fatalf("migrate: exit %d: %s", code, msg)
+	}
+	token, tokenFile := hookToken(t, dir)
+	url, stop := startHook(t, "--store", "sqlite:"+filepath.Join(out, ledger.FileName), "--token-file", tokenFile)
+	defer stop()
+	runLiveCases(t, url, token, []liveCase{
+		{name: "bcrypt $2$ answers 401", path: "/v1/login", user: "two@example.com", pw: "NotSecure", status: 401},
+		{name: "undeclared hex answers 401", path: "/v1/login", user: "hex@example.com", pw: "password", status: 401},
+		{name: "md5-crypt verifies", path: "/v1/login", user: "ok@example.com", pw: "password", status: 200},
+	})
+}

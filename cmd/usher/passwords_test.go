@@ -241,3 +241,33 @@ func TestUnverifiableIsCounted(t *testing.T) {
 		{name: "md5-crypt verifies", path: "/v1/login", user: "ok@example.com", pw: "password", status: 200},
 	})
 }
+
+// TestDeclaredFormatFromCSV: a CSV export of NT hashes declared with --source-opt
+// password-format=nthash (vector: passlib 1.7.4 tests, nthash_test) is imported as Auth0 md4 over
+// the UTF-16LE password, which the independent oracle verifies.
+func TestDeclaredFormatFromCSV(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "users.csv")
+	os.WriteFile(in, []byte("email,password_hash\nnt@example.com,6677b2c394311355b54f25eec5bfacf5\n"), 0o600)
+	out := filepath.Join(dir, "run")
+	code, msg := usher(t, "migrate", "--source", "csv", "--input", in, "--out", out, "--progress", "never", "--source-opt", "password-format=nthash")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
+	if rep.Hashes["nthash"] != 1 || rep.Counts.Imported != 1 {
+		t.Fatalf("report %+v %v", rep.Counts, rep.Hashes)
+	}
+	b, _ := os.ReadFile(files[0])
+	var users []map[string]any
+	json.Unmarshal(b, &users)
+	h := users[0]["custom_password_hash"]
+	got := oracle.CheckHashes(t, []oracle.HashCase{{Password: "OLDPASSWORD", Hash: h}, {Password: "oldpassword", Hash: h}})
+	if got[0] != "ok" || got[1] != "fail" {
+		t.Fatalf("oracle %v for %v", got, h)
+	}
+	if code, msg := usher(t, "migrate", "--source", "csv", "--input", in, "--out", filepath.Join(dir, "bad"), "--password-format", "md5"); code != exitUsage ||
+		!strings.Contains(msg, "password format") {
+		t.Fatalf("unknown format: exit %d: %s", code, msg)
+	}
+}

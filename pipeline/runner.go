@@ -310,8 +310,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		res.Reject(Issue{Code: CodeParseError, Message: "cannot encode the user: " + err.Error()})
 		return
 	}
-	if res.Outcome == Imported && r.Routing.MaxUserBytes > 0 && len(b) > r.Routing.MaxUserBytes {
-		res.Reject(Issue{Code: CodeRecordTooLarge, Message: fmt.Sprintf("the user encodes to %d bytes; an import file holds at most %d", len(b), r.Routing.MaxUserBytes)})
+	if r.Routing.MaxUserBytes > 0 && len(b) > r.Routing.MaxUserBytes && res.Outcome != Rejected {
+		// Lazy users obey the import limit too: the hook answers Auth0 with the same profile.
+		res.Reject(Issue{Code: CodeRecordTooLarge, Message: fmt.Sprintf("the user encodes to %d bytes; an import file (and a lazy-migration answer) holds at most %d", len(b), r.Routing.MaxUserBytes)})
 		return
 	}
 	res.User = b

@@ -6,6 +6,7 @@ package inputs
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 )
 
 // File is one input file found under an --input path.
@@ -25,7 +27,10 @@ type File struct {
 
 // Expand resolves inputs into files. A folder is walked recursively; files whose name (with any
 // ".gz" removed) ends in one of exts are taken, in lexical order of their path. A named file is
-// taken whatever its extension. "-" stands for stdin. A missing path is an error naming it.
+// taken whatever its extension. "-" stands for stdin. A missing path is an error naming it, and
+// so is anything that is not a regular file or a folder (a named pipe, a device, a socket),
+// whether named or found in a folder: reading one could block forever or never end. Links are
+// followed to what they point at, which must itself be a regular file (or, when named, a folder).
 func Expand(paths []string, exts []string) ([]File, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("no --input given")
@@ -41,6 +46,9 @@ func Expand(paths []string, exts []string) ([]File, error) {
 			return nil, fmt.Errorf("input %s: %w", p, err)
 		}
 		if !st.IsDir() {
+			if err := regular(p, st); err != nil {
+				return nil, err
+			}
 			out = append(out, File{Name: p, Size: st.Size()})
 			continue
 		}
@@ -52,14 +60,25 @@ func Expand(paths []string, exts []string) ([]File, error) {
 			if d.IsDir() || !matches(d.Name(), exts) {
 				return nil
 			}
-			info, err := d.Info()
+			// Stat, not d.Info: a link is judged by what it points at.
+			info, err := os.Stat(path)
 			if err != nil {
+				return err
+			}
+			if info.IsDir() {
+				return nil // a link to a folder is not walked (WalkDir does not follow links)
+			}
+			if err := regular(path, info); err != nil {
 				return err
 			}
 			found = append(found, File{Name: path, Size: info.Size()})
 			return nil
 		})
 		if err != nil {
+			var nr *NotRegularError
+			if errors.As(err, &nr) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("input %s: %w", p, err)
 		}
 		sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
@@ -69,6 +88,43 @@ func Expand(paths []string, exts []string) ([]File, error) {
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// NotRegularError refuses an input that is neither a regular file nor a folder.
+type NotRegularError struct {
+	Path string
+	Kind string // "a named pipe (FIFO)", "a device", "a socket", …
+}
+
+// Error implements error.
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("input %s: is %s, not a regular file; usher reads files and folders (use --input - to read standard input)", e.Path, e.Kind)
+}
+
+// regular refuses st unless it describes a regular file.
+func regular(path string, st fs.FileInfo) error {
+	if st.Mode().IsRegular() {
+		return nil
+	}
+	return &NotRegularError{Path: path, Kind: kind(st.Mode())}
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeIrregular != 0:
+		return "an irregular file"
+	case m.IsDir():
+		return "a folder"
+	}
+	return "not a regular file (" + m.Type().String() + ")"
 }
 
 func matches(name string, exts []string) bool {
@@ -100,13 +156,14 @@ func (r countingReader) Read(p []byte) (int, error) {
 }
 
 // Open opens f for reading, transparently decompressing gzip content and skipping a UTF-8 byte
-// order mark. The returned closer closes everything opened.
+// order mark. The returned closer closes everything opened. A path that is no longer a regular
+// file (replaced by a named pipe since Expand) is refused without blocking.
 func Open(f File, c *Counter) (*bufio.Reader, io.Closer, error) {
 	var raw io.ReadCloser
 	if f.Name == "-" {
 		raw = io.NopCloser(os.Stdin)
 	} else {
-		fh, err := os.Open(f.Name)
+		fh, err := openRegular(f.Name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -131,6 +188,24 @@ func Open(f File, c *Counter) (*bufio.Reader, io.Closer, error) {
 		br.Discard(3)
 	}
 	return br, closer, nil
+}
+
+// openRegular opens path for reading without blocking on a named pipe (O_NONBLOCK, which does
+// not change how a regular file reads) and refuses it unless it is a regular file.
+func openRegular(path string) (*os.File, error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err == nil {
+		err = regular(path, st)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return fh, nil
 }
 
 type multiCloser []io.Closer

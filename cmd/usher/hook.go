@@ -76,6 +76,9 @@ func (u storeUsers) gone(ctx context.Context, key string) error {
 	return nil
 }
 
+// Sample hands the hook a spread of stored profiles to calibrate its refusal floor.
+func (u storeUsers) Sample(ctx context.Context, n int) ([][]byte, error) { return u.s.Sample(ctx, n) }
+
 // AddMigrated records a user signed in through the live legacy system that the store did not
 // hold, as migrated, keyed like stage keys users (user_id, else the lower-cased email).
 func (u storeUsers) AddMigrated(ctx context.Context, profile map[string]any) error {
@@ -135,6 +138,9 @@ func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var serverTiming, stagedOnly bool
 	mo := defaultOptions()
 	var oktaURL, oktaTokenFile string
+	var workers int
+	var queueWait time.Duration
+	var metricsListen string
 	var gigya struct{ url, dataCenter, apiKey, userKey, secretFile string }
 	cmd := &cobra.Command{
 		Use:   "serve --store DSN --token-file F [--listen ADDR] [--tls-cert F --tls-key F]",
@@ -173,6 +179,12 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 			if len(token) < 16 {
 				return usagef("%s: the token must be at least 16 characters", tokenFile)
 			}
+			for i := 0; i < len(token); i++ {
+				if token[i] < 0x21 || token[i] > 0x7e {
+					// A newline, NUL, space or non-ASCII byte inside makes a token no script can send.
+					return usagef("%s: the token must be one line of visible ASCII characters (byte %d is not)", tokenFile, i+1)
+				}
+			}
 			ctx := cmd.Context()
 			st, err := store.Open(ctx, dsn)
 			if err != nil {
@@ -189,9 +201,17 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 					return err
 				}
 			}
-			h := hook.New(hook.Config{Users: storeUsers{st, source}, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Live: live, Map: mapAccount, ServerTiming: serverTiming,
+			users := storeUsers{st, source}
+			h := hook.New(hook.Config{Users: users, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Live: live, Map: mapAccount, ServerTiming: serverTiming,
+				Workers: workers, QueueWait: queueWait,
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 				Logf:     func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
+			floor, err := h.Calibrate(ctx, users, 200, 5*time.Second)
+			if err != nil {
+				return err
+			}
+			log.Info(fmt.Sprintf("refusals answer after at least %v (the costliest of 200 sampled stored passwords to verify)", floor.Round(time.Millisecond)))
+
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
@@ -203,6 +223,16 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 				scheme = "https"
 			}
 			fmt.Fprintf(stdout, "usher hook on %s://%s\n", scheme, ln.Addr())
+			if metricsListen != "" {
+				mln, err := net.Listen("tcp", metricsListen)
+				if err != nil {
+					return err
+				}
+				msrv := &http.Server{Handler: h.Metrics(), ReadHeaderTimeout: 5 * time.Second}
+				go msrv.Serve(mln)
+				defer msrv.Close()
+				fmt.Fprintf(stdout, "usher hook metrics on http://%s/metrics\n", mln.Addr())
+			}
 			errc := make(chan error, 1)
 			go func() {
 				if cert != "" {
@@ -240,6 +270,9 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 	fs.StringVar(&mo.UnknownFields, "unknown-fields", "", "with a live legacy system: what migrate did with unmapped fields (reject, user_metadata, drop)")
 	fs.BoolVar(&serverTiming, "server-timing", false, "add Server-Timing: verify;dur=MS to login answers (for load tests)")
 	fs.Float64Var(&perClient, "rate-per-client", 500, "requests per second allowed from one client address (burst twice that)")
+	fs.IntVar(&workers, "verify-workers", 0, "password verifications at once (default GOMAXPROCS); more logins wait")
+	fs.DurationVar(&queueWait, "queue-wait", 2*time.Second, "how long a login may wait for a verification slot before it is answered 503 (Auth0's script waits 10 s)")
+	fs.StringVar(&metricsListen, "metrics-listen", "", "serve GET /metrics without a token on this (private) address; on --listen /metrics needs the token")
 	return cmd
 }
 

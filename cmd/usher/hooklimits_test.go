@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,5 +32,69 @@ func TestLazyUsersObeyTheSizeLimit(t *testing.T) {
 	rep := readReport(t, out)
 	if rep.Counts.Lazy != 1 || rep.Counts.Rejected != 1 || rep.Reasons["record_too_large"] != 1 {
 		t.Fatalf("report %+v %v", rep.Counts, rep.Reasons)
+	}
+}
+
+// TestHookTokenFileMustBeOneLine: a token no script could send (a newline, NUL, a space or a
+// non-ASCII byte inside) is refused at start, naming the file.
+func TestHookTokenFileMustBeOneLine(t *testing.T) {
+	dir := t.TempDir()
+	for name, tok := range map[string]string{
+		"newline inside": "abcdefghij\nklmnopqrst",
+		"NUL inside":     "abcdefghij\x00klmnopqrst",
+		"space inside":   "abcdefghij klmnopqrst",
+		"non-ASCII":      "abcdefghijklmnopqrsté",
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+			os.WriteFile(f, []byte(tok), 0o600)
+			code, msg := usher(t, "hook", "serve", "--store", "sqlite:"+filepath.Join(dir, "s.db"), "--token-file", f, "--listen", "127.0.0.1:0")
+			if code != exitUsage || !strings.Contains(msg, "visible ASCII") || !strings.Contains(msg, f) {
+				t.Fatalf("exit %d: %s", code, msg)
+			}
+		})
+	}
+}
+
+// TestHookMetricsListen: /metrics on the hook's address needs the token; --metrics-listen serves
+// it without one on a separate (private) address.
+func TestHookMetricsListen(t *testing.T) {
+	dir := t.TempDir()
+	token, tokenFile := hookToken(t, dir)
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"hook", "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+			"--store", "sqlite:" + filepath.Join(dir, "s.db"), "--token-file", tokenFile}, pw, io.Discard)
+		pw.Close()
+	}()
+	r := bufio.NewReader(pr)
+	line1, _ := r.ReadString('\n')
+	line2, _ := r.ReadString('\n')
+	go io.Copy(io.Discard, r)
+	defer func() { cancel(); <-done }()
+	hookURL := strings.TrimSpace(strings.TrimPrefix(line1, "usher hook on "))
+	metricsURL := strings.TrimSpace(strings.TrimPrefix(line2, "usher hook metrics on "))
+	get := func(url, tok string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(hookURL+"/metrics", ""); s != 401 {
+		t.Errorf("hook /metrics without the token: %d", s)
+	}
+	if s := get(hookURL+"/metrics", token); s != 200 {
+		t.Errorf("hook /metrics with the token: %d", s)
+	}
+	if s := get(metricsURL, ""); s != 200 {
+		t.Errorf("--metrics-listen %s: %d", metricsURL, s)
 	}
 }

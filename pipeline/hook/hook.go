@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -68,8 +69,20 @@ type Config struct {
 	ClientBurst           int
 	// MaxBody caps request bodies (default 16 KiB; larger → 413).
 	MaxBody int64
-	// VerifyTimeout bounds one password verification (default 5 s).
+	// VerifyTimeout bounds one login's work: the store lookup, the queue and the verification
+	// (default 5 s, half the 10 s the generated scripts wait).
 	VerifyTimeout time.Duration
+	// Workers is how many password verifications (decoys included) run at once (default
+	// GOMAXPROCS); QueueWait how long a login may wait for one (default 2 s) and MaxQueue how many
+	// may wait (default 64 per worker). A login that gets no slot in time, or whose client leaves
+	// while it waits, is answered 503 at once: overload never turns into stalled logins.
+	Workers   int
+	QueueWait time.Duration
+	MaxQueue  int
+	// MaxFloor caps the refusal floor (default 3 s): how long a refused login takes at least. The
+	// floor follows the costliest verification seen (see Calibrate), so that a wrong password
+	// answers when an unknown user's does, whatever the user's stored format.
+	MaxFloor time.Duration
 	// Live, when set, verifies the passwords of users stored without password material with the
 	// legacy system (*Okta, *Gigya).
 	Live Live
@@ -96,10 +109,13 @@ type Handler struct {
 	latency  *prometheus.HistogramVec
 	// decoy does an unknown user's verification (a field so tests can see it run).
 	decoy func(password string)
-	// floor is how long a refused login takes at least: what the decoy took when New measured it,
-	// so that a fast stored hash (md5-crypt, a salted SHA) or a user without a password is not
-	// told apart from an unknown user by the time the 401 takes.
-	floor time.Duration
+	// floor is how long a refused login takes at least, from its start: the decoy's cost, the
+	// calibration's and the slowest recent login's, so that a fast stored hash (md5-crypt, a salted
+	// SHA), a costly one (bcrypt cost 12) or a user without a password is not told apart from an
+	// unknown user by the time the 401 takes.
+	floor *floorTracker
+	// verifications bounds concurrent password checks.
+	verifications *pool
 }
 
 // decoyHash is verified for unknown users, so their answer costs what a known user's does.
@@ -123,6 +139,18 @@ func New(cfg Config) *Handler {
 	if cfg.VerifyTimeout <= 0 {
 		cfg.VerifyTimeout = 5 * time.Second
 	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 2 * time.Second
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 64 * cfg.Workers
+	}
+	if cfg.MaxFloor <= 0 {
+		cfg.MaxFloor = 3 * time.Second
+	}
 	if cfg.NotFound == nil {
 		cfg.NotFound = func(error) bool { return false }
 	}
@@ -132,7 +160,7 @@ func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), accounts: newLimiters(cfg.PerAccount, cfg.AccountBurst), clients: newLimiters(cfg.PerClient, cfg.ClientBurst),
 		reg: prometheus.NewRegistry(), decoy: func(pw string) { bcrypt.CompareHashAndPassword(decoyHash, []byte(pw)) }}
 	h.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_logins_total",
-		Help: "Login attempts by outcome (ok, invalid, rate_limited, error)."}, []string{"outcome"})
+		Help: "Login attempts by outcome (ok, invalid, rate_limited, overloaded, error)."}, []string{"outcome"})
 	h.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "usher_hook_get_user_total",
 		Help: "get_user calls by outcome (found, not_found, rate_limited, error)."}, []string{"outcome"})
 	h.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "usher_hook_request_seconds",
@@ -140,12 +168,60 @@ func New(cfg Config) *Handler {
 	h.reg.MustRegister(h.logins, h.lookups, h.latency)
 	start := time.Now()
 	h.decoy("usher-measures-the-decoy")
-	h.floor = time.Since(start)
+	h.floor = newFloorTracker(time.Since(start), cfg.MaxFloor)
+	h.verifications = newPool(cfg.Workers, cfg.QueueWait, cfg.MaxQueue)
 	h.mux.HandleFunc("POST /v1/login", h.authed("login", h.login))
 	h.mux.HandleFunc("POST /v1/get_user", h.authed("get_user", h.getUser))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	h.mux.Handle("GET /metrics", promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}))
+	metrics := h.Metrics()
+	h.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !h.tokenOK(r) {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 	return h
+}
+
+// Metrics serves the Prometheus metrics without a token, for a private listener
+// (usher hook serve --metrics-listen); on the hook's own address /metrics needs the token.
+func (h *Handler) Metrics() http.Handler { return promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}) }
+
+// tokenOK checks the bearer token in constant time.
+func (h *Handler) tokenOK(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) == 1
+}
+
+// Sampler is what Calibrate needs of the store: up to n stored profiles spread over the users.
+type Sampler interface {
+	Sample(ctx context.Context, n int) ([][]byte, error)
+}
+
+// Calibrate verifies a wrong password against up to n stored users (the store must be a Sampler),
+// within budget, and raises the refusal floor to the costliest of those verifications, so the
+// first wrong password for a user with a costly stored hash (bcrypt cost 12, a large argon2)
+// already answers no later than an unknown user's. It returns the floor.
+func (h *Handler) Calibrate(ctx context.Context, s Sampler, n int, budget time.Duration) (time.Duration, error) {
+	profiles, err := s.Sample(ctx, n)
+	if err != nil {
+		return h.floor.get(), err
+	}
+	deadline := time.Now().Add(budget)
+	for _, raw := range profiles {
+		if time.Now().After(deadline) {
+			break
+		}
+		profile, err := pipeline.DecodeObject(raw)
+		if err != nil {
+			continue
+		}
+		t := time.Now()
+		verify(ctx, profile, "usher-calibration-not-a-password")
+		h.floor.raise(time.Since(t))
+	}
+	return h.floor.get(), nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -165,8 +241,7 @@ func (h *Handler) authed(endpoint string, next func(w http.ResponseWriter, r *ht
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer func() { h.latency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds()) }()
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(h.cfg.Token)) != 1 {
+		if !h.tokenOK(r) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
 			return
 		}
@@ -218,6 +293,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
 	defer cancel()
 	t0 := time.Now()
+	if len(password) > legacy.MaxPasswordBytes || strings.IndexByte(password, 0) >= 0 {
+		// No stored hash is computed over such a password: it is wrong for every user, and
+		// answered like any wrong one (the decoy's work, the floor), without a lookup.
+		h.refuseAfterDecoy(ctx, w, password, t0)
+		return
+	}
 	key, raw, err := h.cfg.Users.Find(ctx, login)
 	h.timing(w, "find", time.Since(t0))
 	if err != nil {
@@ -225,18 +306,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		case h.cfg.NotFound(err) && h.cfg.Live != nil && h.cfg.Map != nil:
 			h.liveLogin(ctx, w, login, password, t0)
 		case h.cfg.NotFound(err) || errors.Is(err, ErrGone):
-			t := time.Now()
-			h.decoy(password) // the same work as a known user's verification
-			h.timing(w, "verify", time.Since(t))
-			h.refuse(ctx, w, t0)
+			h.refuseAfterDecoy(ctx, w, password, t0)
 		default:
 			h.fail(w, "login", fmt.Errorf("store: %w", err))
 		}
 		return
 	}
 	// The user's own bucket too: the same account reached by email, username or user_id shares it.
+	// It refuses silently, like a wrong password (a 429 would tell that two logins name one
+	// account), and verifies nothing: a right password guessed then is refused as well.
 	if !h.accounts.allow("\x00key:"+key, time.Now()) {
-		h.rateLimited(w)
+		h.refuseAfterDecoy(ctx, w, password, t0)
 		return
 	}
 	profile, err := pipeline.DecodeObject(raw)
@@ -245,7 +325,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		return
 	}
 	t := time.Now()
-	verr := verify(ctx, profile, password)
+	var verr error
+	if err := h.verifyIn(ctx, t0, func() { verr = verify(ctx, profile, password) }); err != nil {
+		h.overloaded(w)
+		return
+	}
 	if errors.Is(verr, errNoPassword) && h.cfg.Live != nil {
 		// The legacy system's own login name, when the mapping kept it as username (an Okta
 		// profile.login that is not the email): the person may have typed the email.
@@ -397,9 +481,37 @@ func (h *Handler) liveGetUser(ctx context.Context, w http.ResponseWriter, email 
 	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
 }
 
-// refuse answers a login 401 invalid_credentials, not before floor has passed since t0.
+// verifyIn runs a verification in a pool slot and records how long the login took up to its end
+// (for the floor); errOverloaded when no slot came in time.
+func (h *Handler) verifyIn(ctx context.Context, t0 time.Time, f func()) error {
+	if err := h.verifications.do(ctx, f); err != nil {
+		return err
+	}
+	h.floor.observe(time.Since(t0))
+	return nil
+}
+
+// refuseAfterDecoy does an unknown user's work (the decoy verification) and refuses.
+func (h *Handler) refuseAfterDecoy(ctx context.Context, w http.ResponseWriter, password string, t0 time.Time) {
+	t := time.Now()
+	if err := h.verifyIn(ctx, t0, func() { h.decoy(password) }); err != nil {
+		h.overloaded(w)
+		return
+	}
+	h.timing(w, "verify", time.Since(t))
+	h.refuse(ctx, w, t0)
+}
+
+// overloaded answers 503 at once: no verification slot in time (or the client left).
+func (h *Handler) overloaded(w http.ResponseWriter) {
+	h.logins.WithLabelValues("overloaded").Inc()
+	w.Header().Set("Retry-After", "1")
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+}
+
+// refuse answers a login 401 invalid_credentials, not before the floor has passed since t0.
 func (h *Handler) refuse(ctx context.Context, w http.ResponseWriter, t0 time.Time) {
-	if d := h.floor - time.Since(t0); d > 0 {
+	if d := h.floor.get() - time.Since(t0); d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:

@@ -241,8 +241,9 @@ func TestUnknownUsersCostAVerification(t *testing.T) {
 // user from a known one.
 func TestRefusalsTakeTheFloor(t *testing.T) {
 	srv, _, h := newHandler(t, Config{})
-	if h.floor <= 0 {
-		t.Fatalf("floor %v", h.floor)
+	floor := h.floor.get()
+	if floor <= 0 {
+		t.Fatalf("floor %v", floor)
 	}
 	tests := []struct{ name, user, pw string }{
 		{"md5-crypt, wrong password", "md5crypt@example.com", "wrong"},
@@ -255,8 +256,8 @@ func TestRefusalsTakeTheFloor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
 			status, _ := call(t, srv, "/v1/login", token, login(tt.user, tt.pw))
-			if took := time.Since(start); status != 401 || took < h.floor {
-				t.Fatalf("status %d after %v, want 401 after at least %v", status, took, h.floor)
+			if took := time.Since(start); status != 401 || took < floor {
+				t.Fatalf("status %d after %v, want 401 after at least %v", status, took, floor)
 			}
 		})
 	}
@@ -274,17 +275,31 @@ func (a aliasUsers) Find(ctx context.Context, login string) (string, []byte, err
 }
 
 // TestAccountLimitSharedAcrossLogins: trying one account by email, username and user_id draws
-// from one bucket.
+// from one bucket, which refuses silently (401, nothing verified) so that the answers do not tell
+// whether two logins name one account; a login name's own bucket answers 429 alike for every name.
 func TestAccountLimitSharedAcrossLogins(t *testing.T) {
 	users := &memUsers{profiles: map[string]string{}, migrated: map[string]int{}}
 	srv, _, _ := newHandlerWith(t, Config{PerAccount: rate.Every(time.Hour), AccountBurst: 3}, aliasUsers{users})
 	var got []int
-	for _, l := range []string{"jo", "jo@example.com", "u-jo", "JO"} {
-		status, _ := call(t, srv, "/v1/login", token, login(l, "wrong"))
+	for _, c := range []struct{ login, pw string }{{"jo", "wrong"}, {"jo@example.com", "wrong"}, {"u-jo", "wrong"},
+		{"u-jo", "password"}, {"JO", "password"}, {"jo", "password"}, {"jo", "password"}} {
+		status, _ := call(t, srv, "/v1/login", token, login(c.login, c.pw))
 		got = append(got, status)
 	}
-	if want := []int{401, 401, 401, 429}; !slices.Equal(got, want) {
+	// The shared bucket is empty after three tries: even the right password is refused, with the
+	// same 401 as a wrong one. "jo" and "JO" share a login-name bucket, empty after three tries.
+	if want := []int{401, 401, 401, 401, 401, 401, 429}; !slices.Equal(got, want) {
 		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	// Two unrelated unknown logins tried the same way answer the same statuses.
+	srv2, _, _ := newHandlerWith(t, Config{PerAccount: rate.Every(time.Hour), AccountBurst: 3}, aliasUsers{users})
+	got = got[:0]
+	for _, l := range []string{"ann", "ann@example.com", "u-ann", "u-ann", "ANN", "ann", "ann"} {
+		status, _ := call(t, srv2, "/v1/login", token, login(l, "wrong"))
+		got = append(got, status)
+	}
+	if want := []int{401, 401, 401, 401, 401, 401, 429}; !slices.Equal(got, want) {
+		t.Fatalf("unknown logins: statuses %v, want %v", got, want)
 	}
 }
 
@@ -314,9 +329,15 @@ func TestLimitersSweepIdleBuckets(t *testing.T) {
 func TestMetricsAndHealth(t *testing.T) {
 	srv, _ := newServer(t, Config{})
 	call(t, srv, "/v1/login", token, login("bcrypt@example.com", "NotSecure"))
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// On the hook's address /metrics needs the token (Handler.Metrics serves a private listener).
+	if resp, err := http.Get(srv.URL + "/metrics"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("metrics without the token: %v %v", resp, err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("metrics with the token: %v %v", resp, err)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

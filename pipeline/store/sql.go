@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -296,6 +297,50 @@ func (s *sqlStore) MarkMigrated(ctx context.Context, key string) (bool, error) {
 		return false, s.errf("mark migrated: %w", err)
 	}
 	return false, nil
+}
+
+func (s *sqlStore) Sample(ctx context.Context, n int) ([][]byte, error) {
+	query := s.q(`SELECT ukey, profile FROM lazy_users WHERE status = 'waiting' AND ukey >= ? ORDER BY ukey LIMIT 1`)
+	seen := map[string]bool{}
+	var keys []string
+	var out [][]byte
+	// Probes spread over the two-character prefixes keys start with (e-mails, ids): each is one
+	// seek to the first waiting key at or after it.
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	const prefixes = len(alphabet) * len(alphabet)
+	for i := range n {
+		k := i * prefixes / max(n, 1)
+		probe := string([]byte{alphabet[k/len(alphabet)], alphabet[k%len(alphabet)]})
+		var key string
+		var profile []byte
+		err := s.db.QueryRowContext(ctx, query, probe).Scan(&key, &profile)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, s.errf("sample: %w", err)
+		}
+		if !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+			out = append(out, profile)
+		}
+	}
+	sort.Sort(byKey{keys, out})
+	return out, nil
+}
+
+// byKey sorts sampled profiles by their keys.
+type byKey struct {
+	keys     []string
+	profiles [][]byte
+}
+
+func (b byKey) Len() int           { return len(b.keys) }
+func (b byKey) Less(i, j int) bool { return b.keys[i] < b.keys[j] }
+func (b byKey) Swap(i, j int) {
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
+	b.profiles[i], b.profiles[j] = b.profiles[j], b.profiles[i]
 }
 
 func (s *sqlStore) Waiting(ctx context.Context, fn func(User) error) error {

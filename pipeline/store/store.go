@@ -96,6 +96,10 @@ type Store interface {
 	// Swept calls fn for every user that the sweep id took (MarkSwept), in Key order, with the
 	// paging and guarantees of Waiting.
 	Swept(ctx context.Context, sweep string, fn func(User) error) error
+	// Sample returns the profiles of up to n waiting users spread over the key space (distinct,
+	// in key order), for the hook to calibrate how long verifying a stored password takes. It
+	// reads at most n rows, each an index seek.
+	Sample(ctx context.Context, n int) ([][]byte, error)
 	// Counts returns the number of users by status; the three statuses are always present.
 	Counts(ctx context.Context) (map[string]int64, error)
 	// Close releases the store's connections. The store must not be used afterwards.

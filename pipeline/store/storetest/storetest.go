@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MarkSwept", testMarkSwept},
 		{"SweptBySweepID", testSwept},
 		{"Counts", testCounts},
+		{"SampleSpreadsOverWaitingUsers", testSample},
 		{"ReopenKeepsData", testReopen},
 		{"SchemaVersionRefusal", testSchemaVersion},
 	}
@@ -642,4 +644,43 @@ func testSchemaVersion(t *testing.T, open func(*testing.T) store.Store) {
 		t.Fatalf("Migrate after restoring the version: %v", err)
 	}
 	get(t, s, "u") // the refusal left the data alone
+}
+
+// testSample: Sample returns distinct waiting users only, at most n, spread over the keys.
+func testSample(t *testing.T, open func(t *testing.T) store.Store) {
+	st := open(t)
+	var users []store.User
+	for i := range 200 {
+		k := fmt.Sprintf("%c%03d@example.com", 'a'+i%26, i)
+		users = append(users, user(k, k, ""))
+	}
+	if err := st.Put(ctx(t), users); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MarkMigrated(ctx(t), users[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Sample(ctx(t), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 20 || len(got) > 50 {
+		t.Fatalf("%d sampled profiles, want 20..50", len(got))
+	}
+	seen := map[string]bool{}
+	firsts := map[byte]bool{}
+	for _, p := range got {
+		if seen[string(p)] {
+			t.Fatalf("profile sampled twice: %s", p)
+		}
+		seen[string(p)] = true
+		if strings.Contains(string(p), users[0].Key) {
+			t.Fatalf("a migrated user was sampled")
+		}
+		i := strings.Index(string(p), `"user_id":"`)
+		firsts[p[i+len(`"user_id":"`)]] = true
+	}
+	if len(firsts) < 20 {
+		t.Errorf("samples start with %d distinct letters, want them spread over the 26", len(firsts))
+	}
 }

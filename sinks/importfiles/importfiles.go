@@ -150,6 +150,11 @@ func Open(ctx context.Context, cfg Config) (*Sink, int64, error) {
 	if cfg.DryRun {
 		sub = "" // a dry run writes no import files
 	}
+	// Nothing is written through a link planted in the output folder (each open also refuses
+	// one, O_NOFOLLOW; this names the first before any work).
+	if err := RefuseLinks(outputPaths(cfg.Dir)); err != nil {
+		return nil, 0, fmt.Errorf("output folder: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, sub), 0o700); err != nil {
 		return nil, 0, fmt.Errorf("output folder: %w", err)
 	}
@@ -261,7 +266,7 @@ func (s *Sink) restore(ctx context.Context, cp *ledger.Checkpoint) error {
 		return err
 	}
 	if cp.FileOff > 0 {
-		f, err := os.OpenFile(s.tmpPath(cp.FileNo), os.O_RDWR, 0o600)
+		f, err := OpenOutput(s.tmpPath(cp.FileNo), os.O_RDWR)
 		if err != nil {
 			return fmt.Errorf("open partial import file: %w", err)
 		}
@@ -525,7 +530,7 @@ func (s *Sink) appendUser(r *pipeline.Result) error {
 		need = int64(len(r.User))
 	}
 	if s.cur == nil {
-		f, err := os.OpenFile(s.tmpPath(s.curNo), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		f, err := OpenOutput(s.tmpPath(s.curNo), os.O_CREATE|os.O_WRONLY|os.O_TRUNC)
 		if err != nil {
 			return fmt.Errorf("import file: %w", err)
 		}
@@ -752,7 +757,7 @@ func (s *Sink) Close(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(s.cfg.Dir, ReportName), append(b, '\n')); err != nil {
+	if err := WriteFileAtomic(filepath.Join(s.cfg.Dir, ReportName), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -785,14 +790,6 @@ func (s *Sink) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 // appendFile is an NDJSON output that can be cut back to a checkpoint.
 type appendFile struct {
 	f   *os.File
@@ -801,7 +798,7 @@ type appendFile struct {
 }
 
 func openAppend(path string, off int64) (*appendFile, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := OpenOutput(path, os.O_CREATE|os.O_RDWR)
 	if err != nil {
 		return nil, err
 	}

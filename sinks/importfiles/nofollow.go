@@ -1,0 +1,127 @@
+package importfiles
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/usher-migrate/usher/pipeline/ledger"
+)
+
+// LinkError refuses an output path that is a symbolic link: usher never writes through a link,
+// so a link planted in an output folder (DIR/rejects.ndjson → ~/.ssh/authorized_keys) cannot
+// make it write outside.
+type LinkError struct{ Path string }
+
+// Error implements error.
+func (e *LinkError) Error() string {
+	return fmt.Sprintf("%s is a symbolic link; usher does not write through links (remove it, or choose another output)", e.Path)
+}
+
+// NotRegularError refuses an output path that exists but is not a regular file (a named pipe
+// would block the run, a device would swallow it).
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+// Error implements error.
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is not a regular file (%s); usher writes only regular files (remove it, or choose another output)", e.Path, e.Mode.Type())
+}
+
+// OpenOutput opens an output file for writing with flag (os.O_CREATE, os.O_TRUNC, …; an
+// access mode is required) and mode 0600 when created. The last component of path is never
+// followed: a symbolic link is refused with a *LinkError (O_NOFOLLOW), and an existing file that
+// is not a regular file with a *NotRegularError, without blocking on a named pipe.
+func OpenOutput(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
+			return nil, &LinkError{Path: path}
+		}
+		// A named pipe without a reader answers ENXIO; name what the path is instead.
+		if st, lerr := os.Lstat(path); lerr == nil {
+			if st.Mode()&fs.ModeSymlink != 0 {
+				return nil, &LinkError{Path: path}
+			}
+			if !st.Mode().IsRegular() && !st.IsDir() {
+				return nil, &NotRegularError{Path: path, Mode: st.Mode()}
+			}
+		}
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	// Back to blocking mode (it makes no difference to a regular file; Fd does it).
+	f.Fd()
+	return f, nil
+}
+
+// WriteFileAtomic writes data to path.tmp (never through a link) and renames it to path. A
+// rename replaces a link at path rather than following it.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := OpenOutput(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// RefuseLinks returns a *LinkError for the first of paths that is a symbolic link, and a
+// *NotRegularError for one that exists as neither a regular file nor (when dirs allows it) a
+// folder. Missing paths are fine.
+func RefuseLinks(paths []string, dirs map[string]bool) error {
+	for _, p := range paths {
+		st, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.Mode()&fs.ModeSymlink != 0:
+			return &LinkError{Path: p}
+		case st.IsDir() && dirs[p], st.Mode().IsRegular():
+		default:
+			return &NotRegularError{Path: p, Mode: st.Mode()}
+		}
+	}
+	return nil
+}
+
+// outputPaths are the paths a run writes in dir (the ledger's companions included); the
+// folders among them are marked in the map.
+func outputPaths(dir string) ([]string, map[string]bool) {
+	imp, dedupDir := filepath.Join(dir, ImportDir), filepath.Join(dir, ".usher-dedup")
+	db := filepath.Join(dir, ledger.FileName)
+	return []string{imp, dedupDir, db, db + "-wal", db + "-shm", db + "-journal",
+			filepath.Join(dir, RejectsFile), filepath.Join(dir, LazyFile),
+			filepath.Join(dir, ReportName), filepath.Join(dir, ReportName+".tmp")},
+		map[string]bool{imp: true, dedupDir: true}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,12 +114,17 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 	if err := oneOf("--format", e.Format, format.Formats()...); err != nil {
 		return err
 	}
+	// A folder, a path ending in '/', or an input of this run is refused before any work.
+	output := export.ExpandPath(e.Output, time.Now())
+	if err := export.CheckOutput(output, o.Inputs); err != nil {
+		return usageError{err}
+	}
 	var key []byte
 	if len(e.Pseudonymize) > 0 {
 		if e.PseudonymKeyFile == "" {
 			return usagef("--pseudonymize needs --pseudonym-key-file")
 		}
-		b, err := os.ReadFile(e.PseudonymKeyFile)
+		b, err := readKeyFile(e.PseudonymKeyFile)
 		if err != nil {
 			return usagef("--pseudonym-key-file: %v", err)
 		}
@@ -148,7 +154,6 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		// than 65,536 at a 0.5% larger file.
 		e.BatchRows = 16384
 	}
-	output := export.ExpandPath(e.Output, time.Now())
 	ex, err := export.Open(export.Config{Output: output, Format: e.Format, Schema: schema, ChangesSince: e.ChangesSince,
 		Options: format.Options{Compression: e.Compression, CSVEscapeFormulas: e.CSVEscapeFormulas, BatchRows: e.BatchRows},
 		Source:  o.Source, Inputs: o.Inputs, Decode: src.Decode})
@@ -180,7 +185,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		}
 		return runErr
 	}
-	rep, err := ex.Close()
+	rep, err := ex.Close() // removes the temporary files when it fails
 	if err != nil {
 		return err
 	}
@@ -193,4 +198,26 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		return errRejected
 	}
 	return nil
+}
+
+// readKeyFile reads a small secret file: a regular file (a named pipe is refused, not waited on)
+// of at most 64 KiB.
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
+	if err == nil && len(b) > 64<<10 {
+		err = fmt.Errorf("%s is larger than 64 KiB; a key file holds one key", path)
+	}
+	return b, err
 }

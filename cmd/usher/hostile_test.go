@@ -78,3 +78,52 @@ func TestHostileInputsNotRegular(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileExportOutput: an --output that is a folder, ends in '/', or is the same file as an
+// input (also through a link) is a usage error (exit 2) before any work: nothing is written and
+// the input is unchanged.
+func TestHostileExportOutput(t *testing.T) {
+	const input = `{"user_id":"u1","email":"a@example.com"}` + "\n"
+	cases := []struct {
+		name   string
+		output func(dir, in string) string
+		code   int
+		want   string
+	}{
+		{name: "a new file", code: exitOK, want: "exported 1 users", output: func(dir, in string) string { return filepath.Join(dir, "out", "users.ndjson") }},
+		{name: "ends in a slash", code: exitUsage, want: "ends in '/'", output: func(dir, in string) string { return filepath.Join(dir, "out") + "/" }},
+		{name: "an existing folder", code: exitUsage, want: "is a folder", output: func(dir, in string) string {
+			os.Mkdir(filepath.Join(dir, "out"), 0o700)
+			return filepath.Join(dir, "out")
+		}},
+		{name: "the input", code: exitUsage, want: "is the input", output: func(dir, in string) string { return in }},
+		{name: "a link to the input", code: exitUsage, want: "is the input", output: func(dir, in string) string {
+			os.Mkdir(filepath.Join(dir, "out"), 0o700)
+			os.Symlink(in, filepath.Join(dir, "out", "users.ndjson"))
+			return filepath.Join(dir, "out", "users.ndjson")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "users.ndjson")
+			os.WriteFile(in, []byte(input), 0o600)
+			out := tc.output(dir, in)
+			before, _ := os.ReadDir(dir)
+			code, msg := usher(t, "export", "--source", "json", "--input", in, "--format", "ndjson", "--output", out, "--progress", "never")
+			if code != tc.code || !strings.Contains(msg, tc.want) {
+				t.Fatalf("exit %d (want %d): %s (want %q)", code, tc.code, msg, tc.want)
+			}
+			if b, _ := os.ReadFile(in); string(b) != input {
+				t.Fatalf("the input changed: %q", b)
+			}
+			if code == exitUsage {
+				after, _ := os.ReadDir(dir)
+				sub, _ := os.ReadDir(filepath.Join(dir, "out"))
+				if len(after) != len(before) || len(sub) > 1 {
+					t.Fatalf("files were written: %v %v", after, sub)
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +44,8 @@ type Config struct {
 	// Decode re-reads a rejected record for rejects.ndjson (password material is redacted).
 	Decode func(*pipeline.RawRecord) (map[string]any, error)
 	Now    func() time.Time
+	// wrap, in tests, stands between the export's temporary file and its buffer (fault injection).
+	wrap func(io.Writer) io.Writer
 }
 
 // Counts are an export's accounting. Read = Exported + Rejected for a full export; with
@@ -83,6 +87,7 @@ type Report struct {
 type Exporter struct {
 	cfg      Config
 	tmp      *os.File
+	out      *errRecorder // the first error of a write to tmp, the cause of the format's error
 	buf      *bufio.Writer
 	w        format.Writer
 	rejects  *os.File
@@ -93,6 +98,7 @@ type Exporter struct {
 	seen     map[string]bool
 	rep      Report
 	keyCol   int
+	report   string // the report's temporary file while Close writes it
 	unlocked bool
 }
 
@@ -101,6 +107,9 @@ type Exporter struct {
 func Open(cfg Config) (*Exporter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if err := CheckOutput(cfg.Output, cfg.Inputs); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Output), 0o700); err != nil {
 		return nil, err
@@ -133,19 +142,25 @@ func Open(cfg Config) (*Exporter, error) {
 		e.rep.Columns = append(e.rep.Columns, c.Name)
 	}
 	var err error
-	if e.tmp, err = os.OpenFile(tmpName(cfg.Output), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); err != nil {
+	// Temporary outputs are never opened through a link (O_NOFOLLOW) and are created 0600.
+	if e.tmp, err = importfiles.OpenOutput(tmpName(cfg.Output), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
 		return nil, err
 	}
-	e.buf = bufio.NewWriterSize(e.tmp, 1<<20)
+	var w io.Writer = e.tmp
+	if cfg.wrap != nil {
+		w = cfg.wrap(w)
+	}
+	e.out = &errRecorder{w: w}
+	e.buf = bufio.NewWriterSize(e.out, 1<<20)
 	if e.w, err = format.New(cfg.Format, e.buf, cols, cfg.Options); err != nil {
-		return nil, err
+		return nil, e.writeErr(err)
 	}
-	if e.rejects, err = os.OpenFile(tmpName(cfg.Output+RejectsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); err != nil {
+	if e.rejects, err = importfiles.OpenOutput(tmpName(cfg.Output+RejectsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
 		return nil, err
 	}
 	e.rejW = bufio.NewWriter(e.rejects)
 	if e.keyCol >= 0 {
-		if e.digests, err = os.OpenFile(tmpName(cfg.Output+DigestsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); err != nil {
+		if e.digests, err = importfiles.OpenOutput(tmpName(cfg.Output+DigestsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
 			return nil, err
 		}
 		e.digW = bufio.NewWriterSize(e.digests, 1<<20)
@@ -155,6 +170,41 @@ func Open(cfg Config) (*Exporter, error) {
 }
 
 func tmpName(path string) string { return path + ".tmp-" + strconv.Itoa(os.Getpid()) }
+
+// errRecorder passes writes on and keeps the first error: the Parquet writer reports a failed
+// write as "unknown error type", so the export names the recorded cause instead.
+type errRecorder struct {
+	w   io.Writer
+	err error
+}
+
+// Write implements io.Writer.
+func (r *errRecorder) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// writeErr says what failed when the export file could not be written: "PATH: writing parquet:
+// no space left on device" (the cause from the file system when there is one).
+func (e *Exporter) writeErr(err error) error {
+	if e.out != nil && e.out.err != nil {
+		err = e.out.err
+	}
+	return fileErr(e.cfg.Output, "writing "+e.cfg.Format, err)
+}
+
+// fileErr is "path: what: cause", the cause without the *os.PathError's repetition of the
+// (temporary) file name.
+func fileErr(path, what string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %s: %w", path, what, err)
+}
 
 // encoded is a user turned into its row on a pipeline worker (Encode).
 type encoded struct {
@@ -202,7 +252,9 @@ func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 		if enc.id != "" {
 			e.digW.WriteString(`{"id":`)
 			e.digW.Write(strconv.AppendQuote(nil, enc.id))
-			e.digW.WriteString(`,"d":"` + enc.digest + "\"}\n")
+			if _, err := e.digW.WriteString(`,"d":"` + enc.digest + "\"}\n"); err != nil { // bufio errors are sticky
+				return fileErr(e.cfg.Output+DigestsSuffix, "writing digests", err)
+			}
 		}
 		if e.prev != nil {
 			op := "insert"
@@ -227,7 +279,7 @@ func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 		if errors.As(err, &bad) { // the row was refused whole; the file is intact
 			return e.reject(r, []pipeline.Issue{{Code: pipeline.CodeInvalidType, Field: bad.Column, Message: err.Error()}})
 		}
-		return fmt.Errorf("export: %w", err)
+		return e.writeErr(err)
 	}
 	e.rep.Counts.Exported++
 	return nil
@@ -242,14 +294,22 @@ func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
 	if err != nil {
 		return err
 	}
-	e.rejW.Write(append(b, '\n'))
+	if _, err := e.rejW.Write(append(b, '\n')); err != nil {
+		return fileErr(e.cfg.Output+RejectsSuffix, "writing rejects", err)
+	}
 	return nil
 }
 
 // Close writes the deleted users (with --changes-since), finishes the file, renames every output
-// into place, writes PATH.report.json and releases the lock.
-func (e *Exporter) Close() (*Report, error) {
-	defer e.unlock()
+// into place, writes PATH.report.json and releases the lock. When it fails, no temporary file is
+// left behind.
+func (e *Exporter) Close() (rep *Report, err error) {
+	defer func() {
+		if err != nil {
+			e.Abort()
+		}
+		e.unlock()
+	}()
 	if e.prev != nil {
 		ids := make([]string, 0)
 		for id := range e.prev {
@@ -262,53 +322,108 @@ func (e *Exporter) Close() (*Report, error) {
 			row := make([]any, len(e.rep.Columns))
 			row[0], row[e.keyCol+1] = "delete", id
 			if err := e.w.Write(row); err != nil {
-				return nil, fmt.Errorf("export: %w", err)
+				return nil, e.writeErr(err)
 			}
 			e.rep.Changes.Deleted++
 			e.rep.Counts.Exported++
 		}
 	}
 	if err := e.w.Close(); err != nil {
-		return nil, fmt.Errorf("export: %w", err)
+		return nil, e.writeErr(err)
 	}
-	for _, f := range []struct {
+	// Every file is completed and synced before any is renamed, so a failure leaves the previous
+	// export whole.
+	outs := []struct {
 		file *os.File
 		buf  *bufio.Writer
 		path string
-	}{{e.tmp, e.buf, e.cfg.Output}, {e.rejects, e.rejW, e.cfg.Output + RejectsSuffix}, {e.digests, e.digW, e.cfg.Output + DigestsSuffix}} {
+		what string
+	}{{e.tmp, e.buf, e.cfg.Output, "writing " + e.cfg.Format}, {e.rejects, e.rejW, e.cfg.Output + RejectsSuffix, "writing rejects"},
+		{e.digests, e.digW, e.cfg.Output + DigestsSuffix, "writing digests"}}
+	for _, f := range outs {
 		if f.file == nil {
 			continue
 		}
-		if err := errors.Join(f.buf.Flush(), f.file.Sync(), f.file.Close()); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(f.file.Name(), f.path); err != nil {
-			return nil, err
+		if err := errors.Join(f.buf.Flush(), f.file.Sync()); err != nil {
+			if f.file == e.tmp {
+				return nil, e.writeErr(err)
+			}
+			return nil, fileErr(f.path, f.what, err)
 		}
 	}
-	e.tmp, e.rejects, e.digests = nil, nil, nil
 	e.rep.FinishedAt = e.cfg.Now().UTC()
 	b, err := json.MarshalIndent(&e.rep, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	tmp := tmpName(e.cfg.Output + ReportSuffix)
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return nil, err
+	report := tmpName(e.cfg.Output + ReportSuffix)
+	e.report = report
+	if err := writeNew(report, append(b, '\n')); err != nil {
+		return nil, fileErr(e.cfg.Output+ReportSuffix, "writing the report", err)
 	}
-	if err := os.Rename(tmp, e.cfg.Output+ReportSuffix); err != nil {
-		return nil, err
+	for _, f := range outs {
+		if f.file == nil {
+			continue
+		}
+		if err := f.file.Close(); err != nil {
+			return nil, fileErr(f.path, f.what, err)
+		}
 	}
+	for i, f := range outs {
+		if f.file == nil {
+			continue
+		}
+		if err := os.Rename(f.file.Name(), f.path); err != nil {
+			return nil, fileErr(f.path, "renaming into place", err)
+		}
+		switch i { // renamed: nothing of it for Abort to remove
+		case 0:
+			e.tmp = nil
+		case 1:
+			e.rejects = nil
+		case 2:
+			e.digests = nil
+		}
+	}
+	if err := os.Rename(report, e.cfg.Output+ReportSuffix); err != nil {
+		return nil, fileErr(e.cfg.Output+ReportSuffix, "renaming into place", err)
+	}
+	e.report = ""
 	return &e.rep, nil
 }
 
+// writeNew writes data to a new temporary file at path (never through a link, mode 0600),
+// removing it when the write fails.
+func writeNew(path string, data []byte) error {
+	f, err := importfiles.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
 // Abort removes the temporary outputs (PATH keeps the previous export) and releases the lock.
+// It may be called more than once, and after a failed Close.
 func (e *Exporter) Abort() {
 	for _, f := range []*os.File{e.tmp, e.rejects, e.digests} {
 		if f != nil {
 			f.Close()
 			os.Remove(f.Name())
 		}
+	}
+	e.tmp, e.rejects, e.digests = nil, nil, nil
+	if e.report != "" {
+		os.Remove(e.report)
+		e.report = ""
 	}
 	e.unlock()
 }
@@ -343,11 +458,15 @@ func lock(path string) error {
 
 // readDigests loads an earlier export's user_id → digest table.
 func readDigests(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: a named pipe in its place is refused below instead of blocking the open.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w (an export writes PATH%s beside PATH)", err, DigestsSuffix)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
 	out := map[string]string{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
@@ -359,6 +478,69 @@ func readDigests(path string) (map[string]string, error) {
 		out[l.ID] = l.D
 	}
 	return out, sc.Err()
+}
+
+// OutputError refuses an --output path before any work: a folder, a path ending in a separator,
+// an input of the same run (the export would overwrite what it reads), a link or a special file.
+type OutputError struct {
+	Path   string
+	Reason string
+}
+
+// Error implements error.
+func (e *OutputError) Error() string { return "--output " + e.Path + ": " + e.Reason }
+
+// CheckOutput refuses an output path the export cannot write safely: one ending in '/', a
+// folder, the same file as one of inputs or of the files in input folders (compared with
+// os.SameFile after following links, so a link or a hard link to an input is caught), and a
+// path whose export, rejects, report or digests file is a symbolic link or not a regular file.
+func CheckOutput(output string, inputs []string) error {
+	if output == "" {
+		return &OutputError{Path: output, Reason: "is empty"}
+	}
+	if strings.HasSuffix(output, "/") || strings.HasSuffix(output, string(filepath.Separator)) {
+		return &OutputError{Path: output, Reason: "ends in '/': give a file path, such as " + filepath.Join(output, "users.csv")}
+	}
+	if st, err := os.Stat(output); err == nil && st.IsDir() {
+		return &OutputError{Path: output, Reason: "is a folder: give a file path, such as " + filepath.Join(output, "users.csv")}
+	}
+	outs := []string{output, output + RejectsSuffix, output + ReportSuffix, output + DigestsSuffix}
+	var existing []fs.FileInfo
+	var names []string
+	for _, p := range outs {
+		if st, err := os.Stat(p); err == nil {
+			existing, names = append(existing, st), append(names, p)
+		}
+	}
+	if len(existing) > 0 {
+		for _, in := range inputs {
+			if in == "-" {
+				continue
+			}
+			err := filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return nil // a missing or unreadable input is the source's to report
+				}
+				st, err := os.Stat(path)
+				if err != nil || st.IsDir() {
+					return nil
+				}
+				for i, o := range existing {
+					if os.SameFile(st, o) {
+						return &OutputError{Path: output, Reason: fmt.Sprintf("%s is the input %s: the export would overwrite what it reads", names[i], path)}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := importfiles.RefuseLinks(outs, nil); err != nil {
+		return &OutputError{Path: output, Reason: err.Error()}
+	}
+	return nil
 }
 
 // ExpandPath replaces date placeholders in an output path with now (UTC): {date} 2006-01-02,

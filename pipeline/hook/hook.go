@@ -1,4 +1,4 @@
-// Package hook is the lazy-migration service that Auth0 custom-database scripts call (design §7):
+// Package hook is the lazy-migration service that Auth0 custom-database scripts call:
 // POST /v1/login verifies a password against the material the store holds (every format the hash
 // package knows, importable or not) and answers the same profile and user_id the bulk file would
 // carry; POST /v1/get_user finds a user by email; GET /healthz and GET /metrics (Prometheus).

@@ -337,7 +337,7 @@ func (h *argon2Hash) Verify(ctx context.Context, password string) error {
 
 // Auth0 re-emits the canonical PHC string (B64 without padding) as algorithm argon2 for
 // argon2id/argon2i v=19; argon2d and v=16 are unimportable (Auth0 verifies with libsodium,
-// which accepts only argon2id/argon2i v=19; [inferred], research auth0-target.md §1.5).
+// which accepts only argon2id/argon2i v=19; [inferred] from Auth0's pointer to auth0/magic).
 func (h *argon2Hash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	if h.variant == "argon2d" {
 		return "", nil, unimportable("argon2d is not accepted by Auth0 (libsodium verifies argon2id/argon2i only)")

@@ -92,6 +92,13 @@ from writing PATH at once, so export can run from cron or a Kubernetes CronJob.`
 
 // runExport runs an export with the options of a command line or a job file.
 func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, o migrateOptions, e exportOptions) error {
+	// A job file's tenant too: user info in it is refused before anything shows it.
+	if err := checkTenantCredentials("tenant", o.Tenant); err != nil {
+		return err
+	}
+	if err := checkTenantCredentials("source-opt tenant", o.SourceOptions["tenant"]); err != nil {
+		return err
+	}
 	if o.Source == "auth0" {
 		if o.SourceOptions == nil {
 			o.SourceOptions = map[string]string{}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +126,100 @@ func TestHostileExportOutput(t *testing.T) {
 				if len(after) != len(before) || len(sub) > 1 {
 					t.Fatalf("files were written: %v %v", after, sub)
 				}
+			}
+		})
+	}
+}
+
+// TestHostileTenantCredentials: a tenant URL with user info is a usage error that does not show
+// the secret and says where credentials belong, before any work.
+func TestHostileTenantCredentials(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "users.ndjson")
+	os.WriteFile(in, []byte(`{"email":"a@example.com"}`+"\n"), 0o600)
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{name: "migrate --tenant", args: []string{"migrate", "--source", "json", "--input", in, "--out", out, "--tenant", "http://user:SECRET@127.0.0.1:9", "--client-id", "c", "--connection", "db"}},
+		{name: "migrate --tenant without scheme", args: []string{"migrate", "--source", "json", "--input", in, "--out", out, "--tenant", "user:SECRET@acme.auth0.com", "--client-id", "c", "--connection", "db"}},
+		{name: "export --tenant", args: []string{"export", "--source", "auth0", "--tenant", "https://user:SECRET@acme.auth0.com", "--client-id", "c", "--format", "csv", "--output", filepath.Join(dir, "u.csv")}},
+		{name: "export --source-opt tenant", args: []string{"export", "--source", "auth0", "--source-opt", "tenant=https://SECRET@acme.auth0.com", "--source-opt", "client-id=c", "--format", "csv", "--output", filepath.Join(dir, "u.csv")}},
+		{name: "migrate --auth0-tenant", args: []string{"migrate", "--source", "auth0", "--auth0-tenant", "https://u:SECRET@acme.auth0.com", "--out", out}},
+		{name: "jobs --tenant", args: []string{"jobs", "status", "job_1", "--tenant", "https://u:SECRET@acme.auth0.com", "--client-id", "c"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, msg := usher(t, tc.args...)
+			if code != exitUsage || strings.Contains(msg, "SECRET") || !strings.Contains(msg, "--client-secret-file") {
+				t.Fatalf("exit %d: %s", code, msg)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Fatal("work was done")
+			}
+		})
+	}
+}
+
+// TestRedactURLs: user info is removed from every URL in an error or log line, and nothing else.
+func TestRedactURLs(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"none", "dial tcp 127.0.0.1:9: connection refused", "dial tcp 127.0.0.1:9: connection refused"},
+		{"email kept", "user a@example.com rejected", "user a@example.com rejected"},
+		{"url user info", `Get "http://user:SECRET@host/x": EOF`, `Get "http://[redacted]@host/x": EOF`},
+		{"an @ in the password", "https://u:p@SECRET@host", "https://[redacted]@host"},
+		{"two urls", "http://a:S1@h1 and https://b:S2@h2/p", "http://[redacted]@h1 and https://[redacted]@h2/p"},
+		{"@ in the path kept", "https://host/users/a@example.com", "https://host/users/a@example.com"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := redactURLs(tc.in); got != tc.want {
+				t.Fatalf("redactURLs(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: redactAttr}))
+	log.Info("calling http://u:SECRET1@host", "url", "http://u:SECRET2@host", "err", errors.New("Get http://u:SECRET3@host: EOF"))
+	if strings.Contains(buf.String(), "SECRET") || strings.Count(buf.String(), "[redacted]@host") != 3 {
+		t.Fatalf("log line: %s", buf.String())
+	}
+}
+
+// TestHostileCPUProfile: --cpuprofile is written out whatever the exit status (rejects, failure,
+// usage error found by the command).
+func TestHostileCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.ndjson")
+	os.WriteFile(good, []byte(`{"email":"a@example.com"}`+"\n"), 0o600)
+	bad := filepath.Join(dir, "bad.ndjson")
+	os.WriteFile(bad, []byte(`{"email":"not an email"}`+"\n"), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{name: "done", code: exitOK, args: []string{"migrate", "--source", "json", "--input", good}},
+		{name: "rejects", code: exitRejected, args: []string{"migrate", "--source", "json", "--input", bad}},
+		{name: "failed", code: exitFailed, args: []string{"migrate", "--source", "json", "--input", filepath.Join(dir, "missing.ndjson")}},
+		{name: "usage error in the command", code: exitUsage, args: []string{"migrate", "--source", "ldif", "--input", good}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			prof := filepath.Join(dir, tc.name+".pprof")
+			args := append([]string{"--cpuprofile", prof}, tc.args...)
+			args = append(args, "--out", filepath.Join(dir, "out"+string(rune('a'+i))), "--progress", "never")
+			code, msg := usher(t, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d (want %d): %s", code, tc.code, msg)
+			}
+			b, err := os.ReadFile(prof)
+			if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // a profile is gzipped protobuf
+				t.Fatalf("profile: %v, %d bytes", err, len(b))
+			}
+			if st, _ := os.Stat(prof); st.Mode().Perm() != 0o600 {
+				t.Errorf("mode %v", st.Mode().Perm())
 			}
 		})
 	}

@@ -9,13 +9,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/usher-migrate/usher/sinks/importfiles"
 
 	_ "github.com/usher-migrate/usher/sources/all" // register every source
 )
@@ -45,14 +51,20 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes the CLI and maps its outcome to an exit status.
+// run executes the CLI and maps its outcome to an exit status. A CPU profile (--cpuprofile) is
+// stopped and written whatever the outcome; user info in URLs is removed from every error and
+// log line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	root := newRoot(log, stdout, stderr)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: redactAttr}))
+	prof := &cpuProfile{}
+	root := newRoot(log, stdout, stderr, prof)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if perr := prof.stop(); perr != nil && err == nil {
+		err = perr
+	}
 	var ue usageError
 	switch {
 	case err == nil:
@@ -60,15 +72,119 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errRejected):
 		return exitRejected
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "usher: %v\nRun 'usher --help' for usage.\n", err)
+		fmt.Fprintf(stderr, "usher: %s\nRun 'usher --help' for usage.\n", redactURLs(err.Error()))
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "usher: %v\n", err)
+		fmt.Fprintf(stderr, "usher: %s\n", redactURLs(err.Error()))
 		return exitFailed
 	}
 }
 
-func newRoot(log *slog.Logger, stdout, stderr io.Writer) *cobra.Command {
+// cpuProfile is the --cpuprofile file while the profile runs.
+type cpuProfile struct{ f *os.File }
+
+func (p *cpuProfile) start(path string) error {
+	f, err := importfiles.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	p.f = f
+	return nil
+}
+
+// stop writes the profile out, on every exit path (a failed or rejecting run included).
+func (p *cpuProfile) stop() error {
+	if p.f == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := p.f.Close()
+	p.f = nil
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return nil
+}
+
+// urlUserinfo matches the user info of a URL in free text ("http://user:secret@" up to the last
+// '@' before the host).
+var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s"'<>]*@`)
+
+// redactURLs removes the user info (user:password@) of every URL in s.
+func redactURLs(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return urlUserinfo.ReplaceAllString(s, "${1}[redacted]@")
+}
+
+// redactAttr is the log handler's ReplaceAttr: URL user info is removed from messages and from
+// string and error values.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "@") {
+			a.Value = slog.StringValue(redactURLs(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok && strings.Contains(err.Error(), "@") {
+			a.Value = slog.StringValue(redactURLs(err.Error()))
+		}
+	}
+	return a
+}
+
+// tenantFlags are the options naming an Auth0 tenant: credentials in them would be printed,
+// logged and kept in shell history, so a URL with user info is refused.
+var tenantFlags = map[string]bool{"tenant": true, "auth0-tenant": true}
+
+// checkTenantCredentials refuses (as a usage error) a tenant URL that carries user info
+// (http://user:secret@host), without showing it. flag names the option in the message.
+func checkTenantCredentials(flag, v string) error {
+	if v == "" || !hasUserinfo(v) {
+		return nil
+	}
+	return usagef("--%s %s: a tenant URL with user info (user:password@) is refused; credentials belong in --client-secret-file", flag, redactURLs(withScheme(strings.TrimSpace(v))))
+}
+
+// hasUserinfo reports whether a --tenant-style value (a domain or a URL) holds user info.
+func hasUserinfo(v string) bool {
+	v = withScheme(strings.TrimSpace(v))
+	if u, err := url.Parse(v); err == nil {
+		return u.User != nil
+	}
+	authority, _, _ := strings.Cut(v[strings.Index(v, "://")+3:], "/")
+	return strings.Contains(authority, "@")
+}
+
+func withScheme(v string) string {
+	if strings.Contains(v, "://") {
+		return v
+	}
+	return "https://" + v
+}
+
+// checkFlagCredentials applies checkTenantCredentials to the tenant flags set on cmd and to
+// --source-opt tenant=….
+func checkFlagCredentials(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch so, isOpts := f.Value.(sourceOpts); {
+		case err != nil:
+		case tenantFlags[f.Name]:
+			err = checkTenantCredentials(f.Name, f.Value.String())
+		case isOpts && so.m != nil:
+			err = checkTenantCredentials("source-opt tenant", (*so.m)["tenant"])
+		}
+	})
+	return err
+}
+
+func newRoot(log *slog.Logger, stdout, stderr io.Writer, prof *cpuProfile) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "usher",
 		Short: "Move user accounts into Auth0, correctly and resumably",
@@ -87,16 +203,14 @@ Exit status: 0 done, nothing rejected; 3 done, some records rejected; 1 failed; 
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for pprof)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkFlagCredentials(cmd); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		return pprof.StartCPUProfile(f)
+		return prof.start(cpuProfile) // run stops it, whatever the command's outcome
 	}
-	root.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
 	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr), newSweepCmd(log, stdout, stderr))
 	return root
 }

@@ -482,16 +482,18 @@ type lazyLine struct {
 
 // NewRejectLine builds the rejects.ndjson line of a record with issues: its position and
 // identity, and the record as read (decoded again with decode when the framing succeeded, else
-// the raw text) with password material redacted.
+// the raw text, at most 2 KiB of it) with password material redacted: keys are compared decoded,
+// so a key spelt with JSON escapes ("pass\u0077ord") is caught in the raw text too, and string
+// values holding JSON text are redacted as well.
 func NewRejectLine(source string, r *pipeline.Result, issues []pipeline.Issue, decode func(*pipeline.RawRecord) (map[string]any, error)) RejectLine {
 	line := RejectLine{Source: source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: issues}
 	if r.Raw.Err == nil && decode != nil {
 		if rec, err := decode(&r.Raw); err == nil {
-			line.Record = pipeline.Redact(rec)
+			line.Record = redactRecord(rec)
 		}
 	}
 	if line.Record == nil && len(r.Raw.Data) > 0 {
-		line.Raw = pipeline.RedactText(r.Raw.Data)
+		line.Raw = redactRaw(r.Raw.Data)
 	}
 	return line
 }

@@ -92,6 +92,11 @@ type Client struct {
 // scheme, user info, a path other than "/", a query or a fragment, an invalid host name.
 func BaseURLFor(tenant string) (string, error) {
 	v := strings.TrimSpace(tenant)
+	// Errors show the tenant without its user info (user:password@), which is refused first.
+	tenant, hasUser := withoutUserinfo(tenant)
+	if hasUser {
+		return "", fmt.Errorf("auth0: tenant %q: user info (user:password@) is not allowed; credentials belong in --client-secret-file", tenant)
+	}
 	if v == "" {
 		return "", errors.New("auth0: empty tenant; want a domain such as acme.eu.auth0.com")
 	}
@@ -113,7 +118,7 @@ func BaseURLFor(tenant string) (string, error) {
 	case scheme != "http" && scheme != "https":
 		return "", fmt.Errorf("auth0: tenant %q: scheme must be https (or http for a local emulator)", tenant)
 	case u.User != nil:
-		return "", fmt.Errorf("auth0: tenant %q: user info is not allowed", tenant)
+		return "", fmt.Errorf("auth0: tenant %q: user info (user:password@) is not allowed; credentials belong in --client-secret-file", tenant)
 	case u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawPath != "":
 		return "", fmt.Errorf("auth0: tenant %q: a path is not allowed; give the tenant domain only", tenant)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(v, "?#"):
@@ -248,6 +253,25 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 
 // unwrapURLError drops the *url.Error wrapper (its text repeats the whole URL, which for a
 // download location holds a signature).
+// withoutUserinfo returns s (a domain or URL) with the user info of its authority (the text
+// before the last '@' ahead of the first '/', '?' or '#') replaced by "[redacted]", and whether
+// there was any.
+func withoutUserinfo(s string) (string, bool) {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndexByte(s[start:end], '@')
+	if at < 0 {
+		return s, false
+	}
+	return s[:start] + "[redacted]" + s[start+at:], true
+}
+
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {

@@ -412,3 +412,25 @@ func TestTokenRefreshFailureKeepsValidToken(t *testing.T) {
 	}
 	noSecrets(t, "logs", e.logs.String())
 }
+
+// TestBaseURLForHidesUserinfo: a tenant with user info is refused with an error that shows
+// neither the user nor the password, whatever else is wrong with it.
+func TestBaseURLForHidesUserinfo(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{name: "http URL", in: "http://user:SECRET@127.0.0.1:8080"},
+		{name: "bare domain", in: "user:SECRET@acme.auth0.com"},
+		{name: "white space too", in: "https://user:SE CRET@acme.auth0.com"},
+		{name: "with a path", in: "https://user:SECRET@acme.auth0.com/api/v2"},
+		{name: "an @ in the password", in: "https://user:p@SECRET@acme.auth0.com"},
+		{name: "a bad port too", in: "https://user:SECRET@acme.auth0.com:x"},
+		{name: "only a user", in: "https://SECRET@acme.auth0.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := auth0api.BaseURLFor(tt.in)
+			if err == nil || strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "SE CRET") || !strings.Contains(err.Error(), "--client-secret-file") {
+				t.Fatalf("BaseURLFor(%q): %v", tt.in, err)
+			}
+		})
+	}
+}

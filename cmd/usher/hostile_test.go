@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
 // usherWithin runs the CLI like usher, failing the test instead of hanging when it does not
@@ -220,6 +225,67 @@ func TestHostileCPUProfile(t *testing.T) {
 			}
 			if st, _ := os.Stat(prof); st.Mode().Perm() != 0o600 {
 				t.Errorf("mode %v", st.Mode().Perm())
+			}
+		})
+	}
+}
+
+// TestHostileGarbageInput: gzip garbage given as a json export stops after the default reject
+// limit with a clear error, a report saying why and a bounded rejects.ndjson, instead of
+// writing gigabytes; a huge rejected record is shown cut.
+func TestHostileGarbageInput(t *testing.T) {
+	cases := []struct {
+		name      string
+		write     func(w io.Writer)
+		code      int
+		want      string
+		read      int64
+		maxBytes  int64 // rejects.ndjson
+		truncated bool
+	}{
+		{name: "gzip garbage", code: exitFailed, want: "stopping: more than 1000 records rejected; is %s really a json export?", read: 1001, maxBytes: 1 << 20,
+			write: func(w io.Writer) {
+				zw := gzip.NewWriter(w)
+				line := []byte("\x00\x01garbage garbage garbage garbage garbage garbage\n")
+				for i := 0; i < 200000; i++ { // 10 MB of lines from about 20 KB
+					zw.Write(line)
+				}
+				zw.Close()
+			}},
+		{name: "one huge rejected record", code: exitRejected, want: "rejected 1", read: 1, maxBytes: 64<<10 + 1, truncated: true,
+			write: func(w io.Writer) {
+				fmt.Fprintf(w, `{"email":"not an email","bio":"%s"}`+"\n", strings.Repeat("x", 1<<20))
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "users.ndjson")
+			f, _ := os.Create(in)
+			tc.write(f)
+			f.Close()
+			out := filepath.Join(dir, "out")
+			code, msg := usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never")
+			want := tc.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, in)
+			}
+			if code != tc.code || !strings.Contains(msg, want) {
+				t.Fatalf("exit %d (want %d): %s (want %q)", code, tc.code, msg, want)
+			}
+			rep := readReport(t, out)
+			if rep.Counts.Read != tc.read || rep.Counts.Rejected != tc.read || (code == exitFailed) != (rep.Stopped != "") {
+				t.Fatalf("report counts %+v stopped %q", rep.Counts, rep.Stopped)
+			}
+			st, err := os.Stat(filepath.Join(out, importfiles.RejectsFile))
+			if err != nil || st.Size() > tc.maxBytes {
+				t.Fatalf("rejects.ndjson: %v, %d bytes", err, st.Size())
+			}
+			if got := countLines(t, filepath.Join(out, importfiles.RejectsFile)); got != tc.read {
+				t.Fatalf("%d reject lines", got)
+			}
+			if b, _ := os.ReadFile(filepath.Join(out, importfiles.RejectsFile)); tc.truncated != strings.Contains(string(b), `"truncated":true`) {
+				t.Fatalf("truncated marker: %.200s", b)
 			}
 		})
 	}

@@ -290,7 +290,7 @@ func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
 	for _, i := range issues {
 		e.rep.Reasons[i.Code]++
 	}
-	b, err := pipeline.Marshal(importfiles.NewRejectLine(e.cfg.Source, r, issues, e.cfg.Decode))
+	b, err := importfiles.MarshalRejectLine(importfiles.NewRejectLine(e.cfg.Source, r, issues, e.cfg.Decode))
 	if err != nil {
 		return err
 	}

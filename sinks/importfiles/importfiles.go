@@ -59,6 +59,12 @@ type Config struct {
 	Decode func(*pipeline.RawRecord) (map[string]any, error)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// MaxRejects stops the run (Write returns a *TooManyRejectsError) as soon as more than this
+	// many records are rejected. 0 is the default rule: stop once more than DefaultRejectFloor
+	// records are rejected and they are more than half of those read. Negative: no limit. The
+	// record that passes the limit is written and counted; Interrupt then checkpoints the run
+	// (a resume continues after it) and writes report.json with "stopped" saying why.
+	MaxRejects int64
 }
 
 // Sink writes a migrate run's files. Create it with Open, feed it through the pipeline, then Close.
@@ -87,6 +93,8 @@ type Sink struct {
 	rejects  *appendFile
 	lazy     *appendFile
 	scratch  string
+	// stopped is why the run stopped early (the reject limit), for report.json.
+	stopped string
 }
 
 // state is the aggregate the report is made of; it is saved with every checkpoint.
@@ -119,6 +127,9 @@ type Report struct {
 	Warnings   map[string]int64 `json:"warnings,omitempty"`
 	Files      []ReportFile     `json:"files"`
 	Jobs       []any            `json:"jobs"`
+	// Stopped says why the run stopped before the end of its input (too many rejects); the
+	// counts are those of the records read until then. A completed run has none.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // ReportFile describes one import file.
@@ -461,12 +472,20 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 			}
 		}
 		row.Reasons = strings.Join(codes, ",")
+		// A rejected record's identity can be anything the input holds: the ledger keeps a bounded one.
+		row.Email, row.UserID, row.Username = cut(row.Email, maxRowIdentity), cut(row.UserID, maxRowIdentity), cut(row.Username, maxRowIdentity)
 		if err := s.writeReject(r); err != nil {
 			return err
 		}
 	}
 	s.lastSeq = r.Seq
 	s.pending = append(s.pending, row)
+	if r.Outcome == pipeline.Rejected {
+		if err := s.tooManyRejects(); err != nil {
+			s.stopped = err.Error()
+			return err
+		}
+	}
 	if s.cfg.Now().Sub(s.lastCP) >= s.cfg.CheckpointEvery || len(s.pending) >= 20000 {
 		return s.checkpoint(ctx, false)
 	}
@@ -508,11 +527,16 @@ type RejectLine struct {
 	Errors   []pipeline.Issue `json:"errors"`
 	Record   any              `json:"record,omitempty"`
 	Raw      string           `json:"raw,omitempty"`
+	// Truncated marks a line cut to MaxRejectLineBytes: Raw holds the start of the record's
+	// (redacted) text, RecordBytes its full size.
+	Truncated     bool `json:"truncated,omitempty"`
+	RecordBytes   int  `json:"record_bytes,omitempty"`
+	ErrorsOmitted int  `json:"errors_omitted,omitempty"`
 }
 
 func (s *Sink) writeReject(r *pipeline.Result) error {
 	line := NewRejectLine(s.cfg.Source, r, r.Issues, s.cfg.Decode)
-	b, err := pipeline.Marshal(line)
+	b, err := MarshalRejectLine(line)
 	if err != nil {
 		return err
 	}
@@ -719,10 +743,14 @@ func syncPath(path string) error {
 }
 
 // Interrupt records how far an interrupted run got (every record written so far stays), so that
-// --resume continues right after it. Call it instead of Close when the run stopped early.
+// --resume continues right after it. Call it instead of Close when the run stopped early. A run
+// stopped by the reject limit also gets its report.json, with "stopped" saying why.
 func (s *Sink) Interrupt(ctx context.Context) error {
-	err := s.checkpoint(ctx, false)
-	return errors.Join(err, s.waitCommit(), s.closeFiles())
+	err := errors.Join(s.checkpoint(ctx, false), s.waitCommit())
+	if err == nil && s.stopped != "" {
+		_, err = s.writeReport()
+	}
+	return errors.Join(err, s.closeFiles())
 }
 
 // Close completes the run: the last import file, the final checkpoint, the ledger's indexes and
@@ -740,9 +768,14 @@ func (s *Sink) Close(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 	}
+	return s.writeReport()
+}
+
+// writeReport writes report.json from the run's state (and, with s.stopped, why it stopped).
+func (s *Sink) writeReport() (*Report, error) {
 	rep := &Report{Source: s.cfg.Source, Inputs: s.cfg.Inputs, StartedAt: s.state.StartedAt,
 		FinishedAt: s.cfg.Now().UTC(), DryRun: s.cfg.DryRun, Counts: s.state.Counts, Reasons: s.state.Reasons,
-		Hashes: s.state.Hashes, Warnings: s.state.Warnings, Files: []ReportFile{}, Jobs: []any{}}
+		Hashes: s.state.Hashes, Warnings: s.state.Warnings, Files: []ReportFile{}, Jobs: []any{}, Stopped: s.stopped}
 	if len(rep.Warnings) == 0 {
 		rep.Warnings = nil
 	}

@@ -117,6 +117,7 @@ func Open(cfg Config) (*Exporter, error) {
 	if err := lock(cfg.Output + LockSuffix); err != nil {
 		return nil, err
 	}
+	removeStale(cfg.Output)
 	e := &Exporter{cfg: cfg, keyCol: cfg.Schema.KeyColumn(), rep: Report{Source: cfg.Source, Inputs: cfg.Inputs,
 		Output: cfg.Output, Format: cfg.Format, StartedAt: cfg.Now().UTC(), Reasons: map[string]int64{}}}
 	ok := false
@@ -170,6 +171,37 @@ func Open(cfg Config) (*Exporter, error) {
 }
 
 func tmpName(path string) string { return path + ".tmp-" + strconv.Itoa(os.Getpid()) }
+
+// removeStale removes the temporary files a killed export of output left behind (PATH.tmp-PID
+// and its companions' of a process that is gone). It runs under the lock, so no live export
+// of output owns them.
+func removeStale(output string) {
+	for _, suffix := range []string{"", RejectsSuffix, DigestsSuffix, ReportSuffix} {
+		matches, _ := filepath.Glob(globEscape(output+suffix) + ".tmp-*")
+		for _, m := range matches {
+			pid, err := strconv.Atoi(m[strings.LastIndex(m, ".tmp-")+len(".tmp-"):])
+			if err != nil || pid <= 0 {
+				continue
+			}
+			if pid == os.Getpid() || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+				continue // ours (Open truncates it) or a live process's
+			}
+			os.Remove(m) // a link is removed, not followed
+		}
+	}
+}
+
+// globEscape escapes the pattern characters of a literal path for filepath.Glob.
+func globEscape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // errRecorder passes writes on and keeps the first error: the Parquet writer reports a failed
 // write as "unknown error type", so the export names the recorded cause instead.

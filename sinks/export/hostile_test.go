@@ -7,7 +7,9 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -208,6 +210,46 @@ func TestExportOutputsRefuseLinks(t *testing.T) {
 			}
 			if _, err := os.Lstat(out + LockSuffix); err == nil {
 				t.Fatal("the lock was left")
+			}
+		})
+	}
+}
+
+// TestRemoveStaleTemporaries: the temporary files of a killed export (its process gone) are
+// removed by the next export of the same path; a live process's and unrelated files stay.
+func TestRemoveStaleTemporaries(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip(err)
+	}
+	deadPID, livePID := strconv.Itoa(dead.Process.Pid), strconv.Itoa(os.Getppid())
+	cases := []struct {
+		name   string
+		suffix string
+		gone   bool
+	}{
+		{name: "export of a dead process", suffix: ".tmp-" + deadPID, gone: true},
+		{name: "rejects of a dead process", suffix: RejectsSuffix + ".tmp-" + deadPID, gone: true},
+		{name: "report of a dead process", suffix: ReportSuffix + ".tmp-" + deadPID, gone: true},
+		{name: "a live process", suffix: ".tmp-" + livePID},
+		{name: "not a pid", suffix: ".tmp-notes"},
+	}
+	schema, _ := NewSchema(SchemaConfig{Fields: []string{"user_id"}})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "u[1].csv") // glob characters in the name are literal
+			os.WriteFile(out+tc.suffix, []byte("partial"), 0o600)
+			ex, err := Open(Config{Output: out, Format: format.CSV, Schema: schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ex.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, err = os.Stat(out + tc.suffix)
+			if gone := errors.Is(err, os.ErrNotExist); gone != tc.gone {
+				t.Fatalf("%s removed: %v (want %v)", tc.suffix, gone, tc.gone)
 			}
 		})
 	}

@@ -442,7 +442,7 @@ func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*import
 			return nil, err
 		}
 		for _, r := range refused {
-			b, err := pipeline.Marshal(r.line)
+			b, err := importfiles.MarshalRejectLine(r.line)
 			if err != nil {
 				return nil, err
 			}
@@ -472,7 +472,7 @@ func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*import
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(u.cfg.Dir, importfiles.ReportName), append(b, '\n')); err != nil {
+	if err := importfiles.WriteFileAtomic(filepath.Join(u.cfg.Dir, importfiles.ReportName), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	return &rep, nil
@@ -592,7 +592,7 @@ func copyCounts(m map[string]int64) map[string]int64 {
 
 // rewriteRejects cuts rejects.ndjson back to off (the migration's end) and appends lines, synced.
 func rewriteRejects(path string, off int64, lines [][]byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := importfiles.OpenOutput(path, os.O_CREATE|os.O_RDWR) // never through a link
 	if err != nil {
 		return err
 	}
@@ -611,12 +611,4 @@ func rewriteRejects(path string, off int64, lines [][]byte) error {
 		return err
 	}
 	return f.Sync()
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -89,6 +89,8 @@ const (
 	CodeDuplicateUserID   = "duplicate_user_id"
 	CodeDuplicateUsername = "duplicate_username"
 	CodeRecordTooLarge    = "record_too_large"
+	CodeInvalidEncoding   = "invalid_encoding"  // text that is not UTF-8 (or an unpaired UTF-16 surrogate escape)
+	CodeInvalidNumber     = "invalid_number"    // a number beyond the range of a 64-bit float (1e999)
 	CodeProfileTooLarge   = "profile_too_large" // a warning, not a reject
 )
 

@@ -18,6 +18,12 @@ import (
 //   - Decode turns one framed record into a generic JSON-like object (string, bool, json.Number,
 //     []any, map[string]any, nil). It is called concurrently from several goroutines and must not
 //     keep state between calls. An error means the record is unparsable (parse_error).
+//
+// A record that must be rejected with a reason of its own (record_too_large: larger than
+// SourceConfig.MaxRecordBytes, skipped unread; invalid_encoding; invalid_number) is framed with
+// Err nil and returned by Decode flagged (Flag), and the source kind registers its normalizer
+// through RejectFlagged, which rejects it with those reasons. Records are framed in bounded
+// memory: a source never holds more than MaxRecordBytes of one record.
 type Source interface {
 	Read(ctx context.Context, emit func(RawRecord) error) error
 	Decode(raw *RawRecord) (map[string]any, error)
@@ -39,6 +45,31 @@ type SourceConfig struct {
 	// WorkDir is the run's output folder. Live sources save what they fetch under it (see
 	// sources/spool) so that an interrupted run resumes from the same records.
 	WorkDir string
+	// MaxRecordBytes is the largest record a file source reads (--max-record-bytes; 0 means
+	// DefaultMaxRecordBytes). A larger one is rejected record_too_large without being held in
+	// memory or decoded.
+	MaxRecordBytes int
+}
+
+// DefaultMaxRecordBytes is the default SourceConfig.MaxRecordBytes: 1 MiB. An Auth0 import file
+// holds at most 500,000 bytes, so no user near this size can be imported; real records are 1–2 KB
+// (an Auth0 export line ~850 bytes, a Gigya account ~1.4 KB), so the limit leaves room for fields a
+// mapping drops while a record in flight costs at most about a megabyte.
+const DefaultMaxRecordBytes = 1 << 20
+
+// RecordLimit is the record size limit a source applies: cfg.MaxRecordBytes, or
+// DefaultMaxRecordBytes when that is 0.
+func (cfg SourceConfig) RecordLimit() int {
+	if cfg.MaxRecordBytes > 0 {
+		return cfg.MaxRecordBytes
+	}
+	return DefaultMaxRecordBytes
+}
+
+// TooLarge is the issue of a record of size bytes (at least), larger than limit.
+func TooLarge(size int64, limit int) Issue {
+	return Issue{Code: CodeRecordTooLarge, Message: fmt.Sprintf(
+		"the record is %d bytes, more than the %d a record may have (--max-record-bytes): skipped unread", size, limit)}
 }
 
 // SourceFactory builds a Source from its configuration. Errors are configuration errors.

@@ -254,7 +254,9 @@ func TestHostileGarbageInput(t *testing.T) {
 			}},
 		{name: "one huge rejected record", code: exitRejected, want: "rejected 1", read: 1, maxBytes: 64<<10 + 1, truncated: true,
 			write: func(w io.Writer) {
-				fmt.Fprintf(w, `{"email":"not an email","bio":"%s"}`+"\n", strings.Repeat("x", 1<<20))
+				// Above the 64 KiB a reject line shows, below the 1 MiB --max-record-bytes default (a
+				// larger record is rejected record_too_large unread, with nothing to show).
+				fmt.Fprintf(w, `{"email":"not an email","bio":"%s"}`+"\n", strings.Repeat("x", 1<<19))
 			}},
 	}
 	for _, tc := range cases {

@@ -12,29 +12,37 @@ import (
 // Gigya search {"results":…}, {"data":…}, Stormpath collections {"items":…}).
 var WrapperKeys = []string{"users", "results", "data", "items"}
 
-// maxRecord bounds one record's size; a larger line or value is reported, not buffered.
-const maxRecord = 64 << 20
-
 // framer splits one input stream into records. It recognises a top-level array, NDJSON (one value
 // per line: each line is a record, so one bad line never affects its neighbours), wrapper objects
 // whose array property holds the records, and a stream of (possibly pretty-printed) objects.
+//
+// Memory is bounded: a record larger than max bytes is read to its end without being kept and
+// sent with its size instead of its bytes; NDJSON lines that hold result pages are framed element
+// by element as they stream past, whatever the page's size.
 type framer struct {
 	r    *bufio.Reader
 	name string
 	line int // 1-based line of the next byte to be read
 	idx  int // records emitted so far
+	max  int // the largest record kept, in bytes
 	buf  []byte
 	emit func(rec frameRec) error
 	// pages is set for NDJSON whose lines are wrapper objects (result pages).
 	pages bool
 	// abandoned is set when a broken array made the framer skip the rest of the input.
 	abandoned bool
+	// unit is what a broken array abandons: "file", or "line" for a page within an NDJSON line.
+	unit string
+	// sub is the reader of the page framed within an NDJSON line (reused from line to line).
+	sub *bufio.Reader
 }
 
 type frameRec struct {
 	line, index int
 	data        []byte
 	err         error
+	// size > 0 marks a record larger than max that was skipped unread: its size in bytes.
+	size int64
 }
 
 func (f *framer) send(line int, data []byte, err error) error {
@@ -42,9 +50,17 @@ func (f *framer) send(line int, data []byte, err error) error {
 	return f.emit(frameRec{line: line, index: f.idx, data: data, err: err})
 }
 
+func (f *framer) sendTooLarge(line int, size int64) error {
+	f.idx++
+	return f.emit(frameRec{line: line, index: f.idx, size: size})
+}
+
 // run frames the whole stream.
 func (f *framer) run() error {
 	f.line = 1
+	if f.unit == "" {
+		f.unit = "file"
+	}
 	c, err := f.skipSpace()
 	if err == io.EOF {
 		return nil // empty file: no records
@@ -56,12 +72,9 @@ func (f *framer) run() error {
 	case '[':
 		return f.arrays()
 	case '{':
-		complete, wrapper, err := f.firstLineComplete()
-		if err != nil {
-			return err
-		}
-		if complete {
-			f.pages = wrapper
+		ndjson, pages := f.classify()
+		if ndjson {
+			f.pages = pages
 			return f.lines()
 		}
 		return f.stream()
@@ -89,33 +102,68 @@ func (f *framer) skipSpace() (byte, error) {
 	}
 }
 
-// firstLineComplete reports whether the first line holds a complete JSON value followed only by
-// white space (the mark of NDJSON) and whether that value is a wrapper object (NDJSON of pages,
-// such as one API result page per line).
-func (f *framer) firstLineComplete() (complete, wrapper bool, err error) {
-	for n := 4096; ; n *= 2 {
-		peek, err := f.r.Peek(n)
-		if len(peek) == 0 && err != nil {
-			return false, false, nil
-		}
-		end := bytes.IndexByte(peek, '\n')
-		if end < 0 {
-			if err != nil { // whole file is one line
-				end = len(peek)
-			} else if n >= f.r.Size() {
-				return false, false, nil // very long first line: a minified wrapper or array, stream it
-			} else {
-				continue
-			}
-		}
-		first := peek[:end]
-		stop, ok := valueEnd(first)
-		if !ok || len(bytes.TrimSpace(first[stop:])) != 0 {
-			return false, false, nil
-		}
-		_, isWrapper := findWrapper(first)
-		return true, isWrapper, nil
+// classify decides how input that starts with '{' is framed, from what fits in the reader's
+// buffer. It is NDJSON (pages when the lines are wrapper objects) when the first line holds
+// exactly one value; when the first line is longer than the buffer (a record, or a page, as long
+// as a line can be); and when the first line holds no whole value (a truncated or broken record,
+// or the start of a pretty-printed one) but most of the next non-blank lines (up to 16) each hold
+// one whole object or array. Otherwise it is a stream of values: pretty-printed objects (whose
+// lines are fragments), several values on the first line, a pretty-printed wrapper object.
+func (f *framer) classify() (ndjson, pages bool) {
+	peek, err := f.r.Peek(f.r.Size())
+	atEOF := err != nil
+	first, rest, ok := cutLine(peek, atEOF)
+	if !ok { // longer than the buffer
+		_, pages := findWrapper(first)
+		return true, pages
 	}
+	if stop, ok := valueEnd(first); ok {
+		if len(bytes.TrimSpace(first[stop:])) != 0 {
+			return false, false // several values on the first line
+		}
+		_, pages := findWrapper(first)
+		return true, pages
+	}
+	seen, whole := 0, 0
+	for seen < 16 {
+		var line []byte
+		line, rest, ok = cutLine(rest, atEOF)
+		t := bytes.TrimSpace(line)
+		if !ok {
+			if len(t) > 0 && t[0] == '{' { // a line longer than the rest of the buffer
+				if whole == 0 {
+					_, pages = findWrapper(t)
+				}
+				seen++
+				whole++
+			}
+			break
+		}
+		if len(t) == 0 {
+			continue
+		}
+		seen++
+		if stop, complete := valueEnd(t); complete && (t[0] == '{' || t[0] == '[') && len(bytes.TrimSpace(t[stop:])) == 0 {
+			if whole == 0 {
+				_, pages = findWrapper(t)
+			}
+			whole++
+		}
+	}
+	if seen == 0 {
+		// Nothing but blank lines follow: a file of one broken line is one broken record.
+		return atEOF && len(bytes.TrimSpace(rest)) == 0, false
+	}
+	return 2*whole > seen, pages
+}
+
+// cutLine splits b at its first newline. Without one, b is the last line when the input ends
+// with it (atEOF), else a line longer than b: ok is false, as it is when b is empty.
+func cutLine(b []byte, atEOF bool) (line, rest []byte, ok bool) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:], true
+	}
+	return b, nil, atEOF && len(b) > 0
 }
 
 // valueEnd scans one JSON object or array at the start of b by bracket and string balance and
@@ -149,32 +197,38 @@ func valueEnd(b []byte) (int, bool) {
 	return 0, false
 }
 
-// lines frames NDJSON: every non-blank line is one record.
+// lines frames NDJSON: every non-blank line is one record, or the records of the result page it
+// holds (pages). A line that is broken or larger than max is one record, and framing goes on at
+// the next line.
 func (f *framer) lines() error {
 	for {
-		line, err := f.readLine()
+		start := f.line
+		if f.pages {
+			handled, eof, err := f.pageLine()
+			if err != nil {
+				return err
+			}
+			if handled {
+				if eof {
+					return nil
+				}
+				f.line++
+				continue
+			}
+		}
+		line, size, err := f.readLine()
 		if err != nil && err != io.EOF {
 			return err
 		}
-		start := f.line
-		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
-			var ferr error
-			if len(line) > maxRecord {
-				trimmed, ferr = nil, fmt.Errorf("line longer than %d bytes", maxRecord)
+		if size > int64(f.max) {
+			if e := f.sendTooLarge(start, size); e != nil {
+				return e
 			}
-			if f.pages && ferr == nil {
-				if off, ok := findWrapper(trimmed); ok {
-					if e := f.page(start, trimmed[off:]); e != nil {
-						return e
-					}
-					goto next
-				}
-			}
-			if e := f.send(start, trimmed, ferr); e != nil {
+		} else if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+			if e := f.send(start, trimmed, nil); e != nil {
 				return e
 			}
 		}
-	next:
 		if err == io.EOF {
 			return nil
 		}
@@ -182,106 +236,246 @@ func (f *framer) lines() error {
 	}
 }
 
-// page frames the elements of a wrapper array held in one line (arr starts at its '[').
-func (f *framer) page(line int, arr []byte) error {
-	sub := &framer{r: bufio.NewReader(bytes.NewReader(arr)), name: f.name, line: line, idx: f.idx,
-		emit: func(rec frameRec) error {
-			rec.line = line
-			return f.emit(rec)
-		}}
-	err := sub.array()
-	f.idx = sub.idx
-	return err
+// pageLine frames the line ahead when it holds a result page (a wrapper object): the elements of
+// its array are framed as they stream past, then the rest of the line is skipped. handled is
+// false, and the reader untouched, when the line is no page; eof is set when the input ends on
+// this line.
+func (f *framer) pageLine() (handled, eof bool, err error) {
+	peek := peekLine(f.r)
+	lead := 0
+	for lead < len(peek) && (peek[lead] == ' ' || peek[lead] == '\t' || peek[lead] == '\r') {
+		lead++
+	}
+	if lead == len(peek) || peek[lead] != '{' {
+		return false, false, nil
+	}
+	off, ok := findWrapper(peek[lead:])
+	if !ok {
+		return false, false, nil
+	}
+	f.r.Discard(lead + off) // now at '['
+	lr := &lineReader{r: f.r}
+	if f.sub == nil {
+		f.sub = bufio.NewReaderSize(lr, 64<<10)
+	} else {
+		f.sub.Reset(lr)
+	}
+	sub := &framer{r: f.sub, name: f.name, line: f.line, idx: f.idx, max: f.max, buf: f.buf, emit: f.emit, unit: "line"}
+	err = sub.array()
+	f.idx, f.buf = sub.idx, sub.buf
+	if err != nil {
+		return true, false, err
+	}
+	eof, err = lr.skip()
+	return true, eof, err
 }
 
-// readLine returns the next line without its newline; io.EOF means no newline followed it. An
-// over-long line is cut at maxRecord+1 bytes (the caller reports it) and the rest skipped.
-func (f *framer) readLine() ([]byte, error) {
+// peekLine returns the next line's bytes without its newline and without consuming them, cut at
+// the reader's buffer size.
+func peekLine(r *bufio.Reader) []byte {
+	for n := 4096; ; n *= 2 {
+		n = min(n, r.Size())
+		b, err := r.Peek(n)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			return b[:i]
+		}
+		if err != nil || n == r.Size() {
+			return b
+		}
+	}
+}
+
+// lineReader reads the rest of one line of r, without its newline, then reports io.EOF.
+type lineReader struct {
+	r    *bufio.Reader
+	done bool // the newline or the end of input was reached
+	eof  bool // the input ended on this line
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	if l.done {
+		return 0, io.EOF
+	}
+	if l.r.Buffered() == 0 {
+		if _, err := l.r.Peek(1); err != nil {
+			if err == io.EOF {
+				l.done, l.eof = true, true
+			}
+			return 0, err
+		}
+	}
+	b, _ := l.r.Peek(l.r.Buffered())
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		if i == 0 {
+			l.r.Discard(1)
+			l.done = true
+			return 0, io.EOF
+		}
+		b = b[:i]
+	}
+	n := copy(p, b)
+	l.r.Discard(n)
+	return n, nil
+}
+
+// skip reads the rest of the line and reports whether the input ended on it.
+func (l *lineReader) skip() (eof bool, err error) {
+	for !l.done {
+		switch _, err := l.r.ReadSlice('\n'); err {
+		case nil:
+			l.done = true
+		case bufio.ErrBufferFull:
+		case io.EOF:
+			l.done, l.eof = true, true
+		default:
+			return false, err
+		}
+	}
+	return l.eof, nil
+}
+
+// readLine returns the next line without its newline, and the line's size in bytes; io.EOF means
+// no newline followed it. A line longer than max is read to its end but not kept (nil).
+func (f *framer) readLine() ([]byte, int64, error) {
 	f.buf = f.buf[:0]
+	var size int64
+	over := false
 	for {
 		chunk, err := f.r.ReadSlice('\n')
-		if len(f.buf) <= maxRecord {
-			f.buf = append(f.buf, chunk...)
+		size += int64(len(chunk))
+		if !over {
+			if len(f.buf)+len(chunk) > f.max+1 {
+				over, f.buf = true, f.buf[:0]
+			} else {
+				f.buf = append(f.buf, chunk...)
+			}
 		}
 		switch err {
 		case bufio.ErrBufferFull:
 			continue
 		case nil:
-			return f.buf[:len(f.buf)-1], nil
+			size-- // the newline
+			if over {
+				return nil, size, nil
+			}
+			return f.buf[:len(f.buf)-1], size, nil
 		default:
-			return f.buf, err
+			if over {
+				return nil, size, err
+			}
+			return f.buf, size, err
 		}
 	}
 }
 
-var errTruncated = errors.New("unexpected end of input inside a JSON value (truncated file?)")
+var (
+	errTruncated  = errors.New("unexpected end of input inside a JSON value (truncated file?)")
+	errRawNewline = errors.New("raw newline inside a string (truncated line?)")
+)
 
-// value reads one complete JSON value (after leading white space was skipped) into f.buf and
-// returns it. It checks bracket and string balance only; Decode validates the rest.
-func (f *framer) value() ([]byte, error) {
+// value reads one JSON value (after leading white space was skipped) and returns it with its
+// size in bytes. It checks bracket and string balance only; Decode validates the rest. A value
+// larger than max is read to its end without being kept: value returns nil and a size above max.
+// It scans what the reader has buffered, a chunk at a time.
+func (f *framer) value() ([]byte, int64, error) {
 	f.buf = f.buf[:0]
-	depth, inStr, esc := 0, false, false
+	var size int64
+	over := false
+	keep := func(p []byte) {
+		size += int64(len(p))
+		if over {
+			return
+		}
+		if len(f.buf)+len(p) > f.max {
+			over, f.buf = true, f.buf[:0]
+			return
+		}
+		f.buf = append(f.buf, p...)
+	}
+	kept := func() []byte {
+		if over {
+			return nil
+		}
+		return f.buf
+	}
+	depth, inStr, esc, first := 0, false, false, true
 	for {
-		b, err := f.r.ReadByte()
-		if err == io.EOF {
-			if depth == 0 && !inStr && len(f.buf) > 0 {
-				return f.buf, nil // a scalar at end of input
+		if f.r.Buffered() == 0 {
+			if _, err := f.r.Peek(1); err != nil {
+				if err != io.EOF {
+					return nil, size, err
+				}
+				if depth == 0 && !inStr && size > 0 {
+					return kept(), size, nil // a scalar at end of input
+				}
+				return kept(), size, errTruncated
 			}
-			return f.buf, errTruncated
 		}
-		if err != nil {
-			return nil, err
-		}
-		if len(f.buf) > maxRecord {
-			return nil, fmt.Errorf("value longer than %d bytes", maxRecord)
-		}
-		if b == '\n' {
-			f.line++
-		}
-		if inStr {
-			f.buf = append(f.buf, b)
-			switch {
-			case esc:
-				esc = false
-			case b == '\\':
-				esc = true
-			case b == '"':
-				inStr = false
-			case b == '\n':
-				return f.buf, errors.New("raw newline inside a string (truncated line?)")
+		chunk, _ := f.r.Peek(f.r.Buffered())
+		if first {
+			first = false
+			switch c := chunk[0]; c {
+			case ',', '}', ']', ':':
+				f.r.Discard(1)
+				return nil, 1, fmt.Errorf("unexpected %q where a value should start", c)
 			}
+		}
+		end := -1 // where the value ends in chunk
+		var err error
+	scan:
+		for i, c := range chunk {
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case c == '\\':
+					esc = true
+				case c == '"':
+					inStr = false
+					if depth == 0 {
+						end = i + 1
+						break scan
+					}
+				case c == '\n':
+					f.line++
+					end, err = i+1, errRawNewline
+					break scan
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth < 0 { // the end of the enclosing array or object
+					end = i
+					break scan
+				}
+				if depth == 0 {
+					end = i + 1
+					break scan
+				}
+			case ',', ' ', '\t', '\r', '\n':
+				if depth == 0 { // the end of a scalar
+					end = i
+					break scan
+				}
+				if c == '\n' {
+					f.line++
+				}
+			}
+		}
+		if end < 0 {
+			keep(chunk)
+			f.r.Discard(len(chunk))
 			continue
 		}
-		if len(f.buf) == 0 && (b == ',' || b == '}' || b == ']' || b == ':') {
-			return f.buf, fmt.Errorf("unexpected %q where a value should start", b)
-		}
-		switch b {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth < 0 {
-				f.r.UnreadByte()
-				if b == '\n' {
-					f.line--
-				}
-				return f.buf, nil
-			}
-		case ',', ' ', '\t', '\r', '\n':
-			if depth == 0 {
-				f.r.UnreadByte()
-				if b == '\n' {
-					f.line--
-				}
-				return f.buf, nil
-			}
-		}
-		f.buf = append(f.buf, b)
-		if depth == 0 && (b == '}' || b == ']' || (b == '"' && !inStr)) {
-			return f.buf, nil
-		}
+		keep(chunk[:end])
+		f.r.Discard(end)
+		return kept(), size, err
 	}
 }
 
@@ -300,7 +494,7 @@ func (f *framer) arrays() error {
 			return err
 		}
 		if c != '[' {
-			return f.send(f.line, nil, fmt.Errorf("unexpected %q after the top-level array; rest of file skipped", c))
+			return f.send(f.line, nil, fmt.Errorf("unexpected %q after the top-level array; rest of %s skipped", c, f.unit))
 		}
 	}
 }
@@ -311,7 +505,8 @@ func (f *framer) array() error {
 	return f.elements()
 }
 
-// elements frames array elements up to and including the closing ']'.
+// elements frames array elements up to and including the closing ']'. An element larger than max
+// is one record_too_large record; a broken one abandons the rest of the input.
 func (f *framer) elements() error {
 	first := true
 	for {
@@ -329,7 +524,7 @@ func (f *framer) elements() error {
 		if !first {
 			if c != ',' {
 				f.abandoned = true
-				return f.send(f.line, nil, fmt.Errorf("expected ',' or ']' between array elements, found %q; rest of file skipped", c))
+				return f.send(f.line, nil, fmt.Errorf("expected ',' or ']' between array elements, found %q; rest of %s skipped", c, f.unit))
 			}
 			f.r.ReadByte()
 			if c, err = f.skipSpace(); err != nil {
@@ -338,15 +533,20 @@ func (f *framer) elements() error {
 		}
 		first = false
 		start := f.line
-		v, err := f.value()
+		v, size, err := f.value()
 		if err != nil {
 			if e := f.send(start, v, err); e != nil {
 				return e
 			}
 			f.abandoned = true
-			return f.send(f.line, nil, errors.New("rest of file skipped after a broken array element"))
+			return f.send(f.line, nil, fmt.Errorf("rest of %s skipped after a broken array element", f.unit))
 		}
-		if err := f.send(start, v, nil); err != nil {
+		if size > int64(f.max) {
+			err = f.sendTooLarge(start, size)
+		} else {
+			err = f.send(start, v, nil)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -379,12 +579,18 @@ func (f *framer) stream() error {
 				continue
 			}
 		}
-		v, err := f.value()
+		v, size, err := f.value()
+		if err == nil && size > int64(f.max) {
+			if err := f.sendTooLarge(start, size); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := f.send(start, v, err); err != nil {
 			return err
 		}
 		if err != nil {
-			return f.send(f.line, nil, errors.New("rest of file skipped after a broken value"))
+			return f.send(f.line, nil, fmt.Errorf("rest of %s skipped after a broken value", f.unit))
 		}
 	}
 }
@@ -393,14 +599,23 @@ func (f *framer) stream() error {
 // is a wrapper key whose value is an array, it frames that array's elements, skips the rest of
 // the object and reports true. Otherwise it leaves the reader untouched and reports false.
 // Looking ahead is bounded by the reader's buffer, which covers the keys that precede the array in
-// real exports (Gigya puts "results" first; Firebase has only "users").
+// real exports (Gigya puts "results" first; Firebase has only "users"); it looks no further than
+// the object's end.
 func (f *framer) maybeWrapper() (bool, error) {
-	peek, _ := f.r.Peek(f.r.Size())
-	off, ok := findWrapper(peek)
-	if !ok {
-		return false, nil
+	var off int
+	for n := 4096; ; n *= 2 {
+		n = min(n, f.r.Size())
+		peek, err := f.r.Peek(n)
+		o, found, decided := scanWrapper(peek)
+		if found {
+			off = o
+			f.line += bytes.Count(peek[:off], []byte{'\n'})
+			break
+		}
+		if decided || err != nil || n == f.r.Size() {
+			return false, nil
+		}
 	}
-	f.line += bytes.Count(peek[:off], []byte{'\n'})
 	f.r.Discard(off) // now at '['
 	f.r.ReadByte()
 	if err := f.elements(); err != nil {
@@ -420,7 +635,7 @@ func (f *framer) maybeWrapper() (bool, error) {
 		case ',', ':':
 			f.r.ReadByte()
 		default:
-			if _, err := f.value(); err != nil {
+			if _, _, err := f.value(); err != nil {
 				return true, nil
 			}
 		}
@@ -431,6 +646,16 @@ func (f *framer) maybeWrapper() (bool, error) {
 // findWrapper scans the first-level keys of the object at the start of b and returns the offset
 // of the '[' that starts a wrapper key's array value.
 func findWrapper(b []byte) (int, bool) {
+	off, found, _ := scanWrapper(b)
+	return off, found
+}
+
+// scanWrapper is findWrapper that also says whether b was enough to decide: the wrapper array was
+// found, or the object ended without one (or b is no object).
+func scanWrapper(b []byte) (off int, found, decided bool) {
+	if len(b) == 0 || b[0] != '{' {
+		return 0, false, len(b) > 0
+	}
 	i := 1 // past '{'
 	depth := 1
 	for i < len(b) {
@@ -439,10 +664,10 @@ func findWrapper(b []byte) (int, bool) {
 		case '"':
 			end := stringEnd(b, i)
 			if end < 0 {
-				return 0, false
+				return 0, false, false
 			}
 			if depth == 1 {
-				key := string(b[i+1 : end])
+				key := b[i+1 : end]
 				j := end + 1
 				for j < len(b) && isSpace(b[j]) {
 					j++
@@ -452,8 +677,10 @@ func findWrapper(b []byte) (int, bool) {
 					for j < len(b) && isSpace(b[j]) {
 						j++
 					}
-					if j < len(b) && b[j] == '[' && isWrapperKey(key) && arrayOfObjects(b[j+1:]) {
-						return j, true
+					if j < len(b) && b[j] == '[' && isWrapperKey(string(key)) {
+						if objects, _ := arrayOfObjects(b[j+1:]); objects { // not sure yet counts as objects
+							return j, true, true
+						}
 					}
 				}
 			}
@@ -464,22 +691,24 @@ func findWrapper(b []byte) (int, bool) {
 		case '}', ']':
 			depth--
 			if depth == 0 {
-				return 0, false
+				return 0, false, true
 			}
 		}
 		i++
 	}
-	return 0, false
+	return 0, false, false
 }
 
-func arrayOfObjects(b []byte) bool {
+// arrayOfObjects reports whether the array whose elements b starts with holds objects (or
+// nothing); sure is false when b ends before telling.
+func arrayOfObjects(b []byte) (objects, sure bool) {
 	for _, c := range b {
 		if isSpace(c) {
 			continue
 		}
-		return c == '{' || c == ']'
+		return c == '{' || c == ']', true
 	}
-	return true
+	return true, false
 }
 
 func stringEnd(b []byte, start int) int {

@@ -2,9 +2,24 @@
 // users-export files), wrapper objects ({"users":[…]}, {"results":[…]}, {"data":[…]},
 // {"items":[…]}), a stream of pretty-printed objects, or a folder of such files (walked
 // recursively), each optionally gzip-compressed.
+//
+// Hostile or damaged input costs one rejected record, never the run, and bounded memory:
+//
+//   - A record larger than --max-record-bytes (pipeline.DefaultMaxRecordBytes, 1 MiB) is
+//     rejected record_too_large at its position; it is skipped to its end as it streams past,
+//     never held whole nor decoded. NDJSON result pages ({"results":[…]} per line) are framed
+//     element by element, so the limit applies to each user, not to the page.
+//   - In NDJSON a broken or too large line is one record, and framing goes on at the next line,
+//     the first line included (a file whose first line holds no whole value is NDJSON when the
+//     next lines each hold one).
+//   - Text that is not UTF-8, or a \u escape of half a UTF-16 surrogate pair, is rejected
+//     invalid_encoding naming the field (a key: the object holding it), rather than decoded into
+//     U+FFFD; a number beyond a 64-bit float's range (1e999) is rejected invalid_number naming
+//     the field; a record nested deeper than pipeline.MaxRecordDepth levels is a parse_error.
 package jsonfile
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -15,10 +30,17 @@ import (
 
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
-		Name:          "json",
-		Description:   "JSON array, NDJSON (Auth0 users export too), wrapper objects, folders; gzip ok",
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: mappings.NewGeneric,
+		Name:        "json",
+		Description: "JSON array, NDJSON (Auth0 users export too), wrapper objects, folders; gzip ok",
+		New: func(cfg pipeline.SourceConfig) (pipeline.Source, error) {
+			s, err := New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			s.flags = true // the normalizer below rejects flagged records with their own codes
+			return s, nil
+		},
+		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
 	})
 }
 
@@ -29,9 +51,17 @@ var Extensions = []string{".json", ".ndjson", ".jsonl"}
 type Source struct {
 	files []inputs.File
 	read  inputs.Counter
+	max   int // the largest record read, in bytes
+	// flags is set for the registered json source, whose normalizer rejects flagged records
+	// (pipeline.RejectFlagged): a record too large to read is then framed without error and
+	// flagged record_too_large by Decode. Without it (other sources framing with this package and
+	// decoding themselves), the record's framing error is the record_too_large issue, which the
+	// runner reports as a parse_error with that text.
+	flags bool
 }
 
-// New checks the inputs exist and lists the files to read. The json source takes no options.
+// New checks the inputs exist and lists the files to read. The json source takes no options;
+// cfg.MaxRecordBytes bounds a record.
 func New(cfg pipeline.SourceConfig) (*Source, error) {
 	for k := range cfg.Options {
 		return nil, fmt.Errorf("json source: unknown option %q", k)
@@ -40,7 +70,7 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("json source: %w", err)
 	}
-	return &Source{files: files}, nil
+	return &Source{files: files, max: cfg.RecordLimit()}, nil
 }
 
 // Read frames every file in order; see the package comment for the shapes recognised.
@@ -53,16 +83,19 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 		if err != nil {
 			return fmt.Errorf("json source: %w", err)
 		}
-		fr := &framer{r: r, name: file.Name, emit: func(rec frameRec) error {
-			var data []byte
-			if rec.data != nil {
-				data = append(make([]byte, 0, len(rec.data)), rec.data...)
+		fr := &framer{r: r, name: file.Name, max: s.max, emit: func(rec frameRec) error {
+			raw := pipeline.RawRecord{Pos: pipeline.Position{File: file.Name, Line: rec.line, Index: rec.index}, Err: rec.err}
+			switch {
+			case rec.size > 0:
+				if iss := pipeline.TooLarge(rec.size, s.max); s.flags {
+					raw.Aux = iss
+				} else {
+					raw.Err = iss
+				}
+			case rec.data != nil:
+				raw.Data = bytes.Clone(rec.data)
 			}
-			return emit(pipeline.RawRecord{
-				Pos:  pipeline.Position{File: file.Name, Line: rec.line, Index: rec.index},
-				Data: data,
-				Err:  rec.err,
-			})
+			return emit(raw)
 		}}
 		err = fr.run()
 		closer.Close()
@@ -76,9 +109,13 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 	return nil
 }
 
-// Decode parses one record; it must be a JSON object.
+// Decode parses one record strictly (pipeline.DecodeRecord): it must be a JSON object. A record
+// that was too large to read, or whose text or numbers are invalid, is returned flagged.
 func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
-	return pipeline.DecodeObject(raw.Data)
+	if iss, ok := raw.Aux.(pipeline.Issue); ok {
+		return pipeline.Flag(nil, iss), nil
+	}
+	return pipeline.DecodeRecord(raw.Data)
 }
 
 // TotalBytes is the summed size of the input files (compressed size for gzip).

@@ -4,6 +4,24 @@
 //
 // Read frames rows sequentially (cheap: encoding/csv plus one copy of the row); Decode, which the
 // runner calls concurrently, builds each row's object from a tree compiled once per file header.
+//
+// Hostile or damaged input costs one rejected row, never the run, and bounded memory and time:
+//
+//   - A row larger than --max-record-bytes (pipeline.DefaultMaxRecordBytes, 1 MiB) is rejected
+//     record_too_large at its line, skipped to its end as it streams past (never buffered whole),
+//     and reading goes on with the next row. Rows end where encoding/csv ends them, so an
+//     unbalanced quote still takes the rest of its file, as one rejected row.
+//   - The header is not a record: a bad header is an error that names the file, the line and the
+//     column, and stops the run before the file's rows are read (every row would be wrong):
+//     an empty or duplicate name, conflicting paths, a name that is not UTF-8, a header larger
+//     than 16 MiB, a column whose dotted path nests deeper than a record may
+//     (pipeline.MaxRecordDepth: 100 levels, so "a.a.a…" 10,000 levels deep is refused by name,
+//     not turned into a literal key), or paths naming more than 250,000 objects, arrays and
+//     values. Compiling a header is linear in its size (100,000 columns: tens of milliseconds).
+//   - A cell that is not UTF-8 is rejected invalid_encoding naming its column; a JSON column's
+//     cell holding a number beyond a 64-bit float's range (1e999) is rejected invalid_number
+//     naming the column and the path inside it; a bad boolean or bad JSON is a parse_error
+//     naming the column.
 package csvfile
 
 import (
@@ -35,16 +53,17 @@ var OptionHelp = map[string]string{
 	"bool-columns": "comma-separated header names parsed as booleans, besides email_verified, phone_verified and blocked",
 }
 
-// maxRow bounds the bytes one row may span. A larger row (usually an unbalanced quote swallowing the
-// rest of the file) is reported as one bad record and the rest of that file is skipped, rather than
-// buffered whole.
-var maxRow int64 = 16 << 20 // a variable so tests can lower it
+// maxHeader bounds the bytes the header row may span. A larger header (usually an unbalanced
+// quote swallowing the file) is an error naming the file. Data rows are bounded by
+// SourceConfig.MaxRecordBytes.
+var maxHeader int64 = 16 << 20 // a variable so tests can lower it
 
 // Source reads CSV files. It implements pipeline.Source and pipeline.Sizer. Build it with New.
 type Source struct {
 	files   []inputs.File
 	total   int64
 	counter inputs.Counter
+	max     int // the largest row read, in bytes
 
 	delim     rune // 0: detect per file
 	jsonCols  map[string]bool
@@ -124,6 +143,7 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 	}
 	s.files = files
 	s.total = inputs.TotalSize(files)
+	s.max = cfg.RecordLimit()
 	return s, nil
 }
 
@@ -160,8 +180,11 @@ func (s *Source) ReadBytes() int64 { return s.counter.Load() }
 
 // Read frames every data row of every input file, in order, and hands each to emit. A row that
 // cannot be framed (wrong number of cells, bad quoting) is emitted with Err set and reading goes
-// on. Read returns an error for an input that cannot be opened or read, for a bad header (empty or
-// duplicate column name, conflicting paths), and returns emit's error unchanged.
+// on; a row larger than the record limit is skipped to its end unread and emitted as a
+// record_too_large issue (in Aux, for Decode to flag), and reading goes on with the next row.
+// Read returns an error for an input that cannot be opened or read, for a bad header (empty or
+// duplicate column name, conflicting paths, too deep, too large), and returns emit's error
+// unchanged.
 func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) error {
 	for _, f := range s.files {
 		if err := ctx.Err(); err != nil {
@@ -172,30 +195,6 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 		}
 	}
 	return nil
-}
-
-// errRowTooLarge is returned by guard once a row grows past maxRow.
-var errRowTooLarge = errors.New("row too large")
-
-// guard sits between the buffered file and csv.Reader and fails once more than limit bytes have
-// been handed out, so that one runaway quoted field cannot be buffered whole.
-type guard struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-// Read reads on until the row size limit is reached, then fails with errRowTooLarge.
-func (g *guard) Read(p []byte) (int, error) {
-	if g.n >= g.limit {
-		return 0, errRowTooLarge
-	}
-	if rem := g.limit - g.n; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	n, err := g.r.Read(p)
-	g.n += int64(n)
-	return n, err
 }
 
 // corrupt reports whether err means the file's content is damaged (truncated or corrupt gzip)
@@ -230,75 +229,74 @@ func (s *Source) readFile(ctx context.Context, f inputs.File, emit func(pipeline
 	if delim == 0 {
 		delim = detectDelimiter(br)
 	}
-	g := &guard{r: br, limit: maxRow}
-	r := csv.NewReader(g)
+	rows := &rowReader{r: br, delim: byte(delim), max: int(maxHeader), line: pre + 1}
+	in := &feed{}
+	r := csv.NewReader(in)
 	r.Comma = delim
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 
+	row, start, size, err := rows.next()
+	switch {
+	case err == io.EOF:
+		return nil
+	case err != nil && corrupt(err):
+		return emit(pipeline.RawRecord{
+			Pos: pipeline.Position{File: f.Name, Line: start, Index: 1},
+			Err: fmt.Errorf("file is truncated or corrupt in its header: %v", err),
+		})
+	case err != nil:
+		return fmt.Errorf("%s: %w", f.Name, err)
+	case size > maxHeader:
+		return fmt.Errorf("%s:%d: header: larger than %d MiB (an unbalanced quote?)", f.Name, start, maxHeader>>20)
+	}
+	in.b = row
 	rec, err := r.Read()
 	if err != nil {
 		var pe *csv.ParseError
-		switch {
-		case errors.As(err, &pe):
-			return fmt.Errorf("%s:%d: header: %v", f.Name, pre+pe.Line, pe.Err)
-		case errors.Is(err, errRowTooLarge):
-			return fmt.Errorf("%s:%d: header: larger than %d MiB (an unbalanced quote?)", f.Name, pre+1, maxRow>>20)
-		case corrupt(err):
-			return emit(pipeline.RawRecord{
-				Pos: pipeline.Position{File: f.Name, Line: pre + 1, Index: 1},
-				Err: fmt.Errorf("file is truncated or corrupt in its header: %v", err),
-			})
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s:%d: header: %v", f.Name, start+pe.Line-pe.StartLine, pe.Err)
 		}
-		return fmt.Errorf("%s: %w", f.Name, err)
+		return fmt.Errorf("%s:%d: header: %w", f.Name, start, err)
 	}
-	hdr, err := s.compileHeader(f.Name, pre+1, rec)
+	hdr, err := s.compileHeader(f.Name, start, rec)
 	if err != nil {
 		return err
 	}
 	ncols := len(hdr.names)
-	// nextLine approximates the line the next row starts on, for errors that leave no position.
-	lastLine, lastCell := pre+1, rec[len(rec)-1]
-	nextLine := func() int { return lastLine + strings.Count(lastCell, "\n") + 1 }
+	rows.max = s.max
 
 	for idx := 1; ; {
-		g.limit = g.n + maxRow
-		rec, err := r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		pos := pipeline.Position{File: f.Name, Index: idx}
+		row, start, size, err := rows.next()
+		pos := pipeline.Position{File: f.Name, Line: start, Index: idx}
 		var raw pipeline.RawRecord
-		if err != nil {
-			var pe *csv.ParseError
+		switch {
+		case err == io.EOF:
+			return nil
+		case err != nil && corrupt(err):
+			return emit(pipeline.RawRecord{Pos: pos, Err: fmt.Errorf(
+				"file is truncated or corrupt (%v); the rest of the file is skipped", err)})
+		case err != nil:
+			return fmt.Errorf("%s: %w", f.Name, err)
+		case size > int64(s.max):
+			raw = pipeline.RawRecord{Pos: pos, Aux: pipeline.TooLarge(size, s.max)}
+		default:
+			in.b = row
+			rec, err := r.Read()
 			switch {
-			case errors.As(err, &pe):
-				pos.Line = pre + pe.StartLine
-				raw = pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("line %d, column %d: %v", pre+pe.Line, pe.Column, pe.Err)}
-				lastLine, lastCell = pre+pe.Line, ""
-			case errors.Is(err, errRowTooLarge):
-				pos.Line = nextLine()
-				return emit(pipeline.RawRecord{Pos: pos, Err: fmt.Errorf(
-					"row is larger than %d MiB (an unbalanced quote?); the rest of the file is skipped", maxRow>>20)})
-			case corrupt(err):
-				pos.Line = nextLine()
-				return emit(pipeline.RawRecord{Pos: pos, Err: fmt.Errorf(
-					"file is truncated or corrupt (%v); the rest of the file is skipped", err)})
-			default:
-				return fmt.Errorf("%s: %w", f.Name, err)
-			}
-		} else {
-			line, _ := r.FieldPos(0)
-			pos.Line = pre + line
-			lastLine, _ = r.FieldPos(len(rec) - 1)
-			lastLine += pre
-			lastCell = rec[len(rec)-1]
-			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			case err == io.EOF:
+				continue // a row encoding/csv reads as blank
+			case err != nil:
+				var pe *csv.ParseError
+				if !errors.As(err, &pe) {
+					return fmt.Errorf("%s:%d: %w", f.Name, start, err)
+				}
+				raw = pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("line %d, column %d: %v", start+pe.Line-pe.StartLine, pe.Column, pe.Err)}
+			case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
 				continue // a line of white space: blank
-			}
-			if len(rec) != ncols {
+			case len(rec) != ncols:
 				raw = pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("expected %d cells, got %d", ncols, len(rec))}
-			} else {
+			default:
 				raw = pipeline.RawRecord{Pos: pos, Cells: slices.Clone(rec), Aux: hdr}
 			}
 		}

@@ -44,13 +44,21 @@ func writeFiles(t testing.TB, files map[string]string) string {
 }
 
 // readAll reads every record of inputs and decodes it, rendering each as
-// "file:line#index {json}" or "file:line#index ! error", with file relative to dir.
+// "file:line#index {json}" or "file:line#index ! error", with file relative to dir; a flagged
+// record is rendered as an error, its issues ("code: field: message") joined by "; ".
 func readAll(t testing.TB, dir string, opts map[string]string, inputs ...string) ([]string, error) {
+	t.Helper()
+	return readConfig(t, dir, pipeline.SourceConfig{Options: opts}, inputs...)
+}
+
+// readConfig is readAll with a source configuration (its Inputs are set from inputs).
+func readConfig(t testing.TB, dir string, cfg pipeline.SourceConfig, inputs ...string) ([]string, error) {
 	t.Helper()
 	for i, in := range inputs {
 		inputs[i] = filepath.Join(dir, in)
 	}
-	src, err := New(pipeline.SourceConfig{Inputs: inputs, Options: opts})
+	cfg.Inputs = inputs
+	src, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +73,14 @@ func readAll(t testing.TB, dir string, opts map[string]string, inputs ...string)
 		obj, err := src.Decode(&raw)
 		if err != nil {
 			out = append(out, pos+" ! "+err.Error())
+			return nil
+		}
+		if issues := pipeline.FlaggedIssues(obj); issues != nil {
+			var texts []string
+			for _, iss := range issues {
+				texts = append(texts, iss.Error())
+			}
+			out = append(out, pos+" ! "+strings.Join(texts, "; "))
 			return nil
 		}
 		b, err := json.Marshal(obj)
@@ -303,7 +319,7 @@ func TestReadDecode(t *testing.T) {
 		{
 			name:  "invalid UTF-8 cell",
 			files: map[string]string{"f.csv": "email,name\na@x.io,Jos\xe9\n"},
-			want:  []string{`f.csv:2#1 ! column "name": value is not valid UTF-8`},
+			want:  []string{`f.csv:2#1 ! invalid_encoding: name: the value is not valid UTF-8`},
 		},
 		{
 			name:  "empty file",
@@ -394,38 +410,57 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestRowTooLarge: a row above the record limit is one record_too_large record at its position,
+// skipped unread, and reading goes on with the next row (an unbalanced quote still takes the
+// rest of the file: that is where its row ends); a header above its own limit is an error.
 func TestRowTooLarge(t *testing.T) {
-	old := maxRow
-	maxRow = 64 << 10
-	defer func() { maxRow = old }()
+	const max = 64 << 10
 	big := strings.Repeat("x", 100<<10)
-	dir := writeFiles(t, map[string]string{
-		"a.csv": "a,b\n1,2\n3,\"" + big + "\n4,5\n",
-		"b.csv": "a\nnext\n",
-		"c.csv": "a,b\n1," + big + "\n",
-	})
-	for _, tc := range []struct {
-		name string
-		in   string
-		want []string
+	cases := []struct {
+		name  string
+		files map[string]string
+		in    []string
+		want  []string
 	}{
-		{"unbalanced quote", "a.csv", []string{`a.csv:2#1 {"a":"1","b":"2"}`, `a.csv:3#2 ! larger than`}},
-		{"long line", "c.csv", []string{`c.csv:2#1 ! larger than`}},
-		{"next file still read", "b.csv", []string{`b.csv:2#1 {"a":"next"}`}},
-	} {
+		{"long line", map[string]string{"c.csv": "a,b\n1," + big + "\n2,3\n"}, []string{"c.csv"},
+			[]string{`c.csv:2#1 ! record_too_large: the record is 102403 bytes, more than the 65536`, `c.csv:3#2 {"a":"2","b":"3"}`}},
+		{"long quoted field over several lines", map[string]string{"q.csv": "a,b\n1,\"" + big + "\n" + big + "\"\n2,3\n"}, []string{"q.csv"},
+			[]string{`q.csv:2#1 ! record_too_large`, `q.csv:4#2 {"a":"2","b":"3"}`}},
+		{"long line with a bare quote", map[string]string{"b.csv": "a,b\n1,x\"" + big + "\n2,3\n"}, []string{"b.csv"},
+			[]string{`b.csv:2#1 ! record_too_large`, `b.csv:3#2 {"a":"2","b":"3"}`}},
+		{"first row", map[string]string{"f.csv": "a\n" + big + "\nok\n"}, []string{"f.csv"},
+			[]string{`f.csv:2#1 ! record_too_large`, `f.csv:3#2 {"a":"ok"}`}},
+		{"last row without a newline", map[string]string{"l.csv": "a\nok\n" + big}, []string{"l.csv"},
+			[]string{`l.csv:2#1 {"a":"ok"}`, `l.csv:3#2 ! record_too_large`}},
+		{"row of exactly the limit", map[string]string{"e.csv": "a\n" + strings.Repeat("y", max-1) + "\nok\n"}, []string{"e.csv"},
+			[]string{`e.csv:2#1 {"a":"` + strings.Repeat("y", max-1) + `"}`, `e.csv:3#2 {"a":"ok"}`}},
+		{"row one byte over", map[string]string{"o.csv": "a\n" + strings.Repeat("y", max) + "\nok\n"}, []string{"o.csv"},
+			[]string{`o.csv:2#1 ! record_too_large: the record is 65537 bytes`, `o.csv:3#2 {"a":"ok"}`}},
+		{"unbalanced quote", map[string]string{"a.csv": "a,b\n1,2\n3,\"" + big + "\n4,5\n", "b.csv": "a\nnext\n"}, []string{"a.csv", "b.csv"},
+			[]string{`a.csv:2#1 {"a":"1","b":"2"}`, `a.csv:3#2 ! record_too_large`, `b.csv:2#1 {"a":"next"}`}},
+		{"gzip", map[string]string{"g.csv.gz": "a,b\n1," + big + "\n2,3\n"}, []string{"g.csv.gz"},
+			[]string{`g.csv.gz:2#1 ! record_too_large`, `g.csv.gz:3#2 {"a":"2","b":"3"}`}},
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := readAll(t, dir, nil, tc.in)
+			dir := writeFiles(t, tc.files)
+			got, err := readConfig(t, dir, pipeline.SourceConfig{MaxRecordBytes: max}, tc.in...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			match(t, got, tc.want)
 		})
 	}
-	got, err := readAll(t, dir, nil, "a.csv", "b.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	match(t, got, []string{`a.csv:2#1 {"a":"1","b":"2"}`, `a.csv:3#2 ! larger than`, `b.csv:2#1 {"a":"next"}`})
+	t.Run("header larger than its limit", func(t *testing.T) {
+		old := maxHeader
+		maxHeader = 64 << 10
+		defer func() { maxHeader = old }()
+		dir := writeFiles(t, map[string]string{"h.csv": "a,\"" + big + "\n1,2\n"})
+		_, err := readAll(t, dir, nil, "h.csv")
+		if err == nil || !strings.Contains(err.Error(), "h.csv:1: header: larger than 0 MiB") {
+			t.Fatalf("got %v", err)
+		}
+	})
 }
 
 func TestTruncatedGzip(t *testing.T) {

@@ -3,6 +3,7 @@ package csvfile
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,11 +18,19 @@ var errNoHeader = errors.New("csv: record carries no header (not framed by this 
 // An empty cell leaves its key out, and an object or array left with nothing in it is left out
 // too (array elements keep their index order, without gaps). Cells are strings, except booleans
 // (email_verified, phone_verified, blocked and the "bool-columns" option), JSON columns and split
-// columns. A cell that is not valid UTF-8, a bad boolean or bad JSON is an error naming the column.
-// Decode keeps no state and is safe for concurrent use.
+// columns. A bad boolean or bad JSON is an error naming the column, and so is a JSON cell that
+// nests the row deeper than pipeline.MaxRecordDepth. The row is returned flagged (pipeline.Flag)
+// when it was too large to read (record_too_large); when a cell is not valid UTF-8, or a JSON
+// cell holds a \u escape of half a surrogate pair (invalid_encoding, naming the column; the value
+// is shown with U+FFFD in place of the bad bytes); when a JSON cell holds a number beyond a 64-bit
+// float's range (invalid_number, naming the column and the path inside it). Decode keeps no state
+// and is safe for concurrent use.
 func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
 	if raw.Err != nil {
 		return nil, raw.Err
+	}
+	if iss, ok := raw.Aux.(pipeline.Issue); ok {
+		return pipeline.Flag(nil, iss), nil
 	}
 	h, ok := raw.Aux.(*Header)
 	if !ok || h == nil {
@@ -30,14 +39,27 @@ func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
 	if len(raw.Cells) != len(h.names) {
 		return nil, fmt.Errorf("expected %d cells, got %d", len(h.names), len(raw.Cells))
 	}
-	m, err := s.object(h, &h.root, raw.Cells)
+	d := rowDecoder{s: s, h: h, cells: raw.Cells}
+	m, err := d.object(&h.root, 1)
 	if err != nil {
 		return nil, err
 	}
 	if m == nil {
 		m = map[string]any{}
 	}
+	if len(d.issues) > 0 {
+		slices.SortStableFunc(d.issues, func(a, b pipeline.Issue) int { return strings.Compare(a.Field, b.Field) })
+		return pipeline.Flag(m, d.issues...), nil
+	}
 	return m, nil
+}
+
+// rowDecoder builds one row's object, gathering the issues that flag it.
+type rowDecoder struct {
+	s      *Source
+	h      *Header
+	cells  []string
+	issues []pipeline.Issue
 }
 
 // kv is one key and value of an object being built.
@@ -46,13 +68,14 @@ type kv struct {
 	val any
 }
 
-// object builds an object node; it returns nil when none of its keys has a value. The values are
-// gathered first (on the stack for up to 16 keys) so the map is made at its final size.
-func (s *Source) object(h *Header, n *node, cells []string) (map[string]any, error) {
+// object builds an object node at level depth (the row is level 1); it returns nil when none of
+// its keys has a value. The values are gathered first (on the stack for up to 16 keys) so the map
+// is made at its final size.
+func (d *rowDecoder) object(n *node, depth int) (map[string]any, error) {
 	var buf [16]kv
 	pairs := buf[:0]
 	for _, c := range n.children {
-		v, ok, err := s.value(h, c, cells)
+		v, ok, err := d.value(c, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -70,16 +93,17 @@ func (s *Source) object(h *Header, n *node, cells []string) (map[string]any, err
 	return m, nil
 }
 
-// value builds any node; ok is false when it has no value (the key is then left out).
-func (s *Source) value(h *Header, n *node, cells []string) (v any, ok bool, err error) {
+// value builds any node at level depth; ok is false when it has no value (the key is then left
+// out).
+func (d *rowDecoder) value(n *node, depth int) (v any, ok bool, err error) {
 	switch n.kind {
 	case objectNode:
-		m, err := s.object(h, n, cells)
+		m, err := d.object(n, depth)
 		return m, m != nil, err
 	case arrayNode:
 		var arr []any
 		for _, c := range n.children {
-			v, ok, err := s.value(h, c, cells)
+			v, ok, err := d.value(c, depth+1)
 			if err != nil {
 				return nil, false, err
 			}
@@ -92,15 +116,19 @@ func (s *Source) value(h *Header, n *node, cells []string) (v any, ok bool, err 
 		}
 		return arr, arr != nil, nil
 	}
-	return s.leaf(h, n, cells[n.col])
+	return d.leaf(n, d.cells[n.col], depth)
 }
 
-func (s *Source) leaf(h *Header, n *node, cell string) (any, bool, error) {
+// leaf decodes one cell, the value of a node at level depth.
+func (d *rowDecoder) leaf(n *node, cell string, depth int) (any, bool, error) {
 	if cell == "" {
 		return nil, false, nil
 	}
+	name := d.h.names[n.col]
 	if !utf8.ValidString(cell) {
-		return nil, false, fmt.Errorf("column %q: value is not valid UTF-8 (is the file in another encoding? convert it to UTF-8)", h.names[n.col])
+		d.issues = append(d.issues, pipeline.Issue{Code: pipeline.CodeInvalidEncoding, Field: name,
+			Message: "the value is not valid UTF-8 (is the file in another encoding? convert it to UTF-8)"})
+		return strings.ToValidUTF8(cell, "\uFFFD"), true, nil
 	}
 	switch n.conv {
 	case asBool:
@@ -111,7 +139,7 @@ func (s *Source) leaf(h *Header, n *node, cell string) (any, bool, error) {
 		if b, ok := parseBool(t); ok {
 			return b, true, nil
 		}
-		return nil, false, fmt.Errorf("column %q: %q is not a boolean (want true/false, 1/0, yes/no, t/f or y/n)", h.names[n.col], clip(t))
+		return nil, false, fmt.Errorf("column %q: %q is not a boolean (want true/false, 1/0, yes/no, t/f or y/n)", name, clip(t))
 	case asJSON:
 		t := strings.TrimLeft(cell, " \t\r\n")
 		if t == "" || t[0] != '{' && t[0] != '[' {
@@ -119,15 +147,20 @@ func (s *Source) leaf(h *Header, n *node, cell string) (any, bool, error) {
 		}
 		v, err := decodeJSON(t)
 		if err != nil {
-			return nil, false, fmt.Errorf("column %q: invalid JSON: %v", h.names[n.col], err)
+			return nil, false, fmt.Errorf("column %q: invalid JSON: %v", name, err)
 		}
+		issues, err := pipeline.ValueIssues(v, name, depth)
+		if err != nil {
+			return nil, false, fmt.Errorf("column %q: %v", name, err)
+		}
+		d.issues = append(append(d.issues, pipeline.TextIssues([]byte(t), name)...), issues...)
 		return v, true, nil
 	case asSplit:
 		var out []any
-		for part := range strings.SplitSeq(cell, s.sep) {
+		for part := range strings.SplitSeq(cell, d.s.sep) {
 			if part = strings.TrimSpace(part); part != "" {
 				if out == nil {
-					out = make([]any, 0, strings.Count(cell, s.sep)+1)
+					out = make([]any, 0, strings.Count(cell, d.s.sep)+1)
 				}
 				out = append(out, part)
 			}

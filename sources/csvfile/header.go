@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/usher-migrate/usher/pipeline"
 )
 
 // Header is the parsed header of one CSV file. Every row of that file carries the same *Header in
@@ -49,15 +51,6 @@ type node struct {
 	index    int
 	col      int // leaf: its column; container: the first column under it (for messages)
 	children []*node
-}
-
-func (n *node) find(s seg) *node {
-	for _, c := range n.children {
-		if s.isIndex && c.index == s.index || !s.isIndex && c.key == s.key {
-			return c
-		}
-	}
-	return nil
 }
 
 // seg is one step of a header path: an object key or an array index.
@@ -146,8 +139,23 @@ func (s *Source) convFor(name string, segs []seg) conv {
 	return asString
 }
 
+// maxHeaderNodes bounds the decoding tree of one header (every distinct object, array and leaf
+// its paths name): about 75 bytes each, so a hostile header costs at most ~19 MB however its (up
+// to 16 MiB of) names are spelled. 100,000 plain columns need 100,000; real exports, hundreds.
+const maxHeaderNodes = 250_000
+
+// childKey finds a node's child while the tree is built: one map for the whole header, so that
+// compiling is linear in the header's size whatever its shape (a 100,000-column header took
+// 24 s when each column searched its parent's children).
+type childKey struct {
+	parent *node
+	key    string
+	index  int // -1 for an object key
+}
+
 // compileHeader checks a header record and builds its decoding tree. line is the header's line,
-// for messages.
+// for messages. A column whose path nests deeper than a record may (pipeline.MaxRecordDepth) is an
+// error naming it, like a duplicate or conflicting column: every row of the file would be wrong.
 func (s *Source) compileHeader(file string, line int, rec []string) (*Header, error) {
 	where := fmt.Sprintf("%s:%d: header", file, line)
 	h := &Header{file: file, names: make([]string, len(rec)), root: node{kind: objectNode}}
@@ -169,8 +177,15 @@ func (s *Source) compileHeader(file string, line int, rec []string) (*Header, er
 		seen[name] = i
 		h.names[i] = name
 	}
+	children := make(map[childKey]*node, len(rec))
+	nodes := 0
 	for col, name := range h.names {
 		segs := parsePath(name)
+		// The row is level 1: a column's value is at level len(segs)+1.
+		if depth := len(segs) + 1; depth > pipeline.MaxRecordDepth {
+			return nil, fmt.Errorf("%s: column %d (%s) nests %d levels deep; a record may nest at most %d",
+				where, col+1, clipName(name), depth, pipeline.MaxRecordDepth)
+		}
 		cur := &h.root
 		for i, sg := range segs {
 			want := leafNode
@@ -180,13 +195,22 @@ func (s *Source) compileHeader(file string, line int, rec []string) (*Header, er
 					want = arrayNode
 				}
 			}
-			ch := cur.find(sg)
+			k := childKey{parent: cur, key: sg.key, index: -1}
+			if sg.isIndex {
+				k = childKey{parent: cur, index: sg.index}
+			}
+			ch := children[k]
 			if ch == nil {
+				if nodes++; nodes > maxHeaderNodes {
+					return nil, fmt.Errorf("%s: its paths name more than %d objects, arrays and values (at column %d, %s)",
+						where, maxHeaderNodes, col+1, clipName(name))
+				}
 				ch = &node{kind: want, key: sg.key, index: sg.index, col: col}
 				if want == leafNode {
 					ch.conv = s.convFor(name, segs)
 				}
 				cur.children = append(cur.children, ch)
+				children[k] = ch
 			} else if want == leafNode || ch.kind != want {
 				return nil, fmt.Errorf("%s: column %q conflicts with column %q (a value cannot also be an object or array, nor be given twice)",
 					where, name, h.names[ch.col])
@@ -196,6 +220,15 @@ func (s *Source) compileHeader(file string, line int, rec []string) (*Header, er
 	}
 	sortArrays(&h.root)
 	return h, nil
+}
+
+// clipName quotes a column name for messages, shortened (a hostile one may be megabytes long).
+func clipName(name string) string {
+	const max = 60
+	if len(name) > max {
+		name = strings.ToValidUTF8(name[:max], "") + "…"
+	}
+	return fmt.Sprintf("%q", name)
 }
 
 func sortArrays(n *node) {

@@ -16,7 +16,9 @@ func init() {
 			"split-sep":    `list separator for split columns (default "|")`,
 			"bool-columns": "extra headers parsed as booleans",
 		},
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: mappings.NewGeneric,
+		New: func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
+		// Decode flags rows that must be rejected with a reason of their own (too large, invalid
+		// text or numbers); this normalizer rejects them with it.
+		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
 	})
 }

@@ -3,10 +3,10 @@ package mappings
 import (
 	"embed"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
+	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 )
 
@@ -90,7 +90,7 @@ func LoadFile(cfg pipeline.MappingConfig) (*Declarative, error) {
 }
 
 func readSpec(path string) (*spec, error) {
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
 	}

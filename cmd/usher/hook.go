@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/usher-migrate/usher/internal/secret"
+	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hook"
 	"github.com/usher-migrate/usher/pipeline/hook/scripts"
@@ -171,7 +171,7 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 			if (cert == "") != (key == "") {
 				return usagef("--tls-cert and --tls-key go together")
 			}
-			b, err := os.ReadFile(tokenFile)
+			b, err := smallfile.Read(tokenFile)
 			if err != nil {
 				return usageError{err}
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -96,5 +97,31 @@ func TestHookMetricsListen(t *testing.T) {
 	}
 	if s := get(metricsURL, ""); s != 200 {
 		t.Errorf("--metrics-listen %s: %d", metricsURL, s)
+	}
+}
+
+// TestSmallFilesMustBeRegular: a named pipe given as a mapping, job, token or secret file is
+// refused at once (it used to block the command forever).
+func TestSmallFilesMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "users.ndjson")
+	os.WriteFile(in, []byte(`{"email":"a@example.com"}`+"\n"), 0o600)
+	for _, args := range [][]string{
+		{"migrate", "--source", "json", "--input", in, "--out", filepath.Join(dir, "o"), "--mapping", fifo},
+		{"run", fifo},
+		{"hook", "serve", "--store", "sqlite:" + filepath.Join(dir, "s.db"), "--token-file", fifo, "--listen", "127.0.0.1:0"},
+		{"migrate", "--source", "json", "--input", in, "--out", filepath.Join(dir, "o2"), "--tenant", "http://127.0.0.1:1", "--client-id", "x",
+			"--client-secret-file", fifo, "--connection", "c"},
+	} {
+		t.Run(args[0]+" "+args[len(args)-2], func(t *testing.T) {
+			code, msg := usher(t, args...)
+			if code == exitOK || !strings.Contains(msg, "not a regular file") {
+				t.Fatalf("exit %d: %s", code, msg)
+			}
+		})
 	}
 }

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/usher-migrate/usher/internal/smallfile"
 )
 
 // defaultJob is the job `usher run` runs without an argument: the quick start on testdata/.
@@ -50,7 +51,7 @@ Example job:
 			data, base := defaultJob, ""
 			name := "built-in quick-start job"
 			if len(args) == 1 {
-				b, err := os.ReadFile(args[0])
+				b, err := smallfile.Read(args[0])
 				if err != nil {
 					return err
 				}

@@ -13,6 +13,7 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/spf13/pflag"
 
+	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 	"github.com/usher-migrate/usher/pipeline/store"
@@ -244,7 +245,7 @@ func (o *migrateOptions) check(needOut bool) error {
 		return usagef("--input is required")
 	}
 	if o.Mapping != "" {
-		b, err := os.ReadFile(o.Mapping)
+		b, err := smallfile.Read(o.Mapping)
 		if err != nil {
 			return usagef("--mapping: %v", err)
 		}

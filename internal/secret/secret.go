@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/usher-migrate/usher/internal/smallfile"
 )
 
 // Read returns the secret held in file (trimmed of surrounding whitespace) when file is set,
@@ -13,7 +15,7 @@ import (
 // itself never appears in one.
 func Read(what, file, env string) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := smallfile.Read(file)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", what, err)
 		}

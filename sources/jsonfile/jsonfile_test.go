@@ -127,30 +127,65 @@ func TestMissingInput(t *testing.T) {
 }
 
 // FuzzFrame checks that framing never panics and that every record is either data or an error.
+// It reads each input with the json source twice: with the default record limit, and with a
+// 32-byte one, so that records too large to read (skipped as they stream past, in every shape)
+// are framed too; positions never go back, no record kept is above the limit, and every record
+// decodes to something rejects.ndjson can show.
 func FuzzFrame(f *testing.F) {
-	for _, s := range []string{`[{"email":"a@x.io"}]`, "{\"a\":1}\n{\"b\":2}\n", `{"users":[{"e":1}]}`, "{\n\"a\":\"}\"\n}", "[", `{"results":[`, "\"\\", "[1,2,]"} {
+	for _, s := range []string{`[{"email":"a@x.io"}]`, "{\"a\":1}\n{\"b\":2}\n", `{"users":[{"e":1}]}`, "{\n\"a\":\"}\"\n}", "[", `{"results":[`, "\"\\", "[1,2,]",
+		// NDJSON whose first line is broken, garbage, or long; pages, broken pages.
+		"{\"email\":\"broken\n{\"a\":1}\n{\"b\":2}\n",
+		"%%garbage\n{\"a\":1}\n",
+		`{"email":"` + strings.Repeat("x", 40) + "\"}\n{\"a\":1}\n",
+		`{"results":[{"a":1},{"b":"` + strings.Repeat("y", 40) + `"},{"c":3}],"next":"x"}` + "\n" + `{"results":[{"d":4}]}` + "\n",
+		`{"results":[{"a":1},{"b":"tr` + "\n" + `{"results":[{"d":4}]}` + "\n",
+		// Values too large in arrays, streams and wrappers.
+		`[{"a":"` + strings.Repeat("z", 40) + `"},{"b":2}]`,
+		"{\n \"a\": \"" + strings.Repeat("z", 40) + "\"\n}\n{\n \"b\": 2\n}\n",
+		"{\"users\": [\n{\"a\":1}\n]}\n",
+		// Text and numbers Decode flags; nesting it refuses.
+		"{\"a\":\"\xff\",\"n\":1e999,\"s\":\"\\ud800\"}\n",
+		`{"a":` + strings.Repeat("[", 120) + strings.Repeat("]", 120) + "}\n",
+	} {
 		f.Add([]byte(s))
+	}
+	info, err := pipeline.LookupSource("json")
+	if err != nil {
+		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "f.json")
 		os.WriteFile(p, data, 0o600)
-		src, err := New(pipeline.SourceConfig{Inputs: []string{p}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		err = src.Read(context.Background(), func(r pipeline.RawRecord) error {
-			n++
-			if n > len(data)+2 {
-				t.Fatalf("more records (%d) than bytes", n)
+		for _, limit := range []int{0, 32} {
+			src, err := info.New(pipeline.SourceConfig{Inputs: []string{p}, MaxRecordBytes: limit})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if r.Err == nil {
-				src.Decode(&r)
+			n, lastLine := 0, 0
+			err = src.Read(context.Background(), func(r pipeline.RawRecord) error {
+				n++
+				if n > len(data)+2 {
+					t.Fatalf("more records (%d) than bytes", n)
+				}
+				if r.Pos.Line < lastLine || r.Pos.Index != n {
+					t.Fatalf("position %v after line %d, record %d", r.Pos, lastLine, n-1)
+				}
+				lastLine = r.Pos.Line
+				if limit > 0 && len(r.Data) > limit {
+					t.Fatalf("record %v of %d bytes kept with a %d-byte limit", r.Pos, len(r.Data), limit)
+				}
+				if r.Err == nil {
+					if m, err := src.Decode(&r); err == nil {
+						if _, err := pipeline.Marshal(m); err != nil {
+							t.Fatalf("record %v cannot be shown in rejects: %v", r.Pos, err)
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
 	})
 }

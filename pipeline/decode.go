@@ -25,7 +25,13 @@ const MaxRecordDepth = 100
 // repaired: the decoder would replace bad bytes with U+FFFD, and Auth0 would read 1e999 as
 // Infinity. Like DecodeObject, data must not be modified afterwards.
 func DecodeRecord(data []byte) (map[string]any, error) {
-	m, err := DecodeObject(data)
+	var m map[string]any
+	var err error
+	if len(data) > shareBelow {
+		m, err = decodeObject(data, false)
+	} else {
+		m, err = DecodeObject(data)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +45,13 @@ func DecodeRecord(data []byte) (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// shareBelow is the record size up to which DecodeRecord lets decoded strings share the record's
+// bytes (the faster decoding, see noCopy). A larger record's strings are copied: a string kept
+// after the record is done (the email of a ledger row waiting for the next checkpoint) would
+// otherwise keep the whole record in memory. Measured with 400 records of 1 MiB: peak RSS
+// 475 MB shared, 145 MB copied (with batches bounded in bytes).
+const shareBelow = 4 << 10
 
 // Flagged records. The runner rejects a record its source cannot frame or decode as parse_error;
 // a source that must reject a record with another reason (record_too_large, invalid_encoding,

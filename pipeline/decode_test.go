@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"errors"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -135,6 +137,42 @@ func BenchmarkDecodeRecord(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// TestDecodeRecordDoesNotPin: a string kept from a large decoded record (as a ledger row keeps
+// the email until the next checkpoint) must not keep the whole record in memory.
+func TestDecodeRecordDoesNotPin(t *testing.T) {
+	cases := []struct {
+		name    string
+		records int
+		size    int
+	}{
+		{"records of 64 KiB", 200, 64 << 10},
+		{"records of 1 MiB", 40, 1 << 20},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			kept := make([]string, 0, tc.records)
+			for i := range tc.records {
+				data := []byte(`{"email":"u` + strconv.Itoa(i) + `@x.io","blob":"` + strings.Repeat("x", tc.size) + `"}`)
+				m, err := DecodeRecord(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept = append(kept, m["email"].(string))
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			if total := int64(tc.records * tc.size); retained > total/10 {
+				t.Fatalf("%d emails kept %d bytes of %d decoded", len(kept), retained, total)
+			}
+			runtime.KeepAlive(kept)
 		})
 	}
 }

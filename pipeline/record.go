@@ -108,10 +108,15 @@ var noCopy = json.DecodeNoCopyString()
 // that is not a single object. Errors describe the syntax problem; callers add the position.
 // As with DecodeValue, data must not be modified afterwards.
 func DecodeObject(data []byte) (map[string]any, error) {
+	return decodeObject(data, true)
+}
+
+// decodeObject is DecodeObject; share says whether decoded strings may share data's bytes.
+func decodeObject(data []byte, share bool) (map[string]any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty record")
 	}
-	v, err := DecodeValue(data)
+	v, err := decodeValue(data, share)
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +131,21 @@ func DecodeObject(data []byte) (map[string]any, error) {
 // data after the value is an error. Decoded strings may share data's bytes: data must not be
 // modified afterwards.
 func DecodeValue(data []byte) (v any, err error) {
+	return decodeValue(data, true)
+}
+
+// decodeValue is DecodeValue; share says whether decoded strings may share data's bytes.
+func decodeValue(data []byte, share bool) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil { // never let a decoder bug take the run down
 			v, err = nil, fmt.Errorf("JSON decoder failure: %v", r)
 		}
 	}()
-	err = json.UnmarshalWithOption(data, &v, decodeOptions, noCopy)
+	if share {
+		err = json.UnmarshalWithOption(data, &v, decodeOptions, noCopy)
+	} else {
+		err = json.UnmarshalWithOption(data, &v, decodeOptions)
+	}
 	return v, err
 }
 

@@ -53,6 +53,9 @@ var OptionHelp = map[string]string{
 	"bool-columns": "comma-separated header names parsed as booleans, besides email_verified, phone_verified and blocked",
 }
 
+// copyCellsAbove is the row size above which each cell gets its own string.
+const copyCellsAbove = 4 << 10
+
 // maxHeader bounds the bytes the header row may span. A larger header (usually an unbalanced
 // quote swallowing the file) is an error naming the file. Data rows are bounded by
 // SourceConfig.MaxRecordBytes.
@@ -297,7 +300,15 @@ func (s *Source) readFile(ctx context.Context, f inputs.File, emit func(pipeline
 			case len(rec) != ncols:
 				raw = pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("expected %d cells, got %d", ncols, len(rec))}
 			default:
-				raw = pipeline.RawRecord{Pos: pos, Cells: slices.Clone(rec), Aux: hdr}
+				cells := slices.Clone(rec)
+				if len(row) > copyCellsAbove {
+					// encoding/csv makes one string of a row's cells: a cell kept after the row is
+					// done (the email of a ledger row) must not keep a large row in memory.
+					for i := range cells {
+						cells[i] = strings.Clone(cells[i])
+					}
+				}
+				raw = pipeline.RawRecord{Pos: pos, Cells: cells, Aux: hdr}
 			}
 		}
 		if err := emit(raw); err != nil {

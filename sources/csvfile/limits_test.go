@@ -282,3 +282,37 @@ func TestRowFramingMemoryBounded(t *testing.T) {
 	}
 	t.Logf("reading %d rows of %d MiB allocated %.1f MiB", rows, 2*cellSize>>20, float64(alloc)/(1<<20))
 }
+
+// TestLargeRowCellsDoNotPin: a cell kept from a large row (as a ledger row keeps the email) must
+// not keep the whole row in memory.
+func TestLargeRowCellsDoNotPin(t *testing.T) {
+	const rows, size = 40, 1 << 19
+	var b strings.Builder
+	b.WriteString("email,bio\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "u%d@x.io,%s\n", i, strings.Repeat("x", size))
+	}
+	dir := writeFiles(t, map[string]string{"f.csv": b.String()})
+	b.Reset()
+	src, err := New(pipeline.SourceConfig{Inputs: []string{filepath.Join(dir, "f.csv")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var kept []string
+	err = src.Read(context.Background(), func(raw pipeline.RawRecord) error {
+		kept = append(kept, raw.Cells[0])
+		return nil
+	})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if err != nil || len(kept) != rows {
+		t.Fatalf("%d rows, %v", len(kept), err)
+	}
+	if retained := int64(after.HeapAlloc) - int64(before.HeapAlloc); retained > rows*size/10 {
+		t.Fatalf("%d emails kept %d bytes of %d read", len(kept), retained, rows*size)
+	}
+	runtime.KeepAlive(kept)
+}

@@ -86,6 +86,7 @@ from writing PATH at once, so export can run from cron or a Kubernetes CronJob.`
 	fs.StringVar(&o.ClientSecretFile, "client-secret-file", "", "--source auth0: file holding its client secret (else $"+clientSecretEnv+")")
 	fs.StringVar(&o.Connection, "connection", "", "--source auth0: only this connection's users")
 	fs.Var(sourceOpts{&o.SourceOptions}, "source-opt", "source option key=value (repeatable)")
+	bindMaxRecordBytes(fs, &o)
 	e.bind(fs)
 	return cmd
 }
@@ -151,7 +152,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		return err
 	}
 	defer os.RemoveAll(work)
-	src, err := info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: work})
+	src, err := info.New(o.sourceConfig(work))
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	var err error
 	if o.sweepFrom != nil {
 		src = &storeSource{st: o.sweepFrom, dir: dir, dry: dry, log: log}
-	} else if src, err = info.New(pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: dir}); err != nil {
+	} else if src, err = info.New(o.sourceConfig(dir)); err != nil {
 		return err
 	}
 	fp, err := o.fingerprint()

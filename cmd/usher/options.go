@@ -42,6 +42,10 @@ type migrateOptions struct {
 	// PasswordFormat declares the format of stored hash strings that cannot be told from their
 	// text (hex_md5, nthash, postgres_md5, …); also --source-opt password-format=NAME.
 	PasswordFormat string `yaml:"password-format" json:"password_format"`
+	// MaxRecordBytes is the largest record the json and csv sources read (0: the default,
+	// pipeline.DefaultMaxRecordBytes, which check also turns into 0 so fingerprints stay as
+	// they were without the flag).
+	MaxRecordBytes int `yaml:"max-record-bytes" json:"max_record_bytes,omitempty"`
 	// MappingSum is the SHA-256 of the --mapping file, so a resume refuses a changed mapping.
 	MappingSum string `yaml:"-" json:"mapping_sum"`
 	// Upload options: the run's import files become Auth0 import jobs. They are not part of the
@@ -102,6 +106,7 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", o.BcryptCost, "bcrypt cost for clear-text passwords (a CSV password column)")
 	fs.IntVar(&o.UsernameMin, "username-min", o.UsernameMin, "shortest username the connection allows")
 	fs.IntVar(&o.UsernameMax, "username-max", o.UsernameMax, "longest username the connection allows (Auth0 default 15, up to 128)")
+	bindMaxRecordBytes(fs, o)
 	if withOut {
 		fs.StringVar(&o.Tenant, "tenant", o.Tenant, "upload the import files to this Auth0 tenant: a domain (acme.eu.auth0.com) or a base URL (http://127.0.0.1:8080 for usher sandbox)")
 		fs.StringVar(&o.ClientID, "client-id", o.ClientID, "client id of the machine-to-machine application (scopes create:users, read:users, read:connections)")
@@ -127,6 +132,22 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 			o.liveFlags[flag] = fs.String(flag, "", name+" source: "+help)
 		}
 	}
+}
+
+// maxRecordBytesCap is the largest --max-record-bytes: the framers keep a record whole below it,
+// and the pipeline holds hundreds of records at once.
+const maxRecordBytesCap = 64 << 20
+
+// bindMaxRecordBytes registers --max-record-bytes.
+func bindMaxRecordBytes(fs *pflag.FlagSet, o *migrateOptions) {
+	fs.IntVar(&o.MaxRecordBytes, "max-record-bytes", o.MaxRecordBytes, fmt.Sprintf(
+		"json and csv sources: the largest record (JSON value, NDJSON line, CSV row) read, in bytes; a larger one is rejected record_too_large unread (default %d, 1 MiB; at most %d)",
+		pipeline.DefaultMaxRecordBytes, maxRecordBytesCap))
+}
+
+// sourceConfig is the configuration of the run's source, reading into workDir.
+func (o *migrateOptions) sourceConfig(workDir string) pipeline.SourceConfig {
+	return pipeline.SourceConfig{Inputs: o.Inputs, Options: o.SourceOptions, WorkDir: workDir, MaxRecordBytes: o.MaxRecordBytes}
 }
 
 // sourceOpts is the --source-opt flag: repeatable key=value pairs, split at the first '=' only, so
@@ -281,6 +302,17 @@ func (o *migrateOptions) check(needOut bool) error {
 	}
 	if o.Workers < 0 {
 		return usagef("--workers must be positive")
+	}
+	if o.MaxRecordBytes == pipeline.DefaultMaxRecordBytes {
+		o.MaxRecordBytes = 0
+	}
+	if o.MaxRecordBytes != 0 {
+		if o.Source != "json" && o.Source != "csv" {
+			return usagef("--max-record-bytes applies to the json and csv sources, not %s", o.Source)
+		}
+		if o.MaxRecordBytes < 1024 || o.MaxRecordBytes > maxRecordBytesCap {
+			return usagef("--max-record-bytes %d: must be between 1024 and %d", o.MaxRecordBytes, maxRecordBytesCap)
+		}
 	}
 	if o.Tenant != "" {
 		if !needOut {

@@ -26,7 +26,8 @@ import (
 	_ "github.com/usher-migrate/usher/sources/all" // register every source
 )
 
-// Exit statuses (design §3).
+// Exit statuses (design §3). A crash ends the process with SIGABRT, never with one of these
+// (see main).
 const (
 	exitOK       = 0
 	exitFailed   = 1
@@ -45,6 +46,13 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	// A crash (an unrecovered panic, a fatal runtime error such as running out of memory) must not
+	// exit with 2, which means a usage error: the Go runtime exits with 2 unless its traceback
+	// level is "crash", which ends the process with SIGABRT instead (status 134 in a shell) after
+	// the same report on standard error. The core dump that SIGABRT would allow is refused (the
+	// process holds password material): core size 0, which systemd-coredump honours too.
+	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+	debug.SetTraceback("crash")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -89,6 +89,10 @@ type batch struct {
 	results []Result
 }
 
+// batchBytes cuts a batch early when its records' bytes reach it (records are usually 1-2 KB, so
+// the record count cuts first).
+const batchBytes = 1 << 20
+
 // Run reads the whole source and feeds every record, in order, to the writer. It returns the
 // first error of any stage; on cancellation it returns ctx's error after the stages have stopped,
 // so the writer is never called concurrently with its own cleanup.
@@ -111,6 +115,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		var seq int64
 		n := 0
 		cur := &batch{n: n}
+		// A batch is also cut at batchBytes, so that memory follows the bytes in flight, not
+		// the record count: 256 records just under --max-record-bytes would hold 256 MiB.
+		curBytes := 0
 		flush := func() error {
 			if len(cur.raws) == 0 {
 				return nil
@@ -121,7 +128,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			n++
-			cur = &batch{n: n, raws: make([]RawRecord, 0, size)}
+			cur, curBytes = &batch{n: n, raws: make([]RawRecord, 0, size)}, 0
 			return nil
 		}
 		cur.raws = make([]RawRecord, 0, size)
@@ -131,7 +138,11 @@ func (r *Runner) Run(ctx context.Context) error {
 				return nil
 			}
 			cur.raws = append(cur.raws, raw)
-			if len(cur.raws) == size {
+			curBytes += len(raw.Data) + 64*len(raw.Cells)
+			for _, c := range raw.Cells {
+				curBytes += len(c)
+			}
+			if len(cur.raws) == size || curBytes >= batchBytes {
 				return flush()
 			}
 			return nil

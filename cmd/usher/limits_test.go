@@ -310,3 +310,32 @@ func TestCrashIsNotUsageExit(t *testing.T) {
 		t.Fatalf("core files left: %v", cores)
 	}
 }
+
+// TestRecordsUnderTheLimitBoundedMemory: 400 records just under --max-record-bytes (1 MiB each)
+// are read, decoded and rejected (too large for an import file) within 200 MB of RSS: the runner
+// cuts its batches by bytes as well as by count (256 such records used to be held at once,
+// 508 MB).
+func TestRecordsUnderTheLimitBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary over 400 MiB of input")
+	}
+	bin := binary(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "large.ndjson.gz")
+	gzipRepeated(t, in, []byte(`{"email":"big@example.com","user_metadata":{"bio":"`+strings.Repeat("x", 1000<<10)+"\"}}\n"), 400, ndjsonUsers(1, 1))
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never")
+	msg, err := cmd.CombinedOutput()
+	if code := exitCode(err); code != exitRejected {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+	t.Logf("peak RSS %.1f MB", float64(peak)/1e6)
+	if peak > 200e6 {
+		t.Errorf("peak RSS %.1f MB, want < 200 MB", float64(peak)/1e6)
+	}
+	rep, _ := checkRun(t, out, importfiles.DefaultMaxFileBytes)
+	if rep.Counts.Read != 401 || rep.Counts.Rejected != 400 {
+		t.Fatalf("report %+v %v", rep.Counts, rep.Reasons)
+	}
+}

@@ -339,3 +339,33 @@ func TestRecordsUnderTheLimitBoundedMemory(t *testing.T) {
 		t.Fatalf("report %+v %v", rep.Counts, rep.Reasons)
 	}
 }
+
+// TestMaxRejectsOption: --max-rejects N stops a run once more than N records are rejected, with
+// the reason in report.json; raising the limit and resuming finishes it, every record counted
+// once.
+func TestMaxRejectsOption(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "users.ndjson")
+	var b strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&b, "{\"email\":\"not-an-email-%d\"}\n", i)
+	}
+	b.WriteString(ndjsonUsers(1, 5))
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	out := filepath.Join(dir, "out")
+	code, msg := usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never", "--max-rejects", "10")
+	if code != exitFailed || !strings.Contains(msg, "more than 10 records rejected") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	if rb, _ := os.ReadFile(filepath.Join(out, importfiles.ReportName)); !bytes.Contains(rb, []byte(`"stopped"`)) {
+		t.Fatalf("report.json does not say why the run stopped: %s", rb)
+	}
+	code, msg = usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never", "--max-rejects", "-1", "--resume")
+	if code != exitRejected {
+		t.Fatalf("resume: exit %d: %s", code, msg)
+	}
+	rep := readReport(t, out)
+	if rep.Counts.Read != 35 || rep.Counts.Rejected != 30 || rep.Counts.Imported != 5 {
+		t.Fatalf("after resume: %+v", rep.Counts)
+	}
+}

@@ -98,7 +98,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	sink, skip, err := importfiles.Open(ctx, importfiles.Config{Dir: dir, Source: o.Source, Inputs: o.Inputs,
+	sink, skip, err := importfiles.Open(ctx, importfiles.Config{Dir: dir, Source: o.Source, Inputs: o.Inputs, MaxRejects: o.MaxRejects,
 		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery, Decode: src.Decode})
 	if err != nil {
 		return err

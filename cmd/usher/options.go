@@ -46,6 +46,10 @@ type migrateOptions struct {
 	// pipeline.DefaultMaxRecordBytes, which check also turns into 0 so fingerprints stay as
 	// they were without the flag).
 	MaxRecordBytes int `yaml:"max-record-bytes" json:"max_record_bytes,omitempty"`
+	// MaxRejects stops a run whose input is evidently not of its kind: 0 is the default rule
+	// (more than 1,000 rejected and over half of those read), N > 0 more than N rejected, a
+	// negative value no limit. Not part of the fingerprint: raising it and resuming is the way on.
+	MaxRejects int64 `yaml:"max-rejects" json:"-"`
 	// MappingSum is the SHA-256 of the --mapping file, so a resume refuses a changed mapping.
 	MappingSum string `yaml:"-" json:"mapping_sum"`
 	// Upload options: the run's import files become Auth0 import jobs. They are not part of the
@@ -107,6 +111,7 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.IntVar(&o.UsernameMin, "username-min", o.UsernameMin, "shortest username the connection allows")
 	fs.IntVar(&o.UsernameMax, "username-max", o.UsernameMax, "longest username the connection allows (Auth0 default 15, up to 128)")
 	bindMaxRecordBytes(fs, o)
+	fs.Int64Var(&o.MaxRejects, "max-rejects", o.MaxRejects, "stop when more than N records are rejected (0: when more than 1000 are and they are over half of those read — an input that is not of its kind; -1: never); raise it and --resume to go on")
 	if withOut {
 		fs.StringVar(&o.Tenant, "tenant", o.Tenant, "upload the import files to this Auth0 tenant: a domain (acme.eu.auth0.com) or a base URL (http://127.0.0.1:8080 for usher sandbox)")
 		fs.StringVar(&o.ClientID, "client-id", o.ClientID, "client id of the machine-to-machine application (scopes create:users, read:users, read:connections)")
@@ -260,6 +265,9 @@ func (o *migrateOptions) check(needOut bool) error {
 		o.SourceOptions[key] = *v
 	}
 	if err := o.takePasswordFormat(); err != nil {
+		return err
+	}
+	if err := checkTenantCredentials("tenant", o.Tenant); err != nil {
 		return err
 	}
 	if len(o.Inputs) == 0 && len(o.SourceOptions) == 0 {

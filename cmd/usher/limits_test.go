@@ -369,3 +369,39 @@ func TestMaxRejectsOption(t *testing.T) {
 		t.Fatalf("after resume: %+v", rep.Counts)
 	}
 }
+
+// TestLegacySourcesDecodeStrictly: the gigya, okta and stormpath sources reject invalid text,
+// numbers beyond float64 and records over --max-record-bytes with the same reasons as json and csv.
+func TestLegacySourcesDecodeStrictly(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ source, body, want string }{
+		{"gigya", "{\"UID\":\"g1\",\"profile\":{\"email\":\"a@example.com\",\"firstName\":\"\xff\"}}\n", "invalid_encoding"},
+		{"gigya", `{"UID":"g2","profile":{"email":"b@example.com"},"data":{"score":1e999}}` + "\n", "invalid_number"},
+		{"gigya", `{"UID":"g3","profile":{"email":"c@example.com","bio":"` + strings.Repeat("x", 2<<20) + `"}}` + "\n", "record_too_large"},
+		{"okta", "{\"id\":\"o1\",\"status\":\"ACTIVE\",\"profile\":{\"email\":\"d@example.com\",\"firstName\":\"\xc3\"}}\n", "invalid_encoding"},
+	} {
+		t.Run(tc.source+" "+tc.want, func(t *testing.T) {
+			in := filepath.Join(t.TempDir(), "accounts.ndjson")
+			os.WriteFile(in, []byte(tc.body), 0o600)
+			out := filepath.Join(dir, tc.source+"-"+tc.want)
+			code, msg := usher(t, "migrate", "--source", tc.source, "--input", in, "--out", out, "--progress", "never")
+			if code != exitRejected {
+				t.Fatalf("exit %d: %s", code, msg)
+			}
+			if rep := readReport(t, out); rep.Reasons[tc.want] != 1 || rep.Counts.Read != 1 {
+				t.Fatalf("report %+v %v", rep.Counts, rep.Reasons)
+			}
+		})
+	}
+	sp := filepath.Join(dir, "stormpath")
+	os.MkdirAll(filepath.Join(sp, "directories", "d1", "accounts"), 0o700)
+	os.WriteFile(filepath.Join(sp, "directories", "d1", "accounts", "a1.json"),
+		[]byte("{\"id\":\"a1\",\"email\":\"e@example.com\",\"givenName\":\"\xff\",\"status\":\"ENABLED\"}"), 0o600)
+	out := filepath.Join(dir, "stormpath-out")
+	if code, msg := usher(t, "migrate", "--source", "stormpath", "--input", sp, "--out", out, "--progress", "never"); code != exitRejected {
+		t.Fatalf("stormpath: exit %d: %s", code, msg)
+	}
+	if rep := readReport(t, out); rep.Reasons["invalid_encoding"] != 1 {
+		t.Fatalf("stormpath report %+v %v", rep.Counts, rep.Reasons)
+	}
+}

@@ -41,7 +41,7 @@ func init() {
 		Description:   "SAP Customer Data Cloud (Gigya) accounts: search result pages, NDJSON, folders, or the live API",
 		Options:       Options,
 		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: mappings.For("gigya"),
+		NewNormalizer: pipeline.RejectFlagged(mappings.For("gigya")),
 	})
 }
 

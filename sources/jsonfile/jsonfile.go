@@ -37,8 +37,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			s.flags = true // the normalizer below rejects flagged records with their own codes
-			return s, nil
+			return s.FlagTooLarge(), nil // the normalizer below rejects flagged records with their codes
 		},
 		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
 	})
@@ -58,6 +57,14 @@ type Source struct {
 	// decoding themselves), the record's framing error is the record_too_large issue, which the
 	// runner reports as a parse_error with that text.
 	flags bool
+}
+
+// FlagTooLarge makes Read frame a record over the size limit without an error, and Decode return
+// it flagged record_too_large: for the sources whose normalizer is wrapped with
+// pipeline.RejectFlagged (json, and the legacy sources that read files through this package).
+func (s *Source) FlagTooLarge() *Source {
+	s.flags = true
+	return s
 }
 
 // New checks the inputs exist and lists the files to read. The json source takes no options;

@@ -39,7 +39,7 @@ func init() {
 		Description:   "Okta users: API user objects in files (arrays, pages, NDJSON), or the live users API",
 		Options:       Options,
 		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: mappings.For("okta"),
+		NewNormalizer: pipeline.RejectFlagged(mappings.For("okta")),
 	})
 }
 

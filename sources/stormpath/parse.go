@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
@@ -24,6 +25,7 @@ type element struct {
 	index, line int
 	obj         map[string]any
 	err         error
+	issues      []pipeline.Issue // invalid text or numbers: the account is rejected with them
 }
 
 // pos is the element's position in file.
@@ -79,7 +81,7 @@ func parse(data []byte) []element {
 	case map[string]any:
 		arr, ok := v["items"].([]any)
 		if !ok {
-			return []element{{index: 1, line: line, obj: v}}
+			return strict(data, []element{{index: 1, line: line, obj: v}})
 		}
 		items = arr
 	case []any:
@@ -97,7 +99,65 @@ func parse(data []byte) []element {
 			out[i].err = fmt.Errorf("collection element %d is a JSON %s, not an object", i+1, pipeline.JSONType(it))
 		}
 	}
-	return out
+	return strict(data, out)
+}
+
+// strict flags the accounts the decoder would have repaired: numbers beyond a 64-bit float, and,
+// when the file's text is not valid UTF-8, the accounts holding a replacement character (where
+// the decoder put one for the bad bytes). Nothing is repaired silently.
+func strict(data []byte, elems []element) []element {
+	badText := len(pipeline.TextIssues(data, "")) > 0
+	for i := range elems {
+		e := &elems[i]
+		if e.obj == nil {
+			continue
+		}
+		issues, err := pipeline.ValueIssues(e.obj, "", 1)
+		if err != nil {
+			e.obj, e.err = nil, err
+			continue
+		}
+		if badText {
+			if field := replaced(e.obj, ""); field != "" {
+				issues = append(issues, pipeline.Issue{Code: pipeline.CodeInvalidEncoding, Field: field,
+					Message: field + " is not valid UTF-8 text"})
+			}
+		}
+		e.issues = issues
+	}
+	return elems
+}
+
+// replaced returns the path of a string (or key) in v holding U+FFFD, "" when none does.
+func replaced(v any, path string) string {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.ContainsRune(x, utf8.RuneError) {
+			return path
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, utf8.RuneError) {
+				return join(k)
+			}
+			if f := replaced(e, join(k)); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if f := replaced(e, fmt.Sprintf("%s[%d]", path, i)); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // firstByte is the offset of the first non-space byte of data (len(data) when there is none).

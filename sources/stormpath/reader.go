@@ -202,6 +202,14 @@ func (rd *reader) streamAccounts(ctx context.Context) error {
 				}
 			}
 			obj, _ := rd.rel.prepare(e.obj, f.dirHint)
+			if len(e.issues) > 0 { // rejected with its issues (Decode flags it), shown redacted
+				data, _ := pipeline.Marshal(obj)
+				if err := rd.emit(pipeline.RawRecord{Pos: pos, Data: data, Aux: e.issues}); err != nil {
+					return err
+				}
+				elems[ei].obj = nil
+				continue
+			}
 			if err := rd.emitObject(pos, obj); err != nil {
 				return err
 			}

@@ -10,6 +10,6 @@ func init() {
 		Name:          "stormpath",
 		Description:   "Stormpath export trees (stormpath-export CLI and the 2017 Admin-Console export), joined and merged",
 		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: mappings.For("stormpath"),
+		NewNormalizer: pipeline.RejectFlagged(mappings.For("stormpath")),
 	})
 }

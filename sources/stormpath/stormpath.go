@@ -148,12 +148,20 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 	return rd.streamAccounts(ctx)
 }
 
-// Decode parses one record emitted by Read: a JSON object, numbers kept exact (json.Number).
+// Decode parses one record emitted by Read strictly (pipeline.DecodeRecord): a JSON object,
+// numbers kept exact (json.Number); invalid text or numbers beyond float64 return it flagged.
 func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
 	if raw.Err != nil {
 		return nil, raw.Err
 	}
-	return pipeline.DecodeObject(raw.Data)
+	if issues, ok := raw.Aux.([]pipeline.Issue); ok {
+		m, err := pipeline.DecodeObject(raw.Data)
+		if err != nil {
+			return nil, err
+		}
+		return pipeline.Flag(m, issues...), nil
+	}
+	return pipeline.DecodeRecord(raw.Data)
 }
 
 // TotalBytes is the summed size of the files Read consumes (accounts and the relation folders it

@@ -36,7 +36,7 @@ func NewFiles(name string, inputs []string) (*Source, error) {
 		return nil, fmt.Errorf("%s source: %w", name, err)
 	}
 	s := &Source{name: name}
-	s.inner.Store(js)
+	s.inner.Store(js.FlagTooLarge())
 	return s, nil
 }
 
@@ -71,14 +71,19 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 		if err != nil {
 			return fmt.Errorf("%s source: %w", s.name, err)
 		}
-		s.inner.Store(js)
+		s.inner.Store(js.FlagTooLarge())
 	}
 	return s.inner.Load().Read(ctx, emit)
 }
 
-// Decode parses one record; it must be a JSON object.
+// Decode parses one record strictly, as the json source does (pipeline.DecodeRecord): a JSON
+// object; a record too large to read, or whose text or numbers are invalid, is returned flagged
+// (the source kind's normalizer is wrapped with pipeline.RejectFlagged).
 func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
-	return pipeline.DecodeObject(raw.Data)
+	if iss, ok := raw.Aux.(pipeline.Issue); ok {
+		return pipeline.Flag(nil, iss), nil
+	}
+	return pipeline.DecodeRecord(raw.Data)
 }
 
 // TotalBytes is the input size (0 while a live fetch runs).

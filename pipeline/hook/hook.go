@@ -338,6 +338,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 			liveLogin = u
 		}
 		id, ok, err := h.cfg.Live.Login(ctx, liveLogin, password)
+		h.floor.observe(time.Since(t0)) // a stored user's refusal waits for the round trip too
 		userID, _ := profile["user_id"].(string)
 		switch {
 		case err != nil:
@@ -361,7 +362,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		h.refuse(ctx, w, t0)
 		return
 	case ctx.Err() != nil:
-		h.fail(w, "login", fmt.Errorf("verifying %s: %w", key, verr))
+		// The login's deadline passed during a slow verification: a refusal, as an unknown user's
+		// would be (a 503 here would tell that the user exists).
+		h.refuse(ctx, w, t0)
 		return
 	default:
 		// A password the hook cannot check (a format it does not verify, malformed or out-of-bounds
@@ -421,7 +424,14 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[strin
 // the usual 401.
 func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, password string, t0 time.Time) {
 	t := time.Now()
+	// A stored user's login takes a verification slot: so does this one (the decoy's work), so
+	// that a full pool answers 503 whether the user is stored or not.
+	if err := h.verifyIn(ctx, t0, func() { h.decoy(password) }); err != nil {
+		h.overloaded(w)
+		return
+	}
 	id, ok, err := h.cfg.Live.Login(ctx, login, password)
+	h.floor.observe(time.Since(t0)) // the legacy system's round trip sets the floor too
 	h.timing(w, "verify", time.Since(t))
 	switch {
 	case err != nil:

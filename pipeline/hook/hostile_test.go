@@ -241,3 +241,48 @@ func TestOverloadIsAnsweredFast(t *testing.T) {
 		t.Errorf("%d decoys computed in %v for abandoned logins: work is not dropped with its client", n, flood)
 	}
 }
+
+// slowLive is a legacy system that takes rtt to refuse every login.
+type slowLive struct{ rtt time.Duration }
+
+func (l slowLive) Login(ctx context.Context, _, _ string) (string, bool, error) {
+	select { // the round trip of a remote system, not synchronisation
+	case <-time.After(l.rtt):
+	case <-ctx.Done():
+	}
+	return "", false, nil
+}
+func (slowLive) Account(context.Context, string) ([]byte, error) { return nil, nil }
+func (slowLive) Lookup(context.Context, string) ([]byte, error)  { return nil, nil }
+
+// TestLiveRefusalsTakeTheFloor: with a live legacy system, an unknown user's refusal waits for its
+// round trip; a stored user's wrong password is then answered no sooner (the floor follows the
+// round trip), so the time tells no user apart.
+func TestLiveRefusalsTakeTheFloor(t *testing.T) {
+	users := &memUsers{profiles: map[string]string{}, migrated: map[string]int{}}
+	for k, v := range profiles {
+		users.profiles[k] = v
+	}
+	srv, _, _ := newHandlerWith(t, Config{PerAccount: rate.Inf, PerClient: rate.Inf, Live: slowLive{250 * time.Millisecond},
+		Map: func([]byte) (map[string]any, error) { return nil, nil }}, users)
+	durations := map[string][]time.Duration{}
+	for round := range 6 {
+		for _, user := range []string{"nobody@example.com", "bcrypt@example.com", "md5crypt@example.com", "nopass@example.com"} {
+			start := time.Now()
+			if status, _ := call(t, srv, "/v1/login", token, login(user, "wrong-password")); status != 401 {
+				t.Fatalf("%s: status %d", user, status)
+			}
+			if round > 0 { // the first round teaches the floor the round trip
+				durations[user] = append(durations[user], time.Since(start))
+			}
+		}
+	}
+	base := percentile(durations["nobody@example.com"], 50)
+	for user, ds := range durations {
+		med := percentile(ds, 50)
+		t.Logf("%-22s median %6.1f ms", user, ms(med))
+		if d := med - base; d > base/4+20*time.Millisecond || -d > base/4+20*time.Millisecond {
+			t.Errorf("%s: median %v against %v for an unknown user", user, med, base)
+		}
+	}
+}

@@ -300,17 +300,20 @@ func (s *sqlStore) MarkMigrated(ctx context.Context, key string) (bool, error) {
 }
 
 func (s *sqlStore) Sample(ctx context.Context, n int) ([][]byte, error) {
+	var lo, hi sql.NullString
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(ukey), MAX(ukey) FROM lazy_users`)).Scan(&lo, &hi); err != nil {
+		return nil, s.errf("sample: %w", err)
+	}
+	if !lo.Valid || n <= 0 {
+		return nil, nil
+	}
 	query := s.q(`SELECT ukey, profile FROM lazy_users WHERE status = 'waiting' AND ukey >= ? ORDER BY ukey LIMIT 1`)
 	seen := map[string]bool{}
 	var keys []string
 	var out [][]byte
-	// Probes spread over the two-character prefixes keys start with (e-mails, ids): each is one
-	// seek to the first waiting key at or after it.
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	const prefixes = len(alphabet) * len(alphabet)
-	for i := range n {
-		k := i * prefixes / max(n, 1)
-		probe := string([]byte{alphabet[k/len(alphabet)], alphabet[k%len(alphabet)]})
+	// Probes spread evenly between the smallest and the largest key (keys often share a prefix:
+	// "okta|00u…"); each is one seek to the first waiting key at or after it.
+	for _, probe := range keyProbes(lo.String, hi.String, n) {
 		var key string
 		var profile []byte
 		err := s.db.QueryRowContext(ctx, query, probe).Scan(&key, &profile)
@@ -328,6 +331,39 @@ func (s *sqlStore) Sample(ctx context.Context, n int) ([][]byte, error) {
 	}
 	sort.Sort(byKey{keys, out})
 	return out, nil
+}
+
+// keyProbes returns n printable-ASCII strings spread evenly from lo to hi: their common prefix,
+// then six base-95 digits interpolated between the two keys' next characters.
+func keyProbes(lo, hi string, n int) []string {
+	p := 0
+	for p < len(lo) && p < len(hi) && lo[p] == hi[p] {
+		p++
+	}
+	const digits, base = 6, 95
+	num := func(s string, pad byte) float64 {
+		v := 0.0
+		for i := range digits {
+			c := pad
+			if p+i < len(s) {
+				c = min(max(s[p+i], ' '), '~')
+			}
+			v = v*base + float64(c-' ')
+		}
+		return v
+	}
+	a, b := num(lo, ' '), num(hi, '~')
+	out := make([]string, 0, n)
+	for i := range n {
+		v := a + (b-a)*float64(i)/float64(n)
+		d := make([]byte, digits)
+		for j := digits - 1; j >= 0; j-- {
+			d[j] = ' ' + byte(int64(v)%base)
+			v = float64(int64(v) / base)
+		}
+		out = append(out, lo[:p]+string(d))
+	}
+	return out
 }
 
 // byKey sorts sampled profiles by their keys.

@@ -14,11 +14,18 @@ import (
 // LinkError refuses an output path that is a symbolic link: usher never writes through a link,
 // so a link planted in an output folder (DIR/rejects.ndjson → ~/.ssh/authorized_keys) cannot
 // make it write outside.
-type LinkError struct{ Path string }
+type LinkError struct {
+	Path string
+	Hard bool // a regular file with other hard links, rather than a symbolic link
+}
 
 // Error implements error.
 func (e *LinkError) Error() string {
-	return fmt.Sprintf("%s is a symbolic link; usher does not write through links (remove it, or choose another output)", e.Path)
+	what := "a symbolic link"
+	if e.Hard {
+		what = "a file with other hard links"
+	}
+	return fmt.Sprintf("%s is %s; usher does not write through links (remove it, or choose another output)", e.Path, what)
 }
 
 // NotRegularError refuses an output path that exists but is not a regular file (a named pipe
@@ -35,10 +42,12 @@ func (e *NotRegularError) Error() string {
 
 // OpenOutput opens an output file for writing with flag (os.O_CREATE, os.O_TRUNC, …; an
 // access mode is required) and mode 0600 when created. The last component of path is never
-// followed: a symbolic link is refused with a *LinkError (O_NOFOLLOW), and an existing file that
-// is not a regular file with a *NotRegularError, without blocking on a named pipe.
+// followed: a symbolic link is refused with a *LinkError (O_NOFOLLOW), as is a file with other
+// hard links (checked before O_TRUNC takes effect), and an existing file that is not a regular
+// file with a *NotRegularError, without blocking on a named pipe.
 func OpenOutput(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
+	trunc := flag&os.O_TRUNC != 0 // truncated only once the file is known to be ours alone
+	f, err := os.OpenFile(path, flag&^os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
 			return nil, &LinkError{Path: path}
@@ -62,6 +71,17 @@ func OpenOutput(path string, flag int) (*os.File, error) {
 	if !st.Mode().IsRegular() {
 		f.Close()
 		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+		// A hard link planted at the path would have usher write into a file elsewhere.
+		f.Close()
+		return nil, &LinkError{Path: path, Hard: true}
+	}
+	if trunc {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	// Back to blocking mode (it makes no difference to a regular file; Fd does it).
 	f.Fd()

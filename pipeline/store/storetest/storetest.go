@@ -654,6 +654,11 @@ func testSample(t *testing.T, open func(t *testing.T) store.Store) {
 		k := fmt.Sprintf("%c%03d@example.com", 'a'+i%26, i)
 		users = append(users, user(k, k, ""))
 	}
+	// Keys sharing a long prefix (Okta ids) are spread over too.
+	for i := range 200 {
+		k := fmt.Sprintf("okta|00u%05dabc", i*37)
+		users = append(users, user(k, fmt.Sprintf("o%d@example.org", i), ""))
+	}
 	if err := st.Put(ctx(t), users); err != nil {
 		t.Fatal(err)
 	}
@@ -680,7 +685,19 @@ func testSample(t *testing.T, open func(t *testing.T) store.Store) {
 		i := strings.Index(string(p), `"user_id":"`)
 		firsts[p[i+len(`"user_id":"`)]] = true
 	}
-	if len(firsts) < 20 {
-		t.Errorf("samples start with %d distinct letters, want them spread over the 26", len(firsts))
+	if len(firsts) < 10 {
+		t.Errorf("samples start with %d distinct letters, want them spread over the keys", len(firsts))
+	}
+	// Only the Okta-like keys: the probes must spread within their common prefix.
+	st2 := open(t)
+	if err := st2.Put(ctx(t), users[200:]); err != nil {
+		t.Fatal(err)
+	}
+	got2, err := st2.Sample(ctx(t), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got2) < 25 {
+		t.Errorf("%d profiles sampled from 200 keys sharing a prefix, want at least 25", len(got2))
 	}
 }

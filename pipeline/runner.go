@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // Writer receives every processed record in source order, from a single goroutine. It is the
@@ -87,11 +88,17 @@ type batch struct {
 	n       int
 	raws    []RawRecord
 	results []Result
+	weight  int64 // the bytes it holds against inflightBytes, released once written
 }
 
 // batchBytes cuts a batch early when its records' bytes reach it (records are usually 1-2 KB, so
 // the record count cuts first).
 const batchBytes = 1 << 20
+
+// inflightBytes bounds the record bytes read but not yet written, across the channels, the
+// workers and the writer's reordering: large records cannot pile up whatever the stages' speeds
+// (the usual 1-2 KB records barely reach it: 256 of them make half a megabyte).
+const inflightBytes = 8 << 20
 
 // Run reads the whole source and feeds every record, in order, to the writer. It returns the
 // first error of any stage; on cancellation it returns ctx's error after the stages have stopped,
@@ -106,6 +113,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		size = 256
 	}
 	g, ctx := errgroup.WithContext(ctx)
+	inflight := semaphore.NewWeighted(inflightBytes)
 	toWork := make(chan *batch, workers*2)
 	toWrite := make(chan *batch, workers*2)
 
@@ -121,6 +129,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		flush := func() error {
 			if len(cur.raws) == 0 {
 				return nil
+			}
+			cur.weight = int64(min(max(curBytes, 1), inflightBytes))
+			if err := inflight.Acquire(ctx, cur.weight); err != nil {
+				return err
 			}
 			select {
 			case toWork <- cur:
@@ -206,6 +218,7 @@ func (r *Runner) Run(ctx context.Context) error {
 					}
 					r.processed.Add(1)
 				}
+				inflight.Release(nb.weight)
 			}
 		}
 		if len(pending) > 0 && ctx.Err() == nil {

@@ -140,11 +140,8 @@ func valueOK(v any, depth int) bool {
 			return false
 		}
 		for _, x := range t {
-			switch x.(type) {
-			case map[string]any, []any, json.Number:
-				if !valueOK(x, depth+1) {
-					return false
-				}
+			if !childOK(x, depth) {
+				return false
 			}
 		}
 	case []any:
@@ -152,15 +149,21 @@ func valueOK(v any, depth int) bool {
 			return false
 		}
 		for _, x := range t {
-			switch x.(type) {
-			case map[string]any, []any, json.Number:
-				if !valueOK(x, depth+1) {
-					return false
-				}
+			if !childOK(x, depth) {
+				return false
 			}
 		}
 	case json.Number:
 		return !overflows(string(t))
+	}
+	return true
+}
+
+// childOK is valueOK for a member of a container at depth (scalars other than numbers pass).
+func childOK(x any, depth int) bool {
+	switch x.(type) {
+	case map[string]any, []any, json.Number:
+		return valueOK(x, depth+1)
 	}
 	return true
 }

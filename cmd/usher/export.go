@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash"
 	"github.com/usher-migrate/usher/sinks/export"
@@ -211,19 +211,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 // readKeyFile reads a small secret file: a regular file (a named pipe is refused, not waited on)
 // of at most 64 KiB.
 func readKeyFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
+	b, err := smallfile.Read(path)
 	if err == nil && len(b) > 64<<10 {
 		err = fmt.Errorf("%s is larger than 64 KiB; a key file holds one key", path)
 	}

@@ -126,14 +126,7 @@ func ParseAs(format, s, user string) (Hash, error) {
 	return h, nil
 }
 
-func isSelfIdentifying(format string) bool {
-	for _, f := range SelfIdentifying {
-		if f == format {
-			return true
-		}
-	}
-	return false
-}
+func isSelfIdentifying(format string) bool { return slices.Contains(SelfIdentifying, format) }
 
 func hexDigest(format string, alg digestAlg, utf16 bool) func(s, _ string) (Hash, error) {
 	return func(s, _ string) (Hash, error) {

@@ -18,6 +18,13 @@ type Normalized struct {
 	// Legacy is source password material Auth0 cannot import, kept in the user's lazy record
 	// (under LegacyPasswordKey) so the lazy-migration hook can verify it; never imported.
 	Legacy map[string]any
+	// SocialOnly marks a user who signs in only through social or enterprise identities (an
+	// Auth0 export's google-oauth2|… user, a Gigya account whose only logins are social): with
+	// no password, importing them into a database connection would give them a second account at
+	// their next social login, so they are routed by --social-only instead of --passwordless.
+	// Providers lists those identities' providers, for the reject message.
+	SocialOnly bool
+	Providers  []string
 }
 
 // LegacyPasswordKey is the key of a lazy record that holds source password material Auth0

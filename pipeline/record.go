@@ -92,6 +92,7 @@ const (
 	CodeInvalidEncoding   = "invalid_encoding"  // text that is not UTF-8 (or an unpaired UTF-16 surrogate escape)
 	CodeInvalidNumber     = "invalid_number"    // a number beyond the range of a 64-bit float (1e999)
 	CodeProfileTooLarge   = "profile_too_large" // a warning, not a reject
+	CodeSocialOnly        = "social_only"       // a user with only social or enterprise logins (--social-only reject)
 )
 
 // useNumber is goccy/go-json's decoder.UseNumberOption flag, which its public API offers only on

@@ -62,6 +62,10 @@ type Routing struct {
 	Strip func(user map[string]any)
 	// AllLazy holds every user that would be imported for lazy migration too (usher stage).
 	AllLazy bool
+	// SocialOnly routes passwordless users whose only logins are social or enterprise
+	// (Normalized.SocialOnly): "reject" (code social_only; the default when empty) or "import"
+	// (then --passwordless decides, as for any user without a password).
+	SocialOnly string
 }
 
 // Runner drives one pass over a source.
@@ -310,6 +314,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 				user[LegacyPasswordKey] = norm.Legacy
 			}
 		}
+	case format == "none" && norm.SocialOnly && r.Routing.SocialOnly != "import":
+		res.Reject(Issue{Code: CodeSocialOnly, Message: socialOnlyMessage(norm.Providers)})
+		return
 	case format == "none":
 		switch r.Routing.Passwordless {
 		case "reject":
@@ -340,6 +347,16 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		return
 	}
 	res.User = b
+}
+
+// socialOnlyMessage explains a social_only reject.
+func socialOnlyMessage(providers []string) string {
+	via := "social or enterprise identities"
+	if len(providers) > 0 {
+		via = strings.Join(providers, ", ")
+	}
+	return "the user signs in only through " + via + " and has no password: imported into a database connection, " +
+		"their next social login would create a second account (--social-only import imports them anyway)"
 }
 
 func isPasswordField(field string) bool {

@@ -121,6 +121,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		Routing: pipeline.Routing{
 			Passwordless: o.Passwordless,
 			Unimportable: o.Unimportable,
+			SocialOnly:   o.SocialOnly,
 			MaxUserBytes: o.MaxFileBytes - 3, // "[" + user + "]\n"
 			Strip:        hash.Strip,
 			AllLazy:      o.stageAll,

@@ -27,6 +27,10 @@ type migrateOptions struct {
 	Out           string            `yaml:"out" json:"-"`
 	Passwordless  string            `yaml:"passwordless" json:"passwordless"`
 	Unimportable  string            `yaml:"unimportable" json:"unimportable"`
+	// SocialOnly routes users whose only logins are social or enterprise: reject or import.
+	SocialOnly string `yaml:"social-only" json:"social_only"`
+	// Duplicates is the policy for accounts sharing an e-mail: merge (one Auth0 user) or reject.
+	Duplicates string `yaml:"duplicates" json:"duplicates"`
 	MaxFileBytes  int               `yaml:"max-file-bytes" json:"max_file_bytes"`
 	Workers       int               `yaml:"workers" json:"-"`
 	Resume        bool              `yaml:"resume" json:"-"`
@@ -79,6 +83,8 @@ func defaultOptions() migrateOptions {
 	return migrateOptions{
 		Passwordless: "import",
 		Unimportable: "lazy",
+		SocialOnly:   "reject",
+		Duplicates:   "merge",
 		MaxFileBytes: importfiles.DefaultMaxFileBytes,
 		Progress:     "auto",
 		BcryptCost:   10,
@@ -99,6 +105,8 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	}
 	fs.StringVar(&o.Passwordless, "passwordless", o.Passwordless, "users without a password: import (they reset), lazy or reject")
 	fs.StringVar(&o.Unimportable, "unimportable", o.Unimportable, "users whose hash Auth0 cannot import: lazy, import (without the password) or reject")
+	fs.StringVar(&o.SocialOnly, "social-only", o.SocialOnly, "users whose only logins are social or enterprise (no password): reject (code social_only: imported, their next social login would make a second account) or import (then --passwordless decides)")
+	fs.StringVar(&o.Duplicates, "duplicates", o.Duplicates, "accounts that share an e-mail: merge (one Auth0 user keeping every account's data and password) or reject (the first wins, later ones duplicate_email)")
 	fs.IntVar(&o.MaxFileBytes, "max-file-bytes", o.MaxFileBytes, "import file size cap in bytes (Auth0 rejects uploads above 512000)")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "pipeline parallelism (default GOMAXPROCS)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto (bar on a terminal, log lines otherwise), always (log lines) or never")
@@ -291,6 +299,12 @@ func (o *migrateOptions) check(needOut bool) error {
 		return err
 	}
 	if err := oneOf("--unimportable", o.Unimportable, "lazy", "import", "reject"); err != nil {
+		return err
+	}
+	if err := oneOf("--social-only", o.SocialOnly, "reject", "import"); err != nil {
+		return err
+	}
+	if err := oneOf("--duplicates", o.Duplicates, "merge", "reject"); err != nil {
 		return err
 	}
 	if err := oneOf("--progress", o.Progress, "auto", "always", "never"); err != nil {

@@ -22,15 +22,15 @@ import (
 
 // migrateOptions are the options of migrate and validate, from flags or a job file (same names).
 type migrateOptions struct {
-	Source        string            `yaml:"source" json:"source"`
-	Inputs        []string          `yaml:"input" json:"input"`
-	Out           string            `yaml:"out" json:"-"`
-	Passwordless  string            `yaml:"passwordless" json:"passwordless"`
-	Unimportable  string            `yaml:"unimportable" json:"unimportable"`
+	Source       string   `yaml:"source" json:"source"`
+	Inputs       []string `yaml:"input" json:"input"`
+	Out          string   `yaml:"out" json:"-"`
+	Passwordless string   `yaml:"passwordless" json:"passwordless"`
+	Unimportable string   `yaml:"unimportable" json:"unimportable"`
 	// SocialOnly routes users whose only logins are social or enterprise: reject or import.
 	SocialOnly string `yaml:"social-only" json:"social_only"`
 	// Duplicates is the policy for accounts sharing an e-mail: merge (one Auth0 user) or reject.
-	Duplicates string `yaml:"duplicates" json:"duplicates"`
+	Duplicates    string            `yaml:"duplicates" json:"duplicates"`
 	MaxFileBytes  int               `yaml:"max-file-bytes" json:"max_file_bytes"`
 	Workers       int               `yaml:"workers" json:"-"`
 	Resume        bool              `yaml:"resume" json:"-"`

@@ -104,3 +104,9 @@ func For(source string) func(pipeline.MappingConfig) (pipeline.Normalizer, error
 		return Load(source, cfg)
 	}
 }
+
+// Namespace is the app_metadata key the mapping keeps legacy data under.
+func (d *Declarative) Namespace() string { return d.namespace }
+
+// Namespace is the app_metadata key the mapping keeps legacy data under.
+func (g *Generic) Namespace() string { return g.namespace }

@@ -3,6 +3,7 @@ package mappings
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,8 +19,10 @@ import (
 	"github.com/usher-migrate/usher/pipeline/validate"
 )
 
-// CodeMappingError rejects a record on which a mapping expression failed at run time (a type
-// mismatch in the data, for example); the message names the rule and its line.
+// CodeMappingError rejects a record on which a mapping rule could not be applied (the data has
+// another shape than the rule expects: a string where it reads an object's field, for example);
+// the message names the target field, the rule as written and its line, and says what in the
+// data did not fit, in plain words (ruleIssue).
 const CodeMappingError = "mapping_error"
 
 // Declarative is a mapping compiled from a mapping file: a built-in one, optionally overlaid by a
@@ -32,6 +35,15 @@ const CodeMappingError = "mapping_error"
 // "value" (what from found)); the password rule; then it removes what the rules consumed and
 // what drop lists, and routes what is left by the rest rules ("source path: target", "*" for
 // every remaining top-level key). Leftover keys with no rest rule follow unknown_fields.
+//
+// The social_only rule marks users who sign in only through social or enterprise identities
+// (pipeline.Normalized.SocialOnly, routed by --social-only when they have no password): its
+// providers expression lists the user's login providers (an array, or a comma-separated string),
+// and its when expression, which sees that list as "value", says whether they are all social.
+//
+// A field rule marked optional names a top-level field that is left out of the user, with a
+// warning, when Auth0 would refuse its value (pipeline.Normalized.Optional), instead of
+// rejecting the user: the okta mapping's username, whose value stays in app_metadata.
 type Declarative struct {
 	name      string
 	namespace string
@@ -40,17 +52,19 @@ type Declarative struct {
 	rejects   []rejectRule
 	fields    []fieldRule
 	password  *passwordRule
+	social    *socialRule
 	consumed  []fieldPath
 	drops     []globPath
 	rests     []restRule
 	star      *restRule
+	optional  map[string]string // optional field → the target that keeps its value ("" none); read-only
 	vms       sync.Pool
 }
 
 type rejectRule struct {
 	prog          *vm.Program
 	code, message string
-	where         string
+	rule, where   string // the when expression and "file:line", for run-time errors
 }
 
 type fieldRule struct {
@@ -59,7 +73,14 @@ type fieldRule struct {
 	value   any
 	isValue bool
 	prog    *vm.Program
-	where   string // "file:line target", for run-time errors
+	rule    string // the rule as written, for run-time errors
+	where   string // "file:line", for run-time errors
+}
+
+// socialRule is the compiled social_only rule.
+type socialRule struct {
+	when, providers              *vm.Program
+	whenSrc, providersSrc, where string
 }
 
 type passwordRule struct {
@@ -113,7 +134,7 @@ func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Decla
 			msg = "rejected by the mapping rule " + strconv.Quote(r.when)
 		}
 		d.rejects = append(d.rejects, rejectRule{prog: prog, code: r.code, message: msg,
-			where: fmt.Sprintf("%s:%d", s.file, r.line)})
+			rule: r.when, where: fmt.Sprintf("%s:%d", s.file, r.line)})
 	}
 	fields := s.fields
 	if s.emailVerified != nil {
@@ -139,7 +160,7 @@ func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Decla
 			return nil, specError(s.file, f.line, "%s: password material is mapped by the password rule, not by fields", f.target)
 		}
 		r := fieldRule{target: target, value: f.value, isValue: f.isValue,
-			where: fmt.Sprintf("%s:%d %s", s.file, f.line, f.target)}
+			rule: ruleText(f), where: fmt.Sprintf("%s:%d", s.file, f.line)}
 		for _, p := range f.from {
 			fp, err := parsePath(p, false)
 			if err != nil {
@@ -167,12 +188,28 @@ func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Decla
 		}
 		d.fields = append(d.fields, r)
 	}
+	if err := d.compileOptional(s.file, fields); err != nil {
+		return nil, err
+	}
 	if s.password != nil {
 		fp, err := parsePath(s.password.from, false)
 		if err != nil || !fp.plainKeys() {
 			return nil, specError(s.file, s.password.line, "password from %q: want a path of object keys", s.password.from)
 		}
 		d.password = &passwordRule{from: fp, format: s.password.format}
+	}
+	if so := s.socialOnly; so != nil {
+		r := &socialRule{whenSrc: so.when, providersSrc: so.providers, where: fmt.Sprintf("%s:%d", s.file, so.line)}
+		var err error
+		if r.when, err = compileExpr(so.when); err != nil {
+			return nil, specError(s.file, so.line, "social_only when: %v", err)
+		}
+		if so.providers != "" {
+			if r.providers, err = compileExpr(so.providers); err != nil {
+				return nil, specError(s.file, so.line, "social_only providers: %v", err)
+			}
+		}
+		d.social = r
 	}
 	for _, dr := range s.drops {
 		fp, err := parsePath(dr.s, true)
@@ -206,6 +243,40 @@ func compile(name, defaultNS string, s *spec, namespace, unknown string) (*Decla
 	return d, nil
 }
 
+// compileOptional collects the optional fields of the field rules (compiled into d.fields
+// already): each must be a top-level field, and its kept_in a target that another rule sets.
+func (d *Declarative) compileOptional(file string, fields []fieldSpec) error {
+	for i, f := range fields {
+		if !f.optional {
+			continue
+		}
+		target := d.fields[i].target
+		if len(target) != 1 {
+			return specError(file, f.line, "%s: optional applies to top-level fields only (a field Auth0 may refuse is left out whole)", f.target)
+		}
+		kept := ""
+		if f.keptIn != "" {
+			p, err := d.target(file, f.line, f.keptIn)
+			if err != nil {
+				return err
+			}
+			kept = p.String()
+			set := false
+			for j := range d.fields {
+				set = set || (j != i && d.fields[j].target.String() == kept)
+			}
+			if !set {
+				return specError(file, f.line, "%s: kept_in %s: no field rule sets that target (keep its rule, or override %s too)", f.target, kept, f.target)
+			}
+		}
+		if d.optional == nil {
+			d.optional = map[string]string{}
+		}
+		d.optional[target.String()] = kept
+	}
+	return nil
+}
+
 // target parses a target path: {namespace} is replaced by the metadata namespace; the first key
 // must be an Auth0 import field and app_metadata's own keys must not be reserved ones.
 func (d *Declarative) target(file string, line int, s string) (fieldPath, error) {
@@ -230,7 +301,8 @@ func (d *Declarative) target(file string, line int, s string) (fieldPath, error)
 // record lacks are nil.
 func compileExpr(src string) (*vm.Program, error) {
 	return expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
-		expr.Function("number", toNumber, new(func(any) any)))
+		expr.Function("number", toNumber, new(func(any) any)),
+		expr.Function("list", exprList, new(func(any) []any)))
 }
 
 // toNumber is the expression function number(x): a JSON number or a numeric string as a float64
@@ -262,8 +334,8 @@ var exprKeys = [...]string{"user", "vars", "value"}
 // Normalize maps one decoded record (see the type comment). It changes rec in place.
 func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
 	user := make(map[string]any, 16) // sized for the import keys: no growth while mapping
-	out := &pipeline.Normalized{User: user}
-	if iss := d.apply(rec, user); iss != nil {
+	out := &pipeline.Normalized{User: user, Optional: d.optional}
+	if iss := d.apply(rec, user, out); iss != nil {
 		return nil, iss
 	}
 	if d.password != nil {
@@ -288,8 +360,8 @@ func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pip
 	return out, nil
 }
 
-// apply runs the reject and field rules.
-func (d *Declarative) apply(rec, user map[string]any) []pipeline.Issue {
+// apply runs the reject and field rules, then the social_only rule.
+func (d *Declarative) apply(rec, user map[string]any, out *pipeline.Normalized) []pipeline.Issue {
 	var saved [len(exprKeys)]any
 	var had [len(exprKeys)]bool
 	for i, k := range exprKeys {
@@ -320,7 +392,7 @@ func (d *Declarative) apply(rec, user map[string]any) []pipeline.Issue {
 	for _, r := range d.rejects {
 		v, err := machine.Run(r.prog, rec)
 		if err != nil {
-			return []pipeline.Issue{{Code: CodeMappingError, Message: fmt.Sprintf("reject rule at %s: %v", r.where, err)}}
+			return []pipeline.Issue{ruleIssue("", "reject rule", r.rule, r.where, err, r.prog, rec)}
 		}
 		if b, _ := v.(bool); b {
 			return []pipeline.Issue{{Code: r.code, Message: r.message}}
@@ -336,13 +408,13 @@ func (d *Declarative) apply(rec, user map[string]any) []pipeline.Issue {
 			rec["value"] = fromVals[i]
 			var err error
 			if v, err = machine.Run(f.prog, rec); err != nil {
-				return []pipeline.Issue{{Code: CodeMappingError, Field: f.target.String(), Message: fmt.Sprintf("rule at %s: %v", f.where, err)}}
+				return []pipeline.Issue{ruleIssue(f.target.String(), "", f.rule, f.where, err, f.prog, rec)}
 			}
 			v = fromExpr(v)
 			if v == nil && fromVals[i] != nil {
 				// The source had a value the rule maps to null (a sentinel): keep the null.
 				if err := f.target.set(user, nil); err != nil {
-					return []pipeline.Issue{{Code: CodeMappingError, Field: f.target.String(), Message: fmt.Sprintf("rule at %s: %v", f.where, err)}}
+					return []pipeline.Issue{ruleIssue(f.target.String(), "", f.rule, f.where, err, nil, nil)}
 				}
 				continue
 			}
@@ -353,10 +425,63 @@ func (d *Declarative) apply(rec, user map[string]any) []pipeline.Issue {
 			continue
 		}
 		if err := f.target.set(user, v); err != nil {
-			return []pipeline.Issue{{Code: CodeMappingError, Field: f.target.String(), Message: fmt.Sprintf("rule at %s: %v", f.where, err)}}
+			return []pipeline.Issue{ruleIssue(f.target.String(), "", f.rule, f.where, err, nil, nil)}
+		}
+	}
+	if d.social != nil {
+		if iss := d.social.apply(machine, rec, out); iss != nil {
+			return []pipeline.Issue{*iss}
 		}
 	}
 	return nil
+}
+
+// apply evaluates the social_only rule: providers (bound to "value"), then when.
+func (r *socialRule) apply(machine *vm.VM, rec map[string]any, out *pipeline.Normalized) *pipeline.Issue {
+	providers := []any{}
+	if r.providers != nil {
+		rec["value"] = nil
+		v, err := machine.Run(r.providers, rec)
+		if err != nil {
+			iss := ruleIssue("social_only", "", r.providersSrc, r.where, err, r.providers, rec)
+			return &iss
+		}
+		l, _ := exprList(fromExpr(v))
+		providers = l.([]any)
+	}
+	rec["value"] = providers
+	v, err := machine.Run(r.when, rec)
+	if err == nil {
+		if _, isBool := v.(bool); !isBool && v != nil {
+			err = fmt.Errorf("it gives %s, not true or false", aJSONType(fromExpr(v)))
+		}
+	}
+	if err != nil {
+		iss := ruleIssue("social_only", "", r.whenSrc, r.where, err, r.when, rec)
+		return &iss
+	}
+	if b, _ := v.(bool); !b {
+		return nil
+	}
+	out.SocialOnly = true
+	for _, p := range providers {
+		if s, ok := p.(string); ok && !slices.Contains(out.Providers, s) {
+			out.Providers = append(out.Providers, s)
+		}
+	}
+	return nil
+}
+
+// ruleText is a field rule as written: its expression, its source paths or its constant.
+func ruleText(f fieldSpec) string {
+	switch {
+	case f.expr != "":
+		return f.expr
+	case len(f.from) > 0:
+		return strings.Join(f.from, ", ")
+	}
+	b, _ := json.Marshal(f.value)
+	return "value " + string(b)
 }
 
 // first returns the first non-empty value among paths (nil when none).
@@ -439,11 +564,11 @@ func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Normalized
 			return bad("%s is not a %s hash: %v", field, d.password.format, err)
 		}
 	case "gigya":
-		obj, isObj := v.(map[string]any)
-		if !isObj {
-			return bad("%s must be a Gigya password object, got %s", field, pipeline.JSONType(v))
+		obj, err := gigyaPassword(rec, d.password.from, v)
+		if err != nil {
+			return bad("%v", err)
 		}
-		if h, _ := obj["hash"].(string); h == "" {
+		if !legacy.GigyaHasPassword(obj) {
 			return nil // social-only accounts carry an empty password object
 		}
 		h, err := legacy.ParseGigya(obj)
@@ -499,7 +624,7 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 			continue
 		}
 		if err := r.to.merge(user, v); err != nil {
-			return bad(fmt.Errorf("rest %s: %w", r.from, err))
+			return bad(fmt.Errorf("the rest rule \"%s: %s\" could not be applied: %w", r.from, r.to, err))
 		}
 	}
 	for k, v := range rec {
@@ -515,7 +640,7 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 			return nil
 		}
 		if err := d.star.to.merge(user, map[string]any(rec)); err != nil {
-			return bad(fmt.Errorf("rest *: %w", err))
+			return bad(fmt.Errorf("the rest rule \"*: %s\" could not be applied: %w", d.star.to, err))
 		}
 		return nil
 	}
@@ -524,7 +649,7 @@ func (d *Declarative) route(rec, user map[string]any) []pipeline.Issue {
 		return nil
 	case "user_metadata":
 		if err := (fieldPath{{key: "user_metadata", idx: -1}}).merge(user, map[string]any(rec)); err != nil {
-			return bad(fmt.Errorf("unknown fields: %w", err))
+			return bad(fmt.Errorf("the fields no rule maps could not be moved to user_metadata: %w", err))
 		}
 		return nil
 	}

@@ -25,6 +25,8 @@ type spec struct {
 	rejects       []rejectSpec
 	password      *passwordSpec
 	passwordSet   bool // password given (possibly null: no password handling)
+	socialOnly    *socialSpec
+	socialSet     bool // social_only given (possibly null: no social-only rule)
 	fields        []fieldSpec
 	drops         []lineString
 	rests         []restSpec
@@ -45,16 +47,27 @@ type passwordSpec struct {
 	line         int
 }
 
-// fieldSpec is one "target: rule" entry. remove marks "target: null" in an override.
+// socialSpec is the social_only rule: when (an expression) holds for users who sign in only
+// through social or enterprise identities; providers (an expression, optional) lists them.
+type socialSpec struct {
+	when, providers string
+	line            int
+}
+
+// fieldSpec is one "target: rule" entry. remove marks "target: null" in an override. optional
+// (with keptIn, the target that keeps the value too) lets a top-level field Auth0 would refuse be
+// left out of the user, as a warning, instead of rejecting the user.
 type fieldSpec struct {
-	target  string
-	from    []string
-	consume []string
-	value   any
-	isValue bool
-	expr    string
-	remove  bool
-	line    int
+	target   string
+	from     []string
+	consume  []string
+	value    any
+	isValue  bool
+	expr     string
+	optional bool
+	keptIn   string
+	remove   bool
+	line     int
 }
 
 type restSpec struct {
@@ -177,6 +190,29 @@ func parseSpec(file string, data []byte) (*spec, error) {
 			}
 			s.password = &p
 			return nil
+		case "social_only":
+			s.socialSet = true
+			if v.Tag == "!!null" {
+				return nil
+			}
+			so := socialSpec{line: v.Line}
+			err := eachPair(file, v, []string{"when", "providers"}, func(key string, _, val *yaml.Node) error {
+				str, err := stringNode(file, val)
+				if key == "when" {
+					so.when = str
+				} else {
+					so.providers = str
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if so.when == "" {
+				return specError(file, v.Line, "social_only needs when (an expression that holds for users whose only logins are social or enterprise) and optionally providers")
+			}
+			s.socialOnly = &so
+			return nil
 		case "fields":
 			if v.Kind != yaml.MappingNode {
 				return specError(file, v.Line, "fields must be a mapping of target paths to rules")
@@ -222,7 +258,7 @@ func parseSpec(file string, data []byte) (*spec, error) {
 	return s, nil
 }
 
-var topKeys = []string{"inherit", "namespace", "email_verified", "unknown_fields", "vars", "reject", "password", "fields", "drop", "rest"}
+var topKeys = []string{"inherit", "namespace", "email_verified", "unknown_fields", "vars", "reject", "password", "social_only", "fields", "drop", "rest"}
 
 var passwordFormats = []string{"gigya", "mcf", "plaintext", "custom"}
 
@@ -241,7 +277,8 @@ func validUnknown(s string) bool {
 	return s == "reject" || s == "user_metadata" || s == "drop"
 }
 
-// parseField reads one rule: "path", [paths], null, or {from, value, expr, consume}.
+// parseField reads one rule: "path", [paths], null, or {from, value, expr, consume, optional,
+// kept_in}.
 func parseField(file, target string, line int, v *yaml.Node) (fieldSpec, error) {
 	f := fieldSpec{target: target, line: line}
 	switch {
@@ -259,7 +296,7 @@ func parseField(file, target string, line int, v *yaml.Node) (fieldSpec, error) 
 	case v.Kind != yaml.MappingNode:
 		return f, specError(file, v.Line, "rule for %s must be a path, a list of paths or a mapping", target)
 	}
-	err := eachPair(file, v, []string{"from", "value", "expr", "consume"}, func(key string, _, val *yaml.Node) error {
+	err := eachPair(file, v, []string{"from", "value", "expr", "consume", "optional", "kept_in"}, func(key string, _, val *yaml.Node) error {
 		var err error
 		switch key {
 		case "from", "consume":
@@ -284,6 +321,10 @@ func parseField(file, target string, line int, v *yaml.Node) (fieldSpec, error) 
 			f.value, f.isValue = normalizeYAML(x), true
 		case "expr":
 			f.expr, err = stringNode(file, val)
+		case "optional":
+			f.optional, err = boolNode(file, val)
+		case "kept_in":
+			f.keptIn, err = stringNode(file, val)
 		}
 		return err
 	})
@@ -291,6 +332,8 @@ func parseField(file, target string, line int, v *yaml.Node) (fieldSpec, error) 
 		return f, err
 	}
 	switch {
+	case f.keptIn != "" && !f.optional:
+		return f, specError(file, line, "%s: kept_in goes with optional: true", target)
 	case f.isValue && (len(f.from) > 0 || f.expr != "" || len(f.consume) > 0):
 		return f, specError(file, line, "%s: value cannot be combined with from, expr or consume", target)
 	case !f.isValue && len(f.from) == 0 && f.expr == "":
@@ -401,9 +444,10 @@ func normalizeYAML(v any) any {
 	return v
 }
 
-// merge lays an override on top of a base mapping: scalars replace, vars merge, fields replace
-// by target in place (new targets append; null removes), reject rules and drops append, rest
-// rules replace by source path (null removes). With inherit: false the override stands alone.
+// merge lays an override on top of a base mapping: scalars, password and social_only replace
+// (null removes them), vars merge, fields replace by target in place (new targets append; null
+// removes), reject rules and drops append, rest rules replace by source path (null removes).
+// With inherit: false the override stands alone.
 func merge(base, over *spec) *spec {
 	if over.inherit != nil && !*over.inherit {
 		return over
@@ -431,6 +475,9 @@ func merge(base, over *spec) *spec {
 	out.rejects = append(append([]rejectSpec(nil), base.rejects...), over.rejects...)
 	if over.passwordSet {
 		out.password, out.passwordSet = over.password, true
+	}
+	if over.socialSet {
+		out.socialOnly, out.socialSet = over.socialOnly, true
 	}
 	out.fields = overlay(base.fields, over.fields, func(f fieldSpec) (string, bool) { return f.target, f.remove })
 	out.drops = append(append([]lineString(nil), base.drops...), over.drops...)

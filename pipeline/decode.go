@@ -106,6 +106,14 @@ func RejectFlagged(newNormalizer func(MappingConfig) (Normalizer, error)) func(M
 
 type flagRejecter struct{ next Normalizer }
 
+// Namespace is the wrapped normalizer's, when it has one ("" otherwise).
+func (f flagRejecter) Namespace() string {
+	if ns, ok := f.next.(Namespaced); ok {
+		return ns.Namespace()
+	}
+	return ""
+}
+
 func (f flagRejecter) Normalize(rec map[string]any) (*Normalized, []Issue) {
 	if issues := FlaggedIssues(rec); len(issues) > 0 {
 		return nil, slices.Clone(issues)

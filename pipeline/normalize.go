@@ -1,5 +1,10 @@
 package pipeline
 
+import (
+	"sort"
+	"strings"
+)
+
 // Normalized is a record after the mapping stage: the candidate Auth0 import object plus any
 // password material the hash stage must still turn into Auth0's form.
 type Normalized struct {
@@ -25,11 +30,65 @@ type Normalized struct {
 	// Providers lists those identities' providers, for the reject message.
 	SocialOnly bool
 	Providers  []string
+	// Optional names the top-level fields of User the mapping lets go when Auth0 would refuse
+	// their value (an Okta login that is an e-mail address or too long for a username), each
+	// with the path of User that keeps the value too ("" when none): the runner then leaves the
+	// field out and counts a warning instead of rejecting the user (LeaveOut). Shared between
+	// records: read-only.
+	Optional map[string]string
+}
+
+// LeaveOut removes from User each optional field (see Optional) that an issue of errs names,
+// and returns one warning per field removed, with a message that says the field was left out,
+// why, and where its value is kept. Its code is that of the field's first issue about the value
+// itself rather than its length (an e-mail address as username is invalid_username, whatever its
+// length), else of its first issue. It returns nil when errs name no optional field. The caller
+// validates User again: errs about other fields still reject it.
+func (n *Normalized) LeaveOut(errs []Issue) []Issue {
+	var warnings []Issue
+	for field, kept := range n.Optional {
+		var first *Issue
+		var why []string
+		for i := range errs {
+			if f := errs[i].Field; f == field || strings.HasPrefix(f, field+".") || strings.HasPrefix(f, field+"[") {
+				length := errs[i].Code == CodeFieldTooLong || errs[i].Code == CodeFieldTooShort
+				if first == nil || (!length && (first.Code == CodeFieldTooLong || first.Code == CodeFieldTooShort)) {
+					first = &errs[i]
+				}
+				why = append(why, errs[i].Message)
+			}
+		}
+		if first == nil {
+			continue
+		}
+		if _, ok := n.User[field]; !ok {
+			continue
+		}
+		delete(n.User, field)
+		msg := field + " left out of the user (" + strings.Join(why, "; ") + ")"
+		if kept != "" {
+			msg += "; its value is kept in " + kept
+		}
+		warnings = append(warnings, Issue{Code: first.Code, Field: field, Message: msg})
+	}
+	sort.Slice(warnings, func(i, j int) bool { return warnings[i].Field < warnings[j].Field })
+	return warnings
 }
 
 // LegacyPasswordKey is the key of a lazy record that holds source password material Auth0
 // cannot import, as {"kind": <source password format>, "value": <the source's value>}.
 const LegacyPasswordKey = "legacy_password"
+
+// MergedPasswordsKey is the key of a lazy record made of several accounts with different
+// passwords (--duplicates merge): a list of password objects, each holding one of password_hash,
+// custom_password_hash or LegacyPasswordKey as the account had it. The hook accepts a password
+// that matches any of them; it is never imported.
+const MergedPasswordsKey = "merged_passwords"
+
+// Namespaced is implemented by normalizers that keep legacy data under one app_metadata key.
+type Namespaced interface {
+	Namespace() string
+}
 
 // Normalizer maps one decoded source record into Auth0 shape. It must be safe for concurrent use.
 // Issues it returns reject the record (they are reported with the record's position); it returns

@@ -45,7 +45,8 @@ type Result struct {
 	// Identity used for deduplication: lower-cased email, user_id, username (empty when absent).
 	Email, UserID, Username string
 	// User is the encoded Auth0 import object (Imported) or the profile with its password material
-	// kept for the hook (Lazy).
+	// kept for the hook (Lazy). A user rejected social_only keeps it too: merged with another
+	// account of the same e-mail (--duplicates merge), it is imported.
 	User []byte
 	// Payload is what Stages.Encode made of the user, when the runner has one.
 	Payload any
@@ -83,13 +84,84 @@ func secretKey(k string) bool {
 	return false
 }
 
+// SecretValue reports whether v, the value of key k, is password material: k names a password,
+// hash, salt, secret or token (secretKey), unless k names a time and v is one. The legacy stores
+// keep when a password was set (passwordChanged in Okta, passwordModifiedAt in Stormpath,
+// pwdLastSet in Active Directory): when, not what. A key names a time when its last word
+// (camelCase or separated by _ - . or space) is one of timeWords, so passwordHash, passwordFormat
+// and passwordChangedToken stay secret; v is a time when it is a number or a string that reads as
+// an ISO-8601 date or date-time, or as a decimal number of 9 to 19 digits (epoch seconds or
+// milliseconds, a Windows FILETIME). Anything else under such a key (an object, an array, a
+// boolean, other text) stays secret.
+func SecretValue(k string, v any) bool {
+	if !secretKey(k) {
+		return false
+	}
+	return !(timeKey(k) && timeValue(v))
+}
+
+// timeWords are the last words of keys that name a time.
+var timeWords = map[string]bool{"at": true, "on": true, "date": true, "time": true, "timestamp": true, "ts": true,
+	"changed": true, "modified": true, "updated": true, "created": true, "set": true, "expires": true,
+	"expiry": true, "expiration": true, "expired": true}
+
+// timeKey reports whether key k names a time: its last word is one of timeWords.
+func timeKey(k string) bool {
+	return timeWords[strings.ToLower(lastWord(k))]
+}
+
+// lastWord is the last word of a key: after its last separator, digits left out, and from its
+// last capital when it ends in lower case (passwordChangedAt → At, PASSWORD_CHANGED_AT → AT,
+// passwordchangedat → passwordchangedat).
+func lastWord(k string) string {
+	end := len(k)
+	for end > 0 && !isLetter(k[end-1]) {
+		end--
+	}
+	i := end
+	switch {
+	case i > 0 && isLower(k[i-1]):
+		for i > 0 && isLower(k[i-1]) {
+			i--
+		}
+		if i > 0 && isUpper(k[i-1]) {
+			i--
+		}
+	default:
+		for i > 0 && isUpper(k[i-1]) {
+			i--
+		}
+	}
+	return k[i:end]
+}
+
+func isLower(c byte) bool  { return c >= 'a' && c <= 'z' }
+func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
+func isLetter(c byte) bool { return isLower(c) || isUpper(c) }
+
+// timeText matches the text of a time: an ISO-8601 date or date-time (offset or Z optional), or a
+// decimal number of 9 to 19 digits.
+var timeText = regexp.MustCompile(`^(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?|\d{9,19}(?:\.\d{1,9})?)$`)
+
+// timeValue reports whether v reads as a time: a number, or a string matching timeText.
+func timeValue(v any) bool {
+	switch t := v.(type) {
+	case json.Number, float64, float32, int, int64, int32, uint64, uint32:
+		return true
+	case string:
+		return timeText.MatchString(strings.TrimSpace(t))
+	}
+	return false
+}
+
 // descriptiveKeys survive redaction inside password objects: they describe, not reveal.
 var descriptiveKeys = map[string]bool{"algorithm": true, "encoding": true, "digest": true, "position": true,
 	"keylen": true, "cost": true, "blockSize": true, "parallelization": true, "rounds": true, "format": true}
 
 // Redact returns a copy of a decoded record with password material replaced by Redacted: the
 // values of keys naming a password, hash, salt, secret or token, at any depth (inside such an
-// object, only descriptive keys such as algorithm and encoding are kept).
+// object, only descriptive keys such as algorithm and encoding are kept), except a time under a
+// key that names one (SecretValue: passwordChanged, passwordModifiedAt).
 func Redact(v any) any {
 	return redact(v, false)
 }
@@ -99,7 +171,7 @@ func redact(v any, secret bool) any {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, val := range t {
-			s := secret || secretKey(k)
+			s := secret || SecretValue(k, val)
 			if s && descriptiveKeys[k] {
 				out[k] = val
 				continue
@@ -123,16 +195,37 @@ func redact(v any, secret bool) any {
 	}
 }
 
-var secretText = regexp.MustCompile(`(?i)("[^"]*(?:password|passwd|pwd|hash|salt|secret|token)[^"]*"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
+var secretText = regexp.MustCompile(`(?i)("([^"]*(?:password|passwd|pwd|hash|salt|secret|token)[^"]*)"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
 
 // RedactText redacts password-like "key": value pairs in text that could not be parsed, and cuts
-// it to at most 2 KiB.
+// it to at most 2 KiB. A time under a key naming one is kept (SecretValue), when it is a bare
+// number or a whole string without escapes.
 func RedactText(b []byte) string {
 	if len(b) > 2048 {
 		b = b[:2048]
 	}
-	return secretText.ReplaceAllString(string(b), `$1"`+Redacted+`"`)
+	return secretText.ReplaceAllStringFunc(string(b), func(m string) string {
+		sub := secretText.FindStringSubmatch(m)
+		if !SecretValue(sub[2], textValue(sub[3])) {
+			return m
+		}
+		return sub[1] + `"` + Redacted + `"`
+	})
 }
+
+// textValue reads the value text of a "key": value pair as SecretValue needs it: a closed string
+// without escapes as its text, a bare number as a json.Number, anything else as nil (secret).
+func textValue(v string) any {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && !strings.ContainsRune(v[1:len(v)-1], '\\') {
+		return v[1 : len(v)-1]
+	}
+	if v != "" && v[0] != '"' && json.Valid([]byte(v)) && strings.IndexFunc(v, isNotNumber) < 0 {
+		return json.Number(v)
+	}
+	return nil
+}
+
+func isNotNumber(r rune) bool { return !strings.ContainsRune("0123456789+-.eE", r) }
 
 // Marshal encodes v as compact JSON with object keys sorted and without HTML escaping: the form
 // used for every file usher writes, so outputs are deterministic.

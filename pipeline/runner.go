@@ -83,6 +83,8 @@ type Runner struct {
 	BatchSize int
 
 	processed atomic.Int64
+	// scan stops each record once it is mapped (ScanEmails).
+	scan bool
 }
 
 // Processed is the number of records the writer has received so far.
@@ -254,6 +256,10 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	}
 	user := norm.User
 	res.Email, res.UserID, res.Username = identity(user)
+	if r.scan {
+		res.Outcome = Imported
+		return
+	}
 	pw := r.Stages.Prepare(user, norm.Plaintext)
 	if norm.Format != "" {
 		pw.Format = norm.Format
@@ -263,6 +269,15 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	}
 	res.HashFormat = pw.Format
 	errs, warns := r.Stages.Validate(user)
+	if len(errs) > 0 && len(norm.Optional) > 0 {
+		// An optional field Auth0 would refuse (an Okta login as username) is left out, with a
+		// warning, rather than rejecting the user; what remains is validated again.
+		if left := norm.LeaveOut(errs); len(left) > 0 {
+			errs, warns = r.Stages.Validate(user)
+			warns = append(left, warns...)
+			res.Email, res.UserID, res.Username = identity(user)
+		}
+	}
 	res.Warnings = warns
 	// The validator sees the user as the hash stage prepared it: a password it still finds
 	// unsupported (an algorithm or variant Auth0 does not take) cannot be imported either.
@@ -316,6 +331,11 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		}
 	case format == "none" && norm.SocialOnly && r.Routing.SocialOnly != "import":
 		res.Reject(Issue{Code: CodeSocialOnly, Message: socialOnlyMessage(norm.Providers)})
+		// The user stays with the reject: with --duplicates merge, an account of the same person
+		// that has a password takes this one in (see Result.User).
+		if b, err := Marshal(user); err == nil {
+			res.User = b
+		}
 		return
 	case format == "none":
 		switch r.Routing.Passwordless {

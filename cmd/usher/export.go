@@ -181,7 +181,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 			Encode: ex.Encode,
 		},
 		// Every mapped user is exported as it is: nothing is held back or stripped here.
-		Routing: pipeline.Routing{Passwordless: "import", Unimportable: "import", Strip: func(map[string]any) {}},
+		Routing: pipeline.Routing{Passwordless: "import", Unimportable: "import", SocialOnly: "import", Strip: func(map[string]any) {}},
 	}
 	prog := startProgress(ctx, o.Progress, stderr, log, src, runner)
 	runErr := runner.Run(ctx)

@@ -124,6 +124,11 @@ func liveMapper(source string, o migrateOptions) (func([]byte) (map[string]any, 
 		n, issues := norm.Normalize(rec)
 		if len(issues) == 0 {
 			issues, _ = validate.User(n.User, vopt)
+			// An optional field that does not fit (an Okta login that is no username) is left
+			// out, as migrate leaves it out.
+			if len(issues) > 0 && n.LeaveOut(issues) != nil {
+				issues, _ = validate.User(n.User, vopt)
+			}
 		}
 		if len(issues) > 0 {
 			return nil, fmt.Errorf("%s account cannot be migrated: %w", source, issues[0])

@@ -91,6 +91,11 @@ func TestLazyMigration(t *testing.T) {
 		{"unknown user", "login.js", "login", []string{"nobody@example.com", "password"}, "WrongUsernameOrPasswordError", ""},
 		{"get_user finds a waiting user", "get_user.js", "getUser", []string{"rounds@example.com"}, "", "g-sha1-rounds"},
 		{"get_user of a stranger", "get_user.js", "getUser", []string{"nobody@example.com"}, "", ""},
+		// g2@example.com has two Gigya accounts (g-dup in more-accounts.ndjson, read first,
+		// password "password", and g-pbkdf2-16, "password1"): merged into one user that accepts
+		// either password.
+		{"merged user, a wrong password", "login.js", "login", []string{"g2@example.com", "password2"}, "WrongUsernameOrPasswordError", ""},
+		{"merged user, the second account's password", "login.js", "login", []string{"G2@example.com", "password1"}, "", "g-dup"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +120,7 @@ func TestLazyMigration(t *testing.T) {
 	}
 	defer st.Close()
 	counts, err := st.Counts(context.Background())
-	if err != nil || counts["migrated"] != 2 || counts["waiting"] != 0 {
+	if err != nil || counts["migrated"] != 3 || counts["waiting"] != 0 {
 		t.Fatalf("store counts %v %v", counts, err)
 	}
 	// The hook down: the script answers Error, never a wrong password.
@@ -129,7 +134,8 @@ func TestLazyMigration(t *testing.T) {
 func TestStage(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "lazy.db")
 	code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", dsn, "--progress", "never")
-	if code != exitRejected || !strings.Contains(msg, "staged 12 users") {
+	// 16 accounts: 4 rejected, and g2@example.com's two accounts merged into one user.
+	if code != exitRejected || !strings.Contains(msg, "staged 11 users") || !strings.Contains(msg, "merged 1") {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
 	st, err := store.Open(context.Background(), dsn)
@@ -137,7 +143,7 @@ func TestStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if c, _ := st.Counts(context.Background()); c["waiting"] != 12 {
+	if c, _ := st.Counts(context.Background()); c["waiting"] != 11 {
 		t.Fatalf("counts %v", c)
 	}
 	u, err := st.Find(context.Background(), "onelogintest1005@yopmail.com")
@@ -184,8 +190,8 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("sweep: exit %d: %s", code, msg)
 	}
 	users := srv.Users(auth0test.DefaultConnectionName)
-	if len(users) != 10 {
-		t.Fatalf("tenant holds %d users, want the 10 still waiting", len(users))
+	if len(users) != 9 {
+		t.Fatalf("tenant holds %d users, want the 9 still waiting", len(users))
 	}
 	for _, u := range users {
 		if u["email"] == "g2@example.com" || u["email"] == "md5crypt@example.com" {
@@ -199,7 +205,7 @@ func TestSweep(t *testing.T) {
 	}
 	st, _ = store.Open(ctx, dsn)
 	defer st.Close()
-	if c, _ := st.Counts(ctx); c["swept"] != 10 || c["migrated"] != 2 || c["waiting"] != 0 {
+	if c, _ := st.Counts(ctx); c["swept"] != 9 || c["migrated"] != 2 || c["waiting"] != 0 {
 		t.Fatalf("store counts %v", c)
 	}
 	// Nothing is left to sweep.
@@ -522,8 +528,8 @@ func TestSweepTakesUsersFirst(t *testing.T) {
 		t.Fatalf("the sweep was not killed: %v\n%s", err, out)
 	}
 	withStore(func(st store.Store) {
-		if c, _ := st.Counts(ctx); c["swept"] != 12 || c["waiting"] != 0 {
-			t.Fatalf("after the kill: %v, want all 12 taken", c)
+		if c, _ := st.Counts(ctx); c["swept"] != 11 || c["waiting"] != 0 {
+			t.Fatalf("after the kill: %v, want all 11 taken", c)
 		}
 		users := storeUsers{st, "gigya"}
 		if _, _, err := users.Find(ctx, "g2@example.com"); !errors.Is(err, hook.ErrGone) {
@@ -546,19 +552,19 @@ func TestSweepTakesUsersFirst(t *testing.T) {
 	for _, u := range srv.Users(auth0test.DefaultConnectionName) {
 		imported[fmt.Sprint(u["email"])]++
 	}
-	if len(imported) != 12 || imported["g2@example.com"] != 1 || imported["late@example.com"] != 0 {
-		t.Fatalf("tenant after the resumed sweep: %v, want the 12 taken users once each", imported)
+	if len(imported) != 11 || imported["g2@example.com"] != 1 || imported["late@example.com"] != 0 {
+		t.Fatalf("tenant after the resumed sweep: %v, want the 11 taken users once each", imported)
 	}
 	withStore(func(st store.Store) {
-		if c, _ := st.Counts(ctx); c["waiting"] != 1 || c["swept"] != 12 {
+		if c, _ := st.Counts(ctx); c["waiting"] != 1 || c["swept"] != 11 {
 			t.Fatalf("counts %v: the late user should still be waiting", c)
 		}
 	})
 	if code, msg := usher(t, args("sweep2")...); code != exitOK {
 		t.Fatalf("second sweep: exit %d: %s", code, msg)
 	}
-	if n := len(srv.Users(auth0test.DefaultConnectionName)); n != 13 {
-		t.Fatalf("tenant holds %d users, want 13", n)
+	if n := len(srv.Users(auth0test.DefaultConnectionName)); n != 12 {
+		t.Fatalf("tenant holds %d users, want 12", n)
 	}
 }
 
@@ -590,5 +596,40 @@ func TestLiveMapper(t *testing.T) {
 				t.Fatalf("got %v, %v", u, err)
 			}
 		})
+	}
+}
+
+// TestStageIntoMigrateStore: usher stage pointed at the store a migrate run filled (its ledger,
+// sqlite:DIR/usher.db) leaves out the users that run wrote to import files, says so, and stages
+// only the others: the sweep then imports nobody twice.
+func TestStageIntoMigrateStore(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	if code, msg := usher(t, "migrate", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--out", out, "--progress", "never"); code != exitRejected {
+		t.Fatalf("migrate: exit %d: %s", code, msg)
+	}
+	rep := readReport(t, out)
+	dsn := "sqlite:" + filepath.Join(out, ledger.FileName)
+	code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", dsn, "--progress", "never")
+	if code != exitRejected {
+		t.Fatalf("stage: exit %d: %s", code, msg)
+	}
+	want := fmt.Sprintf("skipped %d users that the migrate run", rep.Counts.Imported)
+	if !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf("staged %d users", rep.Counts.Lazy)) {
+		t.Fatalf("stage output lacks %q or staged %d: %s", want, rep.Counts.Lazy, msg)
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := st.Counts(context.Background())
+	if int64(c["waiting"]) != rep.Counts.Lazy {
+		t.Fatalf("store %v, want only the run's %d lazy users waiting", c, rep.Counts.Lazy)
+	}
+	// A store of its own takes everyone, as before.
+	own := "sqlite:" + filepath.Join(dir, "own.db")
+	if code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", own, "--progress", "never"); code != exitRejected || strings.Contains(msg, "skipped") {
+		t.Fatalf("stage into its own store: exit %d: %s", code, msg)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/internal/synth"
+	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash"
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
 	"github.com/usher-migrate/usher/sinks/importfiles"
@@ -70,13 +71,13 @@ func countLines(t testing.TB, path string) int64 {
 }
 
 // checkRun asserts the accounting of a finished run against its files: read = imported + lazy +
-// rejected, each file ≤ max bytes, users in files = imported, ndjson lines = lazy / rejected.
+// rejected + merged, each file ≤ max bytes, users in files = imported, ndjson lines = lazy / rejected.
 func checkRun(t testing.TB, dir string, maxBytes int) (importfiles.Report, []string) {
 	t.Helper()
 	rep := readReport(t, dir)
 	c := rep.Counts
-	if c.Read != c.Imported+c.Lazy+c.Rejected {
-		t.Fatalf("accounting: read %d != imported %d + lazy %d + rejected %d", c.Read, c.Imported, c.Lazy, c.Rejected)
+	if c.Read != c.Imported+c.Lazy+c.Rejected+c.Merged || c.Held != 0 {
+		t.Fatalf("accounting: read %d != imported %d + lazy %d + rejected %d + merged %d (held %d)", c.Read, c.Imported, c.Lazy, c.Rejected, c.Merged, c.Held)
 	}
 	var files []string
 	var users int64
@@ -123,16 +124,18 @@ func TestAccountingOnCorruptedCorpus(t *testing.T) {
 		name    string
 		cfg     synth.Config
 		workers string
+		dups    string // --duplicates
 	}{
-		{"export style 20% defects", synth.Config{N: 3000, Seed: 7, Style: synth.StyleExport, Corrupt: 0.2}, "2"},
-		{"import style 5% defects 1 worker", synth.Config{N: 2000, Seed: 3, Style: synth.StyleImport, Corrupt: 0.05}, "1"},
-		{"clean corpus 4 workers", synth.Config{N: 1500, Seed: 9, Style: synth.StyleExport}, "4"},
+		{"export style 20% defects", synth.Config{N: 3000, Seed: 7, Style: synth.StyleExport, Corrupt: 0.2}, "2", "reject"},
+		{"export style 20% defects, duplicates merged", synth.Config{N: 3000, Seed: 7, Style: synth.StyleExport, Corrupt: 0.2}, "2", "merge"},
+		{"import style 5% defects 1 worker", synth.Config{N: 2000, Seed: 3, Style: synth.StyleImport, Corrupt: 0.05}, "1", "merge"},
+		{"clean corpus 4 workers", synth.Config{N: 1500, Seed: 9, Style: synth.StyleExport}, "4", "merge"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in, st := corpus(t, tc.cfg)
 			out := filepath.Join(t.TempDir(), "run")
-			code, msg := usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--workers", tc.workers, "--progress", "never", "--max-file-bytes", "100000")
+			code, msg := usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--workers", tc.workers, "--progress", "never", "--max-file-bytes", "100000", "--duplicates", tc.dups)
 			wantCode := exitOK
 			if st.Rejected() > 0 {
 				wantCode = exitRejected
@@ -144,8 +147,12 @@ func TestAccountingOnCorruptedCorpus(t *testing.T) {
 			if rep.Counts.Read != int64(st.Users) {
 				t.Errorf("read %d, corpus has %d records", rep.Counts.Read, st.Users)
 			}
-			if rep.Counts.Rejected != int64(st.Rejected()) {
-				t.Errorf("rejected %d, corpus has %d defects (%v); reasons %v", rep.Counts.Rejected, st.Rejected(), st.Defects, rep.Reasons)
+			// Merged, a record repeating another's e-mail is no defect: it joins that user.
+			if got := rep.Counts.Rejected + rep.Counts.Merged; got != int64(st.Rejected()) || (tc.dups == "merge" && st.Defects["duplicate_email"] > 0) != (rep.Counts.Merged > 0) {
+				t.Errorf("rejected %d + merged %d, corpus has %d defects (%v); reasons %v", rep.Counts.Rejected, rep.Counts.Merged, st.Rejected(), st.Defects, rep.Reasons)
+			}
+			if tc.dups == "merge" && rep.Reasons[pipeline.CodeDuplicateEmail] != 0 {
+				t.Errorf("duplicate e-mails rejected when merged: %v", rep.Reasons)
 			}
 			oracle.ImportFiles(t, files...)
 		})
@@ -169,7 +176,7 @@ func TestRejectReasonsAndPositions(t *testing.T) {
 	}
 	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 	out := filepath.Join(dir, "run")
-	code, msg := usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never")
+	code, msg := usher(t, "migrate", "--source", "json", "--input", in, "--out", out, "--progress", "never", "--duplicates", "reject")
 	if code != exitRejected {
 		t.Fatalf("exit %d: %s", code, msg)
 	}

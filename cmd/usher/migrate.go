@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -91,17 +93,43 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	var err error
 	if o.sweepFrom != nil {
 		src = &storeSource{st: o.sweepFrom, dir: dir, dry: dry, log: log}
-	} else if src, err = info.New(o.sourceConfig(dir)); err != nil {
-		return err
+	} else {
+		scfg := o.sourceConfig(dir)
+		if o.Duplicates == "merge" && slices.Contains(scfg.Inputs, "-") {
+			// The merge reads the input twice: standard input is saved first.
+			if scfg.Inputs, err = spoolStdin(dir, scfg.Inputs); err != nil {
+				return err
+			}
+		}
+		if src, err = info.New(scfg); err != nil {
+			return err
+		}
+	}
+	namespace := "legacy"
+	if ns, ok := norm.(pipeline.Namespaced); ok && ns.Namespace() != "" {
+		namespace = ns.Namespace()
 	}
 	fp, err := o.fingerprint()
 	if err != nil {
 		return err
 	}
 	sink, skip, err := importfiles.Open(ctx, importfiles.Config{Dir: dir, Source: o.Source, Inputs: o.Inputs, MaxRejects: o.MaxRejects,
-		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery, Decode: src.Decode})
+		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery, Decode: src.Decode,
+		Namespace: namespace, MaxUserBytes: o.MaxFileBytes - 3})
 	if err != nil {
 		return err
+	}
+	if o.Duplicates == "merge" && o.sweepFrom == nil {
+		// First pass: which e-mails occur more than once (their accounts are merged).
+		start := time.Now()
+		log.Info("reading the input once to find accounts that share an e-mail (--duplicates merge; --duplicates reject skips this)")
+		emails, err := pipeline.ScanEmails(ctx, src, norm, o.Workers)
+		if err != nil {
+			sink.Interrupt(context.WithoutCancel(ctx))
+			return err
+		}
+		log.Info("first pass done", "took", time.Since(start).Round(time.Millisecond))
+		sink.MergeDuplicates(emails.Repeated)
 	}
 	if skip > 0 {
 		log.Info("resuming", "out", dir, "records_done", skip)
@@ -142,10 +170,13 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	}
 	rep, err := sink.Close(ctx)
 	if err != nil {
+		if ctx.Err() != nil && !dry {
+			return fmt.Errorf("interrupted while merging accounts that share an e-mail; run the same command with --resume to finish")
+		}
 		return err
 	}
 	if !dry && rep.Counts.Lazy > 0 && !o.stageAll {
-		n, unverifiable, err := stageLazy(ctx, dir, o.Source, "")
+		n, unverifiable, _, err := stageLazy(ctx, dir, o.Source, "")
 		if err != nil {
 			return err
 		}
@@ -171,23 +202,34 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	}
 	c := rep.Counts
 	if dry {
-		where := dir
-		if printRejects {
-			where = "rejects above"
+		where := "  (" + dir + ")"
+		if printRejects { // the outputs are in a temporary folder: only the rejects were shown
+			where = ""
+			if c.Rejected > 0 {
+				where = "  (rejects above)"
+			}
 		}
-		fmt.Fprintf(stderr, "dry run: read %d records: importable %d, lazy %d, rejected %d  (%s)\n",
-			c.Read, c.Imported, c.Lazy, c.Rejected, where)
+		fmt.Fprintf(stderr, "dry run: read %d records: importable %d, lazy %d, rejected %d%s%s\n",
+			c.Read, c.Imported, c.Lazy, c.Rejected, mergedNote(c), where)
 	} else {
-		fmt.Fprintf(stderr, "read %d records: imported %d (%d files), lazy %d, rejected %d  %s\n",
-			c.Read, c.Imported, len(rep.Files), c.Lazy, c.Rejected, dir)
+		fmt.Fprintf(stderr, "read %d records: imported %d (%d files), lazy %d, rejected %d%s  %s\n",
+			c.Read, c.Imported, len(rep.Files), c.Lazy, c.Rejected, mergedNote(c), dir)
 	}
-	if c.Read != c.Imported+c.Lazy+c.Rejected {
-		return fmt.Errorf("accounting broken: read %d != imported %d + lazy %d + rejected %d", c.Read, c.Imported, c.Lazy, c.Rejected)
+	if c.Read != c.Imported+c.Lazy+c.Rejected+c.Merged {
+		return fmt.Errorf("accounting broken: read %d != imported %d + lazy %d + rejected %d + merged %d", c.Read, c.Imported, c.Lazy, c.Rejected, c.Merged)
 	}
 	if c.Rejected > 0 {
 		return errRejected
 	}
 	return nil
+}
+
+// mergedNote is the summary's mention of merged accounts, when there are any.
+func mergedNote(c importfiles.Counts) string {
+	if c.Merged == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", merged %d (into the user of another account with their e-mail)", c.Merged)
 }
 
 // bcryptStage hashes a clear-text password into the user's password_hash.
@@ -212,4 +254,37 @@ func removeRun(dir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// spoolStdin saves standard input to DIR/fetched/stdin (mode 0600) and returns inputs with "-"
+// replaced by that file, so that a run which reads its input twice (--duplicates merge) can. A
+// resumed run reuses the file saved by the interrupted one.
+func spoolStdin(dir string, inputs []string) ([]string, error) {
+	path := filepath.Join(dir, spool.Dir, "stdin")
+	if _, err := os.Lstat(path); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		f, err := importfiles.OpenOutput(path+".part", os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+		if err != nil {
+			return nil, fmt.Errorf("saving standard input: %w", err)
+		}
+		_, err = io.Copy(f, os.Stdin)
+		if err == nil {
+			err = f.Sync()
+		}
+		if err = errors.Join(err, f.Close()); err == nil {
+			err = os.Rename(path+".part", path)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("saving standard input: %w", err)
+		}
+	}
+	out := slices.Clone(inputs)
+	for i, in := range out {
+		if in == "-" {
+			out[i] = path
+		}
+	}
+	return out, nil
 }

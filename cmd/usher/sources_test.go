@@ -23,8 +23,11 @@ func TestLegacySourcePasswordsVerify(t *testing.T) {
 		name, source, input, plaintexts string
 		wantChecked                     int
 	}{
-		{"gigya", "gigya", "../../testdata/samples/gigya", "../../testdata/samples/plaintexts/gigya.json", 9},
-		{"stormpath layout b", "stormpath", "../../sources/stormpath/testdata/layout-b", "../../testdata/samples/plaintexts/stormpath.json", 5},
+		// g2@example.com's two Gigya accounts and beverly.crusher@enterprise.com's two Stormpath
+		// accounts have different passwords: merged, they go to lazy migration (the hook tests
+		// check their passwords), so one imported password fewer each.
+		{"gigya", "gigya", "../../testdata/samples/gigya", "../../testdata/samples/plaintexts/gigya.json", 8},
+		{"stormpath layout b", "stormpath", "../../sources/stormpath/testdata/layout-b", "../../testdata/samples/plaintexts/stormpath.json", 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,14 +105,14 @@ func TestLiveGigyaRun(t *testing.T) {
 
 	liveOut, fileOut := filepath.Join(dir, "live"), filepath.Join(dir, "file")
 	code, msg := usher(t, "migrate", "--source", "gigya", "--gigya-url", srv.URL, "--gigya-api-key", "3_key", "--gigya-user-key", "AKey",
-		"--gigya-secret-file", secretFile, "--gigya-concurrency", "3", "--out", liveOut, "--progress", "never")
+		"--gigya-secret-file", secretFile, "--gigya-concurrency", "3", "--out", liveOut, "--progress", "never", "--social-only", "import")
 	if code != exitOK {
 		t.Fatalf("live run: exit %d: %s", code, msg)
 	}
 	if strings.Contains(msg, secret) {
 		t.Fatal("the secret was printed")
 	}
-	code, msg = usher(t, "migrate", "--source", "gigya", "--input", file, "--out", fileOut, "--progress", "never")
+	code, msg = usher(t, "migrate", "--source", "gigya", "--input", file, "--out", fileOut, "--progress", "never", "--social-only", "import")
 	if code != exitOK {
 		t.Fatalf("file run: exit %d: %s", code, msg)
 	}

@@ -24,27 +24,68 @@ import (
 // where usher hook serve finds them. It is idempotent: users already migrated keep their status.
 // It returns how many users it staged and, by format, how many of them hold a password the hook
 // cannot verify (the hook answers their logins like wrong passwords).
-func stageLazy(ctx context.Context, dir, source, dsn string) (int, map[string]int, error) {
+//
+// A store that a migrate run filled (its ledger, sqlite:DIR/usher.db) also records the users that
+// run wrote to import files: those are never staged as waiting (the sweep would import them a
+// second time); they are skipped and reported in skip (how many, and the first few with their
+// positions in that run).
+func stageLazy(ctx context.Context, dir, source, dsn string) (n int, unverifiable map[string]int, skip skipped, err error) {
 	path := filepath.Join(dir, ledger.FileName)
 	led, err := ledger.Open(path)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, skip, err
 	}
 	defer led.Close()
 	if dsn == "" {
 		dsn = "sqlite:" + path
 	}
+	var target *ledger.Ledger // the ledger of the migrate run that filled the store, if any
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok && filepath.Clean(p) != filepath.Clean(path) {
+		if isLedger, err := ledger.IsLedger(p); err != nil {
+			return 0, nil, skip, err
+		} else if isLedger {
+			if target, err = ledger.Open(p); err != nil {
+				return 0, nil, skip, err
+			}
+			defer target.Close()
+		}
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, skip, err
 	}
 	defer st.Close()
 	var batch []store.User
-	n := 0
-	unverifiable := map[string]int{}
+	unverifiable = map[string]int{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if target != nil {
+			var emails, ids []string
+			for _, u := range batch {
+				emails, ids = append(emails, strings.ToLower(u.Email)), append(ids, u.UserID)
+			}
+			imported, err := target.InImportFiles(ctx, emails, ids)
+			if err != nil {
+				return err
+			}
+			kept := batch[:0]
+			for _, u := range batch {
+				pos, ok := imported[strings.ToLower(u.Email)]
+				if !ok && u.UserID != "" {
+					pos, ok = imported[u.UserID]
+				}
+				if !ok {
+					kept = append(kept, u)
+					continue
+				}
+				skip.n++
+				if len(skip.first) < 5 {
+					skip.first = append(skip.first, fmt.Sprintf("%s (%s)", u.Key, pos))
+				}
+			}
+			batch = kept
 		}
 		err := st.Put(ctx, batch)
 		n += len(batch)
@@ -72,9 +113,21 @@ func stageLazy(ctx context.Context, dir, source, dsn string) (int, map[string]in
 		err = flush()
 	}
 	if err != nil {
-		return n, nil, fmt.Errorf("staging lazy users: %w", err)
+		return n, nil, skip, fmt.Errorf("staging lazy users: %w", err)
 	}
-	return n, unverifiable, nil
+	return n, unverifiable, skip, nil
+}
+
+// skipped are the users stage left out because a migrate run wrote them to import files.
+type skipped struct {
+	n     int
+	first []string // "key (position)" of the first few
+}
+
+// String is the message stage prints about them.
+func (s skipped) String() string {
+	return fmt.Sprintf("skipped %d users that the migrate run whose ledger holds this store wrote to import files (they are imported, not waiting for lazy migration): %s",
+		s.n, strings.Join(s.first, ", "))
 }
 
 // describeUnverifiable is the warning stage and migrate print for users the hook cannot verify.
@@ -119,11 +172,14 @@ Auth0's custom-database scripts from the store.`,
 			if err != nil && !errors.Is(err, errRejected) {
 				return err
 			}
-			n, unverifiable, serr := stageLazy(cmd.Context(), work, o.Source, dsn)
+			n, unverifiable, skip, serr := stageLazy(cmd.Context(), work, o.Source, dsn)
 			if serr != nil {
 				return serr
 			}
 			fmt.Fprintf(stdout, "staged %d users into the store\n", n)
+			if skip.n > 0 {
+				fmt.Fprintln(stdout, skip)
+			}
 			if len(unverifiable) > 0 {
 				fmt.Fprintln(stdout, describeUnverifiable(unverifiable))
 			}
@@ -137,6 +193,8 @@ Auth0's custom-database scripts from the store.`,
 	fs.StringVar(&o.Mapping, "mapping", o.Mapping, "mapping file laid over the source's built-in mapping")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key of legacy timestamps and provenance")
 	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields the mapping does not place: reject, user_metadata or drop")
+	fs.StringVar(&o.Duplicates, "duplicates", o.Duplicates, "accounts that share an e-mail: merge (one user) or reject (the first wins)")
+	fs.StringVar(&o.SocialOnly, "social-only", o.SocialOnly, "users whose only logins are social: reject or import")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "pipeline parallelism (default GOMAXPROCS)")
 	fs.StringVar(&o.Progress, "progress", o.Progress, "auto, always or never")
 	fs.Var(sourceOpts{&o.SourceOptions}, "source-opt", "source option key=value (repeatable)")

@@ -119,6 +119,7 @@ func (withoutPassword) Normalize(rec map[string]any) (*pipeline.Normalized, []pi
 	delete(rec, "password_hash")
 	delete(rec, "custom_password_hash")
 	delete(rec, pipeline.LegacyPasswordKey)
+	delete(rec, pipeline.MergedPasswordsKey)
 	return &pipeline.Normalized{User: rec}, nil
 }
 

@@ -78,6 +78,23 @@ func ParseLegacy(lp map[string]any) (legacy.Hash, error) {
 // custom_password_hash or legacy_password), its format and why the hook cannot verify it; why is
 // "" when the hook can (or the profile holds no password).
 func Unverifiable(profile map[string]any) (format, why string) {
+	if list, ok := profile[pipeline.MergedPasswordsKey].([]any); ok {
+		// A merged user signs in with any of its accounts' passwords: it is unverifiable only
+		// when none of them can be checked.
+		for _, item := range list {
+			if m, ok := item.(map[string]any); ok {
+				if _, nested := m[pipeline.MergedPasswordsKey]; nested {
+					continue
+				}
+				f, w := Unverifiable(m)
+				if w == "" {
+					return f, ""
+				}
+				format, why = f, w
+			}
+		}
+		return format, why
+	}
 	if ph, ok := profile["password_hash"].(string); ok && ph != "" {
 		if isBcrypt10(ph) {
 			return FormatBcrypt, ""

@@ -303,7 +303,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 	h.timing(w, "find", time.Since(t0))
 	if err != nil {
 		switch {
-		case h.cfg.NotFound(err) && h.cfg.Live != nil && h.cfg.Map != nil:
+		case h.cfg.NotFound(err) && h.asksLive():
 			h.liveLogin(ctx, w, login, password, t0)
 		case h.cfg.NotFound(err) || errors.Is(err, ErrGone):
 			h.refuseAfterDecoy(ctx, w, password, t0)
@@ -331,11 +331,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		return
 	}
 	if errors.Is(verr, errNoPassword) && h.cfg.Live != nil {
-		// The legacy system's own login name, when the mapping kept it as username (an Okta
-		// profile.login that is not the email): the person may have typed the email.
+		// The legacy system's own login name, when the mapping kept it (an Okta profile.login
+		// in app_metadata, or as username): the person may have typed the email.
 		liveLogin := login
 		if u, _ := profile["username"].(string); u != "" {
 			liveLogin = u
+		}
+		if l, isLogins := h.cfg.Live.(Logins); isLogins {
+			if s := l.LoginOf(profile); s != "" {
+				liveLogin = s
+			}
 		}
 		id, ok, err := h.cfg.Live.Login(ctx, liveLogin, password)
 		h.floor.observe(time.Since(t0)) // a stored user's refusal waits for the round trip too
@@ -376,8 +381,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		h.refuse(ctx, w, t0)
 		return
 	}
-	t = time.Now()
-	_, err = h.cfg.Users.MarkMigrated(ctx, key)
+	h.migrated(ctx, w, key, profile, t0)
+}
+
+// migrated ends a login whose password was proven for the stored user key: it marks the user
+// migrated and answers its profile (refused when the sweep took the user meanwhile).
+func (h *Handler) migrated(ctx context.Context, w http.ResponseWriter, key string, profile map[string]any, t0 time.Time) {
+	t := time.Now()
+	_, err := h.cfg.Users.MarkMigrated(ctx, key)
 	h.timing(w, "mark", time.Since(t))
 	if errors.Is(err, ErrGone) { // the sweep took the user meanwhile
 		h.refuse(ctx, w, t0)
@@ -400,7 +411,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[strin
 	key, raw, err := h.cfg.Users.Find(r.Context(), email)
 	if err != nil {
 		switch {
-		case h.cfg.NotFound(err) && h.cfg.Live != nil && h.cfg.Map != nil:
+		case h.cfg.NotFound(err) && h.asksLive():
 			h.liveGetUser(r.Context(), w, email)
 		case h.cfg.NotFound(err) || errors.Is(err, ErrGone):
 			h.lookups.WithLabelValues("not_found").Inc()
@@ -419,9 +430,44 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, body map[strin
 	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})
 }
 
-// liveLogin signs in a user the store does not hold through the Live system: a right password
-// answers the mapped account (and records the user as migrated), a wrong one or an unknown user
-// the usual 401.
+// asksLive reports whether the hook asks the Live system about a login or email the store does
+// not know: to sign in and find users the export did not hold (Map), or to find a stored user
+// under a legacy login the store does not index (Logins).
+func (h *Handler) asksLive() bool {
+	if h.cfg.Live == nil {
+		return false
+	}
+	_, isLogins := h.cfg.Live.(Logins)
+	return h.cfg.Map != nil || isLogins
+}
+
+// storedAccount finds the stored user whose user_id is id, the legacy account that a login or a
+// lookup named (when Live implements Logins); key "" when the store holds none. An error wraps
+// ErrGone for a swept user.
+func (h *Handler) storedAccount(ctx context.Context, id string) (key string, profile map[string]any, err error) {
+	if _, isLogins := h.cfg.Live.(Logins); !isLogins || id == "" {
+		return "", nil, nil
+	}
+	key, raw, err := h.cfg.Users.Find(ctx, id)
+	switch {
+	case err != nil && h.cfg.NotFound(err):
+		return "", nil, nil
+	case err != nil:
+		return "", nil, err
+	}
+	if profile, err = pipeline.DecodeObject(raw); err != nil {
+		return "", nil, fmt.Errorf("stored profile of %s: %w", key, err)
+	}
+	if userID, _ := profile["user_id"].(string); userID != id {
+		return "", nil, nil // found by email or username equal to id: not that account
+	}
+	return key, profile, nil
+}
+
+// liveLogin signs in, through the Live system, a login the store does not know: a right password
+// answers the stored user of the account Live names (an Okta login the store keeps only in
+// app_metadata), else, with Map, the mapped account (and records the user as migrated); a wrong
+// one or an unknown user the usual 401.
 func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, password string, t0 time.Time) {
 	t := time.Now()
 	// A stored user's login takes a verification slot: so does this one (the decoy's work), so
@@ -444,12 +490,35 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 		h.fail(w, "login", errors.New("the legacy system accepted the password of an unstaged user but named no account"))
 		return
 	}
+	key, profile, err := h.storedAccount(ctx, id)
+	switch {
+	case errors.Is(err, ErrGone):
+		h.refuse(ctx, w, t0)
+		return
+	case err != nil:
+		h.fail(w, "login", fmt.Errorf("store: %w", err))
+		return
+	case key != "":
+		// A stored user, signed in under the legacy login the store does not index: as a stored
+		// user's login from here (its own rate bucket, blocked, the mark).
+		blocked, _ := profile["blocked"].(bool)
+		if blocked || !h.accounts.allow("\x00key:"+key, time.Now()) {
+			h.refuse(ctx, w, t0)
+			return
+		}
+		h.migrated(ctx, w, key, profile, t0)
+		return
+	case h.cfg.Map == nil:
+		// --staged-only: the legacy account is not one the store holds.
+		h.refuse(ctx, w, t0)
+		return
+	}
 	account, err := h.cfg.Live.Account(ctx, id)
 	if err != nil {
 		h.fail(w, "login", fmt.Errorf("reading live account %q: %w", id, err))
 		return
 	}
-	profile, err := h.cfg.Map(account)
+	profile, err = h.cfg.Map(account)
 	if err != nil {
 		h.fail(w, "login", fmt.Errorf("live account %q: %w", id, err))
 		return
@@ -470,22 +539,43 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 	writeJSON(w, http.StatusOK, map[string]any{"profile": profile})
 }
 
-// liveGetUser answers get_user for a user the store does not hold from the Live system.
+// liveGetUser answers get_user for a login or email the store does not know from the Live
+// system: the stored user of the account it names (Logins), else, with Map, the mapped account.
 func (h *Handler) liveGetUser(ctx context.Context, w http.ResponseWriter, email string) {
 	account, err := h.cfg.Live.Lookup(ctx, email)
 	if err != nil {
 		h.fail(w, "get_user", fmt.Errorf("live lookup: %w", err))
 		return
 	}
-	if account == nil {
+	notFound := func() {
 		h.lookups.WithLabelValues("not_found").Inc()
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+	}
+	if account == nil {
+		notFound()
 		return
 	}
-	profile, err := h.cfg.Map(account)
-	if err != nil {
-		h.fail(w, "get_user", fmt.Errorf("live account: %w", err))
-		return
+	var profile map[string]any
+	if l, isLogins := h.cfg.Live.(Logins); isLogins {
+		var key string
+		key, profile, err = h.storedAccount(ctx, l.AccountID(account))
+		switch {
+		case errors.Is(err, ErrGone):
+			notFound() // a swept user is never answered for
+			return
+		case err != nil:
+			h.fail(w, "get_user", fmt.Errorf("store: %w", err))
+			return
+		case key == "" && h.cfg.Map == nil:
+			notFound() // --staged-only
+			return
+		}
+	}
+	if profile == nil {
+		if profile, err = h.cfg.Map(account); err != nil {
+			h.fail(w, "get_user", fmt.Errorf("live account: %w", err))
+			return
+		}
 	}
 	h.lookups.WithLabelValues("found").Inc()
 	writeJSON(w, http.StatusOK, map[string]any{"profile": publicProfile(profile)})

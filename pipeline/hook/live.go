@@ -19,3 +19,18 @@ type Live interface {
 	// when there is none.
 	Lookup(ctx context.Context, login string) ([]byte, error)
 }
+
+// Logins is implemented by a Live (*Okta) whose own login name for a stored user may be kept
+// where the store does not look: the okta mapping keeps every profile.login in
+// app_metadata.<namespace>.login, and as username only when Auth0 takes it as one. The hook then
+// sends that login to Login (the person may have typed the email), and when the store holds no
+// user under what the person typed, it asks the legacy system which account that is (the id
+// Login names, or AccountID of what Lookup returns) and finds the stored user by that id, before
+// it turns to Config.Map (with --staged-only, such a login is answered as an unknown one).
+type Logins interface {
+	// LoginOf returns the legacy login the stored profile keeps, or "" when it keeps none.
+	LoginOf(profile map[string]any) string
+	// AccountID returns the id of an account record that Account or Lookup returned ("" when
+	// it names none).
+	AccountID(account []byte) string
+}

@@ -35,6 +35,52 @@ type Okta struct {
 	Users  OktaUsers
 	// NotFound reports whether an error of Users means "no such user".
 	NotFound func(error) bool
+	// Namespace is the app_metadata key under which the mapping kept the Okta login (the
+	// mapping's --namespace; "okta" when empty).
+	Namespace string
+}
+
+// LoginOf implements Logins: the Okta login the mapping kept in app_metadata.<Namespace>.login.
+// When that namespace holds none, the login of the one app_metadata object that holds a "login"
+// string (a run with another --namespace); else the username (older runs kept an Okta login
+// that differs from the email there); else "".
+func (o *Okta) LoginOf(profile map[string]any) string {
+	am, _ := profile["app_metadata"].(map[string]any)
+	ns := o.Namespace
+	if ns == "" {
+		ns = "okta"
+	}
+	if m, _ := am[ns].(map[string]any); m != nil {
+		if s, _ := m["login"].(string); s != "" {
+			return s
+		}
+	}
+	found := ""
+	for _, v := range am {
+		if m, _ := v.(map[string]any); m != nil {
+			if s, _ := m["login"].(string); s != "" {
+				if found != "" {
+					found = ""
+					break // two candidates: neither is taken
+				}
+				found = s
+			}
+		}
+	}
+	if found != "" {
+		return found
+	}
+	s, _ := profile["username"].(string)
+	return s
+}
+
+// AccountID implements Logins: the id of an Okta user object.
+func (o *Okta) AccountID(account []byte) string {
+	var u struct{ ID string }
+	if json.Unmarshal(account, &u) != nil {
+		return ""
+	}
+	return u.ID
 }
 
 // Login implements Live with POST /api/v1/authn.

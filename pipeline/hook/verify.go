@@ -22,6 +22,9 @@ var errNoPassword = errors.New("hook: the user has no stored password")
 // auth0hash.ErrMismatch) on a wrong password, errNoPassword, or another error when the stored
 // material cannot be used.
 func verify(ctx context.Context, profile map[string]any, password string) error {
+	if list, ok := profile[pipeline.MergedPasswordsKey].([]any); ok {
+		return verifyAny(ctx, list, password)
+	}
 	if ph, ok := profile["password_hash"].(string); ok && ph != "" {
 		if strings.HasPrefix(ph, "$2a$") || strings.HasPrefix(ph, "$2b$") {
 			return auth0hash.VerifyBcrypt(ctx, password, ph)
@@ -49,6 +52,41 @@ func verify(ctx context.Context, profile map[string]any, password string) error 
 	return errNoPassword
 }
 
+// verifyAny checks password against the passwords of the accounts merged into one user (each an
+// object holding password_hash, custom_password_hash or legacy_password): nil when any matches. Every
+// one is tried, so the time taken does not tell which account's password was given. When none
+// matches it returns a mismatch if any material was usable, else the first error.
+func verifyAny(ctx context.Context, list []any, password string) error {
+	var matched bool
+	var firstErr, mismatchErr error
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		if _, nested := m[pipeline.MergedPasswordsKey]; nested {
+			continue
+		}
+		switch err := verify(ctx, m, password); {
+		case err == nil:
+			matched = true
+		case mismatch(err):
+			mismatchErr = err
+		case firstErr == nil:
+			firstErr = err
+		}
+	}
+	switch {
+	case matched:
+		return nil
+	case mismatchErr != nil:
+		return mismatchErr
+	case firstErr != nil:
+		return firstErr
+	}
+	return errNoPassword
+}
+
 // mismatch reports whether err is a wrong password (as opposed to unusable material).
 func mismatch(err error) bool {
 	return errors.Is(err, legacy.ErrMismatch) || errors.Is(err, auth0hash.ErrMismatch)
@@ -60,7 +98,7 @@ func publicProfile(profile map[string]any) map[string]any {
 	out := make(map[string]any, len(profile))
 	for k, v := range profile {
 		switch k {
-		case "password_hash", "custom_password_hash", pipeline.LegacyPasswordKey, "mfa_factors":
+		case "password_hash", "custom_password_hash", pipeline.LegacyPasswordKey, pipeline.MergedPasswordsKey, "mfa_factors":
 			continue
 		}
 		out[k] = v

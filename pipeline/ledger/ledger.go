@@ -23,13 +23,14 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users(
   seq INTEGER PRIMARY KEY,   -- position in the input sequence (1-based)
   pos TEXT NOT NULL,         -- file:line
-  status TEXT NOT NULL,      -- imported | lazy | rejected
+  status TEXT NOT NULL,      -- imported | lazy | rejected | held (to be merged) | merged (into an earlier account's user)
   email TEXT, user_id TEXT, username TEXT,
   file INTEGER,              -- import file number (imported users)
   hash TEXT,                 -- password format
   reasons TEXT,              -- reason codes, comma-separated (rejected, lazy)
   profile BLOB               -- the user as it would be imported, password material included (lazy users, for the hook)
 );
+CREATE INDEX IF NOT EXISTS users_held ON users(email, seq) WHERE status = 'held';
 CREATE TABLE IF NOT EXISTS files(no INTEGER PRIMARY KEY, path TEXT NOT NULL, users INTEGER NOT NULL,
   bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs(
@@ -151,7 +152,8 @@ func (l *Ledger) Checkpoint() (*Checkpoint, error) {
 
 const rowsPerInsert = 256
 
-// Commit stores users and files and moves the checkpoint, atomically.
+// Commit stores users (replacing the rows of seqs already stored) and files and moves the
+// checkpoint, atomically.
 func (l *Ledger) Commit(ctx context.Context, users []User, files []File, c Checkpoint) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -220,7 +222,7 @@ func insertUsers(ctx context.Context, tx *sql.Tx, users []User) error {
 }
 
 func insertSQL(n int) string {
-	return `INSERT INTO users(seq, pos, status, email, user_id, username, file, hash, reasons, profile) VALUES` +
+	return `INSERT OR REPLACE INTO users(seq, pos, status, email, user_id, username, file, hash, reasons, profile) VALUES` +
 		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?),", n), ",")
 }
 
@@ -256,9 +258,11 @@ func (l *Ledger) UserBySeq(seq int64) (User, error) {
 }
 
 // EachClaim calls fn, in seq order, for every user that holds its identity (imported or lazy)
-// with seq ≤ upTo.
+// with seq ≤ upTo. Held and merged records hold their user_id and username, not their e-mail
+// (the merged user's row holds it).
 func (l *Ledger) EachClaim(ctx context.Context, upTo int64, fn func(seq int64, email, userID, username string) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT seq, email, user_id, username FROM users WHERE seq <= ? AND status IN ('imported','lazy') ORDER BY seq`, upTo)
+	rows, err := l.db.QueryContext(ctx, `SELECT seq, CASE WHEN status IN ('held','merged') THEN NULL ELSE email END, user_id, username
+		FROM users WHERE seq <= ? AND status IN ('imported','lazy','held','merged') ORDER BY seq`, upTo)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
@@ -274,6 +278,111 @@ func (l *Ledger) EachClaim(ctx context.Context, upTo int64, fn func(seq int64, e
 		}
 	}
 	return rows.Err()
+}
+
+// HeldEmails returns up to limit e-mails of held records greater than after, in order.
+func (l *Ledger) HeldEmails(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT email FROM users WHERE status = 'held' AND email > ? ORDER BY email LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Held returns the held records of one e-mail, in seq order, with their profiles.
+func (l *Ledger) Held(ctx context.Context, email string) ([]User, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+userColumns+`, profile FROM users WHERE status = 'held' AND email = ? ORDER BY seq`, email)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanProfile(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// scanProfile reads one row of userColumns and profile.
+func scanProfile(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var email, uid, uname, reasons sql.NullString
+	var file sql.NullInt64
+	if err := row.Scan(&u.Seq, &u.Pos, &u.Status, &email, &uid, &uname, &file, &u.Hash, &reasons, &u.Profile); err != nil {
+		return u, fmt.Errorf("ledger: %w", err)
+	}
+	u.Email, u.UserID, u.Username, u.Reasons, u.File = email.String, uid.String, uname.String, reasons.String, int(file.Int64)
+	return u, nil
+}
+
+// IsLedger reports whether the SQLite file at path holds a migrate run's ledger (a store that a
+// migrate run filled: its lazy users share the file). A missing file is no ledger.
+func IsLedger(path string) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return false, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users','checkpoint')`).Scan(&n); err != nil {
+		return false, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return n == 2, nil
+}
+
+// InImportFiles returns, among the given lower-cased e-mails and user_ids, those of users the run
+// wrote to import files, each with its record's position. It indexes the users table by e-mail and user_id on first use.
+func (l *Ledger) InImportFiles(ctx context.Context, emails, userIDs []string) (map[string]string, error) {
+	for _, q := range []string{`CREATE INDEX IF NOT EXISTS users_email ON users(email)`, `CREATE INDEX IF NOT EXISTS users_user_id ON users(user_id)`} {
+		if _, err := l.db.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+	}
+	out := map[string]string{}
+	for col, values := range map[string][]string{"email": emails, "user_id": userIDs} {
+		for len(values) > 0 {
+			n := min(len(values), 500)
+			args := make([]any, n)
+			for i, v := range values[:n] {
+				args[i] = v
+			}
+			values = values[n:]
+			rows, err := l.db.QueryContext(ctx, `SELECT `+col+`, pos FROM users WHERE status = 'imported' AND `+col+
+				` IN (?`+strings.Repeat(",?", n-1)+`)`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("ledger: %w", err)
+			}
+			for rows.Next() {
+				var v, pos string
+				if err := rows.Scan(&v, &pos); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("ledger: %w", err)
+				}
+				out[v] = pos
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("ledger: %w", err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // Truncate removes users and files beyond a checkpoint (left by nothing in normal operation, but
@@ -418,13 +527,10 @@ func (l *Ledger) EachLazy(ctx context.Context, fn func(User) error) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var u User
-		var email, uid, uname, reasons sql.NullString
-		var file sql.NullInt64
-		if err := rows.Scan(&u.Seq, &u.Pos, &u.Status, &email, &uid, &uname, &file, &u.Hash, &reasons, &u.Profile); err != nil {
-			return fmt.Errorf("ledger: %w", err)
+		u, err := scanProfile(rows)
+		if err != nil {
+			return err
 		}
-		u.Email, u.UserID, u.Username, u.Reasons, u.File = email.String, uid.String, uname.String, reasons.String, int(file.Int64)
 		if err := fn(u); err != nil {
 			return err
 		}

@@ -65,6 +65,10 @@ type Config struct {
 	// record that passes the limit is written and counted; Interrupt then checkpoints the run
 	// (a resume continues after it) and writes report.json with "stopped" saying why.
 	MaxRejects int64
+	// Namespace is the app_metadata key merged accounts are listed under (merge.Key).
+	Namespace string
+	// MaxUserBytes is the largest encoded merged user (the pipeline checks the others); 0: no limit.
+	MaxUserBytes int
 }
 
 // Sink writes a migrate run's files. Create it with Open, feed it through the pipeline, then Close.
@@ -95,6 +99,11 @@ type Sink struct {
 	scratch  string
 	// stopped is why the run stopped early (the reject limit), for report.json.
 	stopped string
+	// repeated is set by MergeDuplicates.
+	repeated func(email string) bool
+	// overlay holds the rows written while merging held records, until their commit ends: their
+	// seqs are not in order, so row cannot search pending for them.
+	overlay map[int64]ledger.User
 }
 
 // state is the aggregate the report is made of; it is saved with every checkpoint.
@@ -106,12 +115,18 @@ type state struct {
 	Warnings  map[string]int64 `json:"warnings"`
 }
 
-// Counts are the run's accounting: Read = Imported + Lazy + Rejected.
+// Counts are the run's accounting: Read = Imported + Lazy + Rejected + Merged (+ Held while a
+// run with --duplicates merge has not reached the end of its input).
 type Counts struct {
 	Read     int64 `json:"read"`
 	Imported int64 `json:"imported"`
 	Lazy     int64 `json:"lazy"`
 	Rejected int64 `json:"rejected"`
+	// Merged counts the accounts merged into another account's user (the first account of each
+	// e-mail is counted where its merged user went).
+	Merged int64 `json:"merged,omitempty"`
+	// Held counts the records waiting to be merged: only an interrupted run reports any.
+	Held int64 `json:"held,omitempty"`
 }
 
 // Report is report.json.
@@ -340,6 +355,9 @@ func (s *Sink) tmpPath(no int) string { return s.finalPath(no) + ".tmp" }
 // row finds the users row of record seq among the uncommitted rows, those being committed, or
 // the ledger.
 func (s *Sink) row(seq int64) (ledger.User, error) {
+	if u, ok := s.overlay[seq]; ok {
+		return u, nil
+	}
 	for _, rows := range [][]ledger.User{s.pending, s.inflight} {
 		if len(rows) > 0 && seq >= rows[0].Seq && seq <= rows[len(rows)-1].Seq {
 			i := sort.Search(len(rows), func(i int) bool { return rows[i].Seq >= seq })
@@ -417,15 +435,32 @@ func (s *Sink) position(seq int64) (string, error) {
 	return u.Pos, err
 }
 
+// MergeDuplicates makes the run merge the accounts that share an e-mail (--duplicates merge);
+// call it before the first Write. repeated says whether an e-mail (lower-cased) may belong to
+// several records of the input (pipeline.EmailSet.Repeated): such records are held in the ledger
+// until the input ends, then each e-mail's accounts become one user (package merge), written like
+// any other, and the accounts beyond the first are counted merged. Without it, a later record
+// with a taken e-mail is rejected duplicate_email.
+func (s *Sink) MergeDuplicates(repeated func(email string) bool) { s.repeated = repeated }
+
 // Write routes one record; it is called in source order.
 func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
-	if r.Outcome != pipeline.Rejected {
-		dups, err := s.claim(r.Seq, r.Email, r.UserID, r.Username)
+	// A social-only account joins the user of another account of its person when there is one.
+	socialOnly := r.Outcome == pipeline.Rejected && len(r.Issues) == 1 && r.Issues[0].Code == pipeline.CodeSocialOnly && r.User != nil
+	held := s.repeated != nil && (r.Outcome != pipeline.Rejected || socialOnly) && r.Email != "" && s.repeated(r.Email)
+	if r.Outcome != pipeline.Rejected || held {
+		// A held record claims its user_id and username now, its e-mail when merged.
+		email := r.Email
+		if held {
+			email = ""
+		}
+		dups, err := s.claim(r.Seq, email, r.UserID, r.Username)
 		if err != nil {
 			return err
 		}
 		if len(dups) > 0 {
 			r.Reject(dups...)
+			held = false
 		}
 	}
 	row := ledger.User{Seq: r.Seq, Pos: r.Pos.String(), Status: r.Outcome.String(), Email: r.Email,
@@ -436,6 +471,42 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 	for _, w := range r.Warnings {
 		st.Warnings[w.Code]++
 	}
+	s.lastSeq = r.Seq
+	if held {
+		h := heldRecord{Outcome: r.Outcome.String(), LazyReason: r.LazyReason, User: r.User}
+		if socialOnly {
+			h.Outcome, h.Issue = pipeline.Imported.String(), &r.Issues[0]
+		}
+		env, err := json.Marshal(h)
+		if err != nil {
+			return err
+		}
+		st.Counts.Held++
+		row.Status, row.Profile = statusHeld, env
+		return s.add(ctx, row)
+	}
+	return s.place(ctx, r, row)
+}
+
+// Ledger statuses of --duplicates merge besides imported, lazy and rejected.
+const (
+	statusHeld   = "held"   // waiting for the end of the input to be merged
+	statusMerged = "merged" // merged into the user of an earlier account with its e-mail
+)
+
+// heldRecord is the ledger profile of a held record: where it would have gone alone, and its user.
+type heldRecord struct {
+	Outcome    string          `json:"outcome"`
+	LazyReason string          `json:"lazy_reason,omitempty"`
+	User       json.RawMessage `json:"user"`
+	// Issue is the social_only reject of an account that has no password and only social
+	// logins: merged with an account that has a login of its own it is imported, else rejected.
+	Issue *pipeline.Issue `json:"issue,omitempty"`
+}
+
+// place writes r where its outcome says and adds its ledger row.
+func (s *Sink) place(ctx context.Context, r *pipeline.Result, row ledger.User) error {
+	st := &s.state
 	switch r.Outcome {
 	case pipeline.Imported:
 		st.Counts.Imported++
@@ -478,14 +549,30 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 			return err
 		}
 	}
-	s.lastSeq = r.Seq
-	s.pending = append(s.pending, row)
 	if r.Outcome == pipeline.Rejected {
+		s.pending = append(s.pending, row)
+		if s.overlay != nil {
+			s.overlay[row.Seq] = row
+		}
 		if err := s.tooManyRejects(); err != nil {
 			s.stopped = err.Error()
 			return err
 		}
+		return s.checkpointDue(ctx)
 	}
+	return s.add(ctx, row)
+}
+
+// add queues a ledger row for the next checkpoint, and takes one when it is due.
+func (s *Sink) add(ctx context.Context, row ledger.User) error {
+	s.pending = append(s.pending, row)
+	if s.overlay != nil {
+		s.overlay[row.Seq] = row
+	}
+	return s.checkpointDue(ctx)
+}
+
+func (s *Sink) checkpointDue(ctx context.Context) error {
 	if s.cfg.Now().Sub(s.lastCP) >= s.cfg.CheckpointEvery || len(s.pending) >= 20000 {
 		return s.checkpoint(ctx, false)
 	}
@@ -535,7 +622,11 @@ type RejectLine struct {
 }
 
 func (s *Sink) writeReject(r *pipeline.Result) error {
-	line := NewRejectLine(s.cfg.Source, r, r.Issues, s.cfg.Decode)
+	decode := s.cfg.Decode
+	if mu, ok := r.Raw.Aux.(mergedUser); ok {
+		decode = func(*pipeline.RawRecord) (map[string]any, error) { return mu.user, nil }
+	}
+	line := NewRejectLine(s.cfg.Source, r, r.Issues, decode)
 	b, err := MarshalRejectLine(line)
 	if err != nil {
 		return err
@@ -667,6 +758,11 @@ func (s *Sink) waitCommit() error {
 	}
 	err := <-s.commitDone
 	s.commitDone = nil
+	if err == nil && s.overlay != nil {
+		for _, u := range s.inflight {
+			delete(s.overlay, u.Seq)
+		}
+	}
 	s.spare, s.inflight = s.inflight, nil
 	return err
 }
@@ -757,6 +853,9 @@ func (s *Sink) Interrupt(ctx context.Context) error {
 // report.json. It returns the report.
 func (s *Sink) Close(ctx context.Context) (*Report, error) {
 	defer s.closeFiles()
+	if err := s.mergeHeld(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.closeImportFile(); err != nil {
 		return nil, err
 	}

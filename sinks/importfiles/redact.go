@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/usher-migrate/usher/pipeline"
 )
 
@@ -61,7 +63,8 @@ func redactRaw(b []byte) string {
 
 // redactJSONText scans JSON-like text (perhaps cut short or malformed) string by string: the
 // value after a string followed by ':' whose decoded text names password material becomes
-// "[redacted]" (a whole object or array value included); a string that is no key is scanned
+// "[redacted]" (a whole object or array value included), unless it is a time under a key naming
+// one (pipeline.SecretValue: "passwordChanged": "2017-…"); a string that is no key is scanned
 // again, decoded, when it holds JSON text itself.
 func redactJSONText(s string, depth int) string {
 	var out strings.Builder
@@ -81,11 +84,11 @@ func redactJSONText(s string, depth int) string {
 		j := skipSpace(s, end)
 		if j < len(s) && s[j] == ':' {
 			out.WriteString(tok)
-			if !secretKey(decodeLoose(tok)) {
+			k := skipSpace(s, j+1)
+			if key := decodeLoose(tok); !secretKey(key) || !pipeline.SecretValue(key, looseValue(s[k:valueEnd(s, k)])) {
 				i = end
 				continue
 			}
-			k := skipSpace(s, j+1)
 			out.WriteString(s[end:k])
 			out.WriteString(`"` + pipeline.Redacted + `"`)
 			i = valueEnd(s, k)
@@ -103,6 +106,31 @@ func redactJSONText(s string, depth int) string {
 		i = end
 	}
 	return out.String()
+}
+
+// looseValue reads a value's text as pipeline.SecretValue needs it: a closed string as its decoded
+// text, a bare number as a json.Number, anything else (an object, an array, a string cut short)
+// as nil, which stays secret.
+func looseValue(v string) any {
+	if v != "" && v[0] == '"' {
+		for j := 1; j < len(v); j++ {
+			switch v[j] {
+			case '\\':
+				j++
+			case '"':
+				if j == len(v)-1 {
+					return decodeLoose(v)
+				}
+				return nil
+			}
+		}
+		return nil // cut short
+	}
+	if v != "" && strings.IndexFunc(v, func(r rune) bool { return !strings.ContainsRune("0123456789+-.eE", r) }) < 0 &&
+		json.Valid([]byte(v)) {
+		return json.Number(v)
+	}
+	return nil
 }
 
 // stringEnd returns the index just after the string starting with the quote at s[i] (len(s)

@@ -62,6 +62,68 @@ func TestRejectLineRedaction(t *testing.T) {
 	}
 }
 
+// TestRejectLineTimes: a time under a key that names one (Okta's passwordChanged, Stormpath's
+// passwordModifiedAt) is not password material: rejects.ndjson keeps it, whether the record is
+// shown decoded or as raw text, and still redacts the secrets next to it.
+func TestRejectLineTimes(t *testing.T) {
+	decodeJSON := func(raw *pipeline.RawRecord) (map[string]any, error) {
+		var m map[string]any
+		err := json.Unmarshal(raw.Data, &m)
+		return m, err
+	}
+	cases := []struct {
+		name   string
+		raw    string
+		parses bool
+		keep   []string // must still be in the line
+		secret bool     // s3cret is in the record and must not be in the line
+	}{
+		{name: "decoded okta passwordChanged", parses: true, raw: `{"id":"00u1","passwordChanged":"2017-03-01T17:26:34.000Z","credentials":{"password":{"value":"s3cret"}}}`,
+			keep: []string{`"passwordChanged":"2017-03-01T17:26:34.000Z"`}, secret: true},
+		{name: "decoded stormpath passwordModifiedAt", parses: true, raw: `{"passwordModifiedAt":"2015-08-25T19:57:05.976Z","password":"s3cret"}`,
+			keep: []string{`"passwordModifiedAt":"2015-08-25T19:57:05.976Z"`}, secret: true},
+		{name: "decoded epoch number", parses: true, raw: `{"pwdLastSet":130845926250000000,"passwordHash":"s3cret"}`,
+			keep: []string{`"pwdLastSet":130845926250000000`}, secret: true},
+		{name: "decoded, a time under a secret name", parses: true, raw: `{"passwordHash":"2015-08-25T19:57:05Z","name":"Ann"}`, keep: []string{"Ann"}},
+		{name: "decoded, a token named like a time's neighbour", parses: true, raw: `{"passwordChangedToken":"s3cret"}`, secret: true},
+		{name: "decoded, text under a time key", parses: true, raw: `{"passwordChangedAt":"s3cret"}`, secret: true},
+		{name: "raw okta passwordChanged", raw: `{"id":"00u1" "passwordChanged": "2017-03-01T17:26:34.000Z", "password":"s3cret"}`,
+			keep: []string{`"passwordChanged": "2017-03-01T17:26:34.000Z"`}, secret: true},
+		{name: "raw escaped key, bare number", raw: `{"x" "pass\u0077ordModifiedAt":1440532625976, "salt":"s3cret"}`,
+			keep: []string{`1440532625976`}, secret: true},
+		{name: "raw, time cut short", raw: `{"x" "passwordChanged":"2017-03-01T17:26:34s3cret`, secret: true},
+		{name: "raw, object under a time key", raw: `{"x" "passwordChanged":{"v":"s3cret"}}`, secret: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &pipeline.Result{Pos: pipeline.Position{File: "in", Line: 1}, Outcome: pipeline.Rejected, Raw: pipeline.RawRecord{Data: []byte(tc.raw)}}
+			line := NewRejectLine("json", r, []pipeline.Issue{{Code: pipeline.CodeParseError}}, decodeJSON)
+			if (line.Record != nil) != tc.parses {
+				t.Fatalf("record %v raw %q", line.Record, line.Raw)
+			}
+			b, err := pipeline.Marshal(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(b)
+			if line.Record == nil {
+				got = line.Raw
+			}
+			for _, k := range tc.keep {
+				if !strings.Contains(got, k) {
+					t.Errorf("%q lost: %s", k, got)
+				}
+			}
+			if strings.Contains(got, "s3cret") || strings.Contains(tc.raw, "2015-08-25T19:57:05Z") && strings.Contains(got, "2015-08-25T19:57:05Z") {
+				t.Errorf("secret kept: %s", got)
+			}
+			if (tc.secret || len(tc.keep) == 0) && !strings.Contains(got, pipeline.Redacted) {
+				t.Errorf("nothing redacted: %s", got)
+			}
+		})
+	}
+}
+
 // TestDecodeLoose: keys are compared as JSON decodes them, escapes that are broken included.
 func TestDecodeLoose(t *testing.T) {
 	cases := []struct{ name, in, want string }{

@@ -1,6 +1,7 @@
 // Package gigya is the "gigya" source: SAP Customer Data Cloud (Gigya) accounts, from files
-// (accounts.search result pages {"results":[…]}, NDJSON, arrays, folders, gzip) or from the live
-// accounts.search API with a cursor (package gigyaapi), mapped by the built-in gigya mapping
+// (accounts.search result pages {"results":[…]}, NDJSON, arrays, folders, gzip; exported accounts
+// or accounts in the import-file shape of accounts.importFullAccount / IdentitySync) or from the
+// live accounts.search API with a cursor (package gigyaapi), mapped by the built-in gigya mapping
 // (mappings/builtin/gigya.yaml).
 package gigya
 

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/usher-migrate/usher/pipeline"
 )
 
 // prepare turns one exported account into the record shape Read documents (secrets removed, id,
@@ -34,7 +36,73 @@ func (r *relations) prepare(acc map[string]any, dirHint string) (map[string]any,
 		groups = append(groups, map[string]any{"id": gid})
 	}
 	r.setGroups(acc, groups)
+	dropLinks(acc)
 	return acc, id
+}
+
+// isLink reports whether v is a link-only object, {"href": "…"}: a resource the export did not
+// expand (the 2017 export writes an account's tenant, applications, groupMemberships, apiKeys,
+// accessTokens, refreshTokens, linkedAccounts, accountLinks, phones, factors, providerData and
+// customData this way; stormpath-documentation source/reference.rst, Account Example). It holds
+// no data of the account.
+func isLink(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false
+	}
+	_, ok = m["href"].(string)
+	return ok
+}
+
+// dropLinks removes link-only objects from an account at any depth, as object members and as
+// array elements, so they never reach app_metadata. Inside "customData", the owner's own data,
+// nothing is removed; a customData that is itself only a link (its resource not in the export)
+// is removed.
+func dropLinks(acc map[string]any) {
+	for k, v := range acc {
+		switch {
+		case isLink(v):
+			delete(acc, k)
+		case k != "customData":
+			acc[k] = withoutLinks(v)
+		}
+	}
+}
+
+func withoutLinks(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if isLink(x) {
+				delete(t, k)
+			} else {
+				t[k] = withoutLinks(x)
+			}
+		}
+	case []any:
+		n := 0
+		for _, x := range t {
+			if !isLink(x) {
+				n++
+			}
+		}
+		out := t
+		if n < len(t) {
+			out = make([]any, 0, n)
+		}
+		for i, x := range t {
+			if isLink(x) {
+				continue
+			}
+			if n < len(t) {
+				out = append(out, withoutLinks(x))
+			} else {
+				out[i] = withoutLinks(x)
+			}
+		}
+		return out
+	}
+	return v
 }
 
 // stripSecrets removes API keys (at any depth: Layout A embeds them with plaintext secrets), the
@@ -157,9 +225,10 @@ func (r *relations) setGroups(acc map[string]any, entries []any) {
 
 // member is one linked account, prepared, with the position it was read at.
 type member struct {
-	id  string
-	at  loc
-	obj map[string]any
+	id     string
+	at     loc
+	obj    map[string]any
+	issues []pipeline.Issue // reject the record the member ends in
 }
 
 // emailKey is the email used to decide which linked accounts merge: trimmed and case-folded; ""

@@ -16,6 +16,7 @@ const (
 	kindGroup                  // groups/
 	kindMembership             // groupMemberships/
 	kindLink                   // accountLinks/
+	kindCustomData             // customData/ (one customData resource per file), or a file named customData.json
 	kindIgnored                // apiKeys/ (secrets, never opened) and resources users do not need
 )
 
@@ -27,6 +28,7 @@ var folderKinds = map[string]kind{
 	"groups":                           kindGroup,
 	"groupmemberships":                 kindMembership,
 	"accountlinks":                     kindLink,
+	"customdata":                       kindCustomData,
 	"apikeys":                          kindIgnored,
 	"applications":                     kindIgnored,
 	"organizations":                    kindIgnored,

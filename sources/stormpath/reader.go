@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/usher-migrate/usher/pipeline"
 )
@@ -24,6 +25,7 @@ type reader struct {
 	src  *Source
 	emit func(pipeline.RawRecord) error
 	rel  *relations
+	cd   *customData
 
 	// Linked accounts: where each linked id was found (its first position), the members of each
 	// link component, which components are planned, and the outcome of planned positions: the
@@ -31,15 +33,22 @@ type reader struct {
 	index   map[string]loc
 	comps   map[string][]string
 	planned map[string]bool
-	pending map[loc][]byte
+	pending map[loc]plannedRec
 	skip    map[loc]bool
+}
+
+// plannedRec is the record a planned position emits: its encoded account and the issues that
+// reject it (none when it is clean).
+type plannedRec struct {
+	data   []byte
+	issues []pipeline.Issue
 }
 
 func newReader(s *Source, emit func(pipeline.RawRecord) error) *reader {
 	return &reader{
-		src: s, emit: emit, rel: newRelations(),
+		src: s, emit: emit, rel: newRelations(), cd: newCustomData(),
 		index: map[string]loc{}, comps: map[string][]string{}, planned: map[string]bool{},
-		pending: map[loc][]byte{}, skip: map[loc]bool{},
+		pending: map[loc]plannedRec{}, skip: map[loc]bool{},
 	}
 }
 
@@ -127,7 +136,7 @@ func (rd *reader) buildIndex(ctx context.Context) error {
 			}
 			at := loc{i, e.index}
 			if old, ok := rd.index[id]; !ok || at.less(old) {
-				rd.index[id] = at
+				rd.index[strings.Clone(id)] = at // a decoded string would keep the file's bytes
 			}
 		}
 		return nil
@@ -175,6 +184,9 @@ func (rd *reader) streamAccounts(ctx context.Context) error {
 		for ei, e := range elems {
 			pos := e.pos(f.Name)
 			if e.err != nil {
+				if len(elems) == 1 && e.line > 0 && f.Name != "-" {
+					rd.cdDrop(fileID(f.Name)) // the unreadable account's reject stands for its custom data
+				}
 				if err := rd.emit(pipeline.RawRecord{Pos: pos, Err: e.err}); err != nil {
 					return err
 				}
@@ -189,9 +201,9 @@ func (rd *reader) streamAccounts(ctx context.Context) error {
 						return err
 					}
 				}
-				if data, ok := rd.pending[at]; ok {
+				if p, ok := rd.pending[at]; ok {
 					delete(rd.pending, at)
-					if err := rd.emit(pipeline.RawRecord{Pos: pos, Data: data}); err != nil {
+					if err := rd.emitData(pos, p.data, p.issues); err != nil {
 						return err
 					}
 					continue
@@ -201,29 +213,47 @@ func (rd *reader) streamAccounts(ctx context.Context) error {
 					continue
 				}
 			}
-			obj, _ := rd.rel.prepare(e.obj, f.dirHint)
-			if len(e.issues) > 0 { // rejected with its issues (Decode flags it), shown redacted
-				data, _ := pipeline.Marshal(obj)
-				if err := rd.emit(pipeline.RawRecord{Pos: pos, Data: data, Aux: e.issues}); err != nil {
-					return err
-				}
-				elems[ei].obj = nil
-				continue
-			}
-			if err := rd.emitObject(pos, obj); err != nil {
+			obj, issues, err := rd.prepare(e, f.dirHint)
+			if err != nil {
 				return err
 			}
 			elems[ei].obj = nil // let the account go
+			data, err := pipeline.Marshal(obj)
+			if err != nil {
+				if err := rd.emit(pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("cannot encode account: %w", err)}); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := rd.emitData(pos, data, issues); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// emitObject encodes obj deterministically and emits it at pos.
-func (rd *reader) emitObject(pos pipeline.Position, obj map[string]any) error {
-	data, err := pipeline.Marshal(obj)
+// prepare readies one account element for its record: its customData resource joined, secrets
+// removed, relations resolved, link-only objects dropped (relations.prepare). The issues reject
+// the account: the element's own and those of its custom data.
+func (rd *reader) prepare(e element, dirHint string) (map[string]any, []pipeline.Issue, error) {
+	cdIssues, err := rd.joinCustomData(e.obj)
 	if err != nil {
-		return rd.emit(pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("cannot encode account: %w", err)})
+		return nil, nil, err
+	}
+	obj, _ := rd.rel.prepare(e.obj, dirHint)
+	var issues []pipeline.Issue
+	if len(e.issues)+len(cdIssues) > 0 {
+		issues = append(append(issues, e.issues...), cdIssues...)
+	}
+	return obj, issues, nil
+}
+
+// emitData emits an encoded account at pos; with issues it is rejected with them (Decode flags
+// it) and shown redacted.
+func (rd *reader) emitData(pos pipeline.Position, data []byte, issues []pipeline.Issue) error {
+	if len(issues) > 0 {
+		return rd.emit(pipeline.RawRecord{Pos: pos, Data: data, Aux: issues})
 	}
 	return rd.emit(pipeline.RawRecord{Pos: pos, Data: data})
 }
@@ -265,8 +295,11 @@ func (rd *reader) plan(ctx context.Context, root string, curFile int, curElems [
 			if e.obj == nil || idOf(e.obj) != id {
 				continue // the file changed since the index was built: read it as unlinked
 			}
-			obj, _ := rd.rel.prepare(e.obj, rd.src.accounts[fi].dirHint)
-			ms = append(ms, member{id: id, at: at, obj: obj})
+			obj, issues, err := rd.prepare(e, rd.src.accounts[fi].dirHint)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, member{id: id, at: at, obj: obj, issues: issues})
 		}
 	}
 	byEmail := map[string][]member{}
@@ -290,6 +323,10 @@ func (rd *reader) plan(ctx context.Context, root string, curFile int, curElems [
 			if m.at.less(first) {
 				first = m.at
 			}
+		}
+		var issues []pipeline.Issue
+		for _, m := range group {
+			issues = append(issues, m.issues...)
 		}
 		var rec map[string]any
 		if len(group) == 1 {
@@ -315,7 +352,7 @@ func (rd *reader) plan(ctx context.Context, root string, curFile int, curElems [
 				rd.skip[m.at] = true
 			}
 		}
-		rd.pending[first] = data
+		rd.pending[first] = plannedRec{data: data, issues: issues}
 	}
 	return nil
 }

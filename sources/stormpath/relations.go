@@ -66,13 +66,13 @@ func (r *relations) add(k kind, file string, obj map[string]any) {
 		}
 	case kindMembership:
 		acc, grp := refID(obj["account"]), refID(obj["group"])
-		if acc != "" && grp != "" {
-			r.members[acc] = append(r.members[acc], grp)
+		if acc != "" && grp != "" { // copied: a decoded string would keep its file's bytes
+			r.members[strings.Clone(acc)] = append(r.members[acc], strings.Clone(grp))
 		}
 	case kindLink:
 		left, right := refID(obj["leftAccount"]), refID(obj["rightAccount"])
 		if left != "" && right != "" && left != right {
-			r.union(left, right)
+			r.union(strings.Clone(left), strings.Clone(right))
 		}
 	}
 }

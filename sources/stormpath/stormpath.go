@@ -7,12 +7,14 @@
 //   - Layout B, the 2017 Admin-Console export: <tenant>/{accounts/, accountLinks/, apiKeys/,
 //     directories/, providers/, groups/, groupMemberships/, …}, one resource per file, accounts
 //     flat (accounts/<id>.json) or nested (accounts/<directoryId>/<id>.json), each with a
-//     "password" MCF string; relations live in their own folders.
+//     "password" MCF string; relations live in their own folders. Account custom data is embedded
+//     ("customData": {…}) or, when the account only links to it, a resource of its own in a
+//     customData/ folder (see customdata.go), joined back into the account.
 //
-// Read loads the small relation folders first, then streams one record per account (or per group
-// of linked accounts sharing an email, merged) in lexical order of the account files. Each record
-// is the account object as exported, with secrets removed and relations resolved; see Read for the
-// exact shape. The field mapping to Auth0 lives elsewhere.
+// Read loads the small relation folders first, indexes the customData folder, then streams one
+// record per account (or per group of linked accounts sharing an email, merged) in lexical order
+// of the account files. Each record is the account object as exported, with secrets removed and
+// relations resolved; see Read for the exact shape. The field mapping to Auth0 lives elsewhere.
 package stormpath
 
 import (
@@ -33,10 +35,11 @@ var Extensions = []string{".json"}
 // Source reads Stormpath export trees. It implements pipeline.Source and pipeline.Sizer.
 // A Source holds only the file list between runs; each Read builds its relation tables afresh.
 type Source struct {
-	accounts  []acctFile
-	relations []relFile
-	total     int64
-	read      inputs.Counter
+	accounts   []acctFile
+	relations  []relFile
+	customData []inputs.File // customData resources, joined to their accounts (see Read)
+	total      int64
+	read       inputs.Counter
 }
 
 // acctFile is one account file, with the folder directly under accounts/ when the file is nested
@@ -90,12 +93,18 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 			} else {
 				k, hint = classifyNamed(f.Name)
 			}
+			if k == kindAccount && strings.EqualFold(fileID(f.Name), "customData") {
+				k = kindCustomData // accounts/<id>/customData.json: the account's custom data
+			}
 			switch k {
 			case kindAccount:
 				s.accounts = append(s.accounts, acctFile{File: f, dirHint: hint})
 				s.total += f.Size
 			case kindDirectory, kindProvider, kindGroup, kindMembership, kindLink:
 				s.relations = append(s.relations, relFile{File: f, kind: k})
+				s.total += f.Size
+			case kindCustomData:
+				s.customData = append(s.customData, f)
 				s.total += f.Size
 			}
 		}
@@ -120,6 +129,14 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 //
 //   - removed: "apiKeys" at any depth, "emailVerificationToken", and "accessToken"/"refreshToken"
 //     inside "providerData";
+//   - removed: link-only objects ({"href": …} and nothing else: tenant, applications, phones, …),
+//     at any depth, as members and array elements, except inside "customData";
+//   - "customData": the account's customData resource from the customData folder, when there is
+//     one (its href …/accounts/<id>/customData, else its file <id>.json or
+//     accounts/<id>/customData.json), its fields added to the embedded object (the resource's
+//     win); a customData file that cannot be parsed, or a second resource for the same account,
+//     rejects the account with a parse_error issue on "customData" naming the file(s), and
+//     invalid text or numbers in the resource reject it with issues on "customData.…";
 //   - "id" filled from the last path segment of "href" when missing;
 //   - "directory": the embedded object (its "provider" reduced to {"providerId"}) completed with
 //     the directories/ relation ({id, name, description, status, href, provider:{providerId}});
@@ -135,17 +152,31 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 //   - "linkedAccounts": the sorted ids of the accounts linked to this record that were not folded
 //     into it (different email), when there are any.
 //
+// After the accounts, a parse_error record for each account customData resource whose account
+// was not read (its id not in the export) and each unusable customData file naming no account
+// read; a collection element of a customData file that cannot be parsed or names no owner is a
+// parse_error record emitted before the accounts. The custom data of other resources (tenant,
+// application, directory, group, organization) is ignored.
+//
 // Only linked accounts are held in memory (until their record is emitted); the others stream.
+// Of the customData folder only the position of each account's resource is kept; it is read
+// again when its account is emitted (one file at a time).
 // Read returns the error emit returns, unchanged, and stops on I/O errors.
 func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) error {
 	rd := newReader(s, emit)
 	if err := rd.loadRelations(ctx); err != nil {
 		return err
 	}
+	if err := rd.loadCustomData(ctx); err != nil {
+		return err
+	}
 	if err := rd.buildIndex(ctx); err != nil {
 		return err
 	}
-	return rd.streamAccounts(ctx)
+	if err := rd.streamAccounts(ctx); err != nil {
+		return err
+	}
+	return rd.emitOrphanCustomData(ctx)
 }
 
 // Decode parses one record emitted by Read strictly (pipeline.DecodeRecord): a JSON object,

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -30,11 +31,19 @@ var gigyaUnsupported = map[string]string{
 	"custom":            "gigya_custom",
 }
 
-// ParseGigya parses a Gigya account's "password" object as decoded JSON:
+// ParseGigya parses a Gigya account's "password" object as decoded JSON, in either of the shapes
+// SAP documents:
 //
-//	{"hash": <base64 digest>, "hashSettings": {"algorithm", "rounds", "salt", "format"?,
-//	 "binaryFormat"?}}
+//   - exported (accounts.getAccountInfo, accounts.search):
+//     {"hash": <base64 digest>, "hashSettings": {"algorithm", "rounds", "salt", "format"?,
+//     "binaryFormat"?}, "created"?};
+//   - imported (accounts.importFullAccount and the IdentitySync import file): {"hashedPassword":
+//     <base64 digest>, "hashSettings": {…, "url"?}} or {"compoundHashedPassword": <string>}, a
+//     self-identifying hash string ("a Modular Crypt Format string … $…$", SAP says: bcrypt
+//     "$2a$…", md5-crypt "$1$…", passlib "$pbkdf2-sha256$…", …) that Parse reads. An exported
+//     "compoundHash" is read the same way.
 //
+// hash/hashedPassword with hashSettings wins over a compound string when both are present.
 // The salt is base64 for the pbkdf2 family only; a `format` template takes it as exported text.
 //
 // Supported algorithms (case-insensitive):
@@ -56,11 +65,14 @@ var gigyaUnsupported = map[string]string{
 // problems (missing hash, bad base64, bad templates) give an error wrapping ErrMalformed.
 // rounds may be a JSON number, json.Number or a decimal string; absent or 0 means 1.
 func ParseGigya(pw map[string]any) (Hash, error) {
-	hashStr, _ := pw["hash"].(string)
+	hashStr := gigyaHashString(pw)
+	hs, ok := pw["hashSettings"].(map[string]any)
+	if compound := gigyaCompound(pw); compound != "" && (hashStr == "" || !ok) {
+		return parseGigyaCompound(compound)
+	}
 	if hashStr == "" {
 		return nil, fmt.Errorf("%w: gigya: no hash", ErrMalformed)
 	}
-	hs, ok := pw["hashSettings"].(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%w: gigya: no hashSettings", ErrMalformed)
 	}
@@ -116,6 +128,46 @@ func ParseGigya(pw map[string]any) (Hash, error) {
 		return &unsupportedHash{format: f, reason: "Gigya algorithm semantics are not published"}, nil
 	}
 	return &unsupportedHash{format: "gigya_unknown", reason: "unknown Gigya algorithm"}, nil
+}
+
+// GigyaHasPassword reports whether a Gigya password object holds a password: a hash,
+// hashedPassword or compound string that is not empty. Accounts without a site password (social
+// logins only) carry an empty object, or none.
+func GigyaHasPassword(pw map[string]any) bool {
+	return gigyaHashString(pw) != "" || gigyaCompound(pw) != ""
+}
+
+// gigyaHashString is the digest of an exported ("hash") or imported ("hashedPassword") object.
+func gigyaHashString(pw map[string]any) string {
+	if s, _ := pw["hash"].(string); s != "" {
+		return s
+	}
+	s, _ := pw["hashedPassword"].(string)
+	return s
+}
+
+// gigyaCompound is an import file's compoundHashedPassword (or an export's compoundHash).
+func gigyaCompound(pw map[string]any) string {
+	if s, _ := pw["compoundHashedPassword"].(string); s != "" {
+		return s
+	}
+	s, _ := pw["compoundHash"].(string)
+	return s
+}
+
+// parseGigyaCompound reads a compoundHashedPassword: a self-identifying hash string (Parse).
+func parseGigyaCompound(s string) (Hash, error) {
+	if len(s) > maxGigyaField {
+		return nil, fmt.Errorf("%w: gigya: compoundHashedPassword longer than %d bytes", ErrMalformed, maxGigyaField)
+	}
+	h, err := Parse(s)
+	if errors.Is(err, ErrUnrecognized) {
+		return nil, fmt.Errorf("%w: gigya: compoundHashedPassword is not a hash string usher recognises (modular crypt \"$…$\", PHC, LDAP, Django, …)", ErrMalformed)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gigya compoundHashedPassword: %w", err)
+	}
+	return h, nil
 }
 
 func gigyaRounds(v any) (int, error) {

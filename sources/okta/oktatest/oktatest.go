@@ -148,6 +148,7 @@ type Server struct {
 	inFlight int
 	inGroups int
 	stats    Stats
+	authnFor []string // the username of every authn request, in order
 }
 
 // NewServer starts an emulator on a loopback port (net/http/httptest). It panics when the
@@ -245,6 +246,14 @@ func (s *Server) Stats() Stats {
 	st := s.stats
 	st.Requests = s.requests.Load()
 	return st
+}
+
+// AuthnUsernames returns the username of every POST /api/v1/authn request handled so far, in
+// order (what a client sent as the login; passwords are not kept).
+func (s *Server) AuthnUsernames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authnFor...)
 }
 
 // UpdateUser replaces the user with raw's id (keeping its place in the listing order) or, for
@@ -711,6 +720,7 @@ func (s *Server) authn(r *http.Request, rep *reply) *reply {
 	}
 	want, known := s.passwords[strings.ToLower(body.Username)]
 	s.mu.Lock()
+	s.authnFor = append(s.authnFor, body.Username)
 	found := s.byLogin(body.Username)
 	s.mu.Unlock()
 	if found == nil || !known || subtle.ConstantTimeCompare([]byte(want), []byte(body.Password)) != 1 {

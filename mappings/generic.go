@@ -7,6 +7,7 @@ package mappings
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -30,7 +31,7 @@ var ImportKeys = []string{
 var provenanceKeys = []string{
 	"created_at", "updated_at", "last_login", "last_ip", "logins_count", "last_password_reset",
 	"identities", "connection", "multifactor", "multifactor_last_modified", "blocked_for",
-	"guardian_authenticators", "tenant",
+	"guardian_authenticators", "tenant", "password_set_date",
 }
 
 // provenance is provenanceKeys as a set.
@@ -82,8 +83,11 @@ func init() {
 	for _, k := range []string{"identities", "multifactor", "multifactor_last_modified", "blocked_for", "guardian_authenticators", "tenant"} {
 		add(k)
 	}
-	// The User Import/Export extension's default CSV/JSON column names.
-	add("connection", "Connection", "identities[0].connection")
+	// The date of an Auth0 password-hash export line (its {"$date": …} as text; sources/auth0).
+	add("password_set_date")
+	// The User Import/Export extension's default CSV/JSON column names, and the export_as name
+	// Auth0's users-exports documentation gives identities[0].connection ("provider").
+	add("connection", "Connection", "identities[0].connection", "provider")
 }
 
 // fold lower-cases s and drops spaces, '_' and '-', so "First Name", "first_name" and
@@ -145,7 +149,8 @@ func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
 // map to the same canonical name are a conflict (unknown_field names both). A user_id of Auth0's
 // own export loses its "auth0|" prefix; a numeric id becomes its decimal string; email is trimmed.
 // Read-only Auth0 fields go to app_metadata.<namespace>. Values are otherwise kept exactly: type
-// errors are the validator's to report.
+// errors are the validator's to report. An Auth0 user who signs in only through social,
+// enterprise or passwordless identities is marked SocialOnly (see socialOnly).
 func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
 	var issues []pipeline.Issue
 	var prov, extra map[string]any
@@ -227,6 +232,8 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 				Message: fmt.Sprintf("password_hash is not a %s hash: %v", g.pwFormat, err)}}
 		}
 	}
+	// Before user_id loses its provider prefix and identities move to app_metadata.
+	out.SocialOnly, out.Providers = socialOnly(rec)
 	switch id := rec["user_id"].(type) {
 	case string:
 		if strings.HasPrefix(id, "auth0|") {
@@ -266,6 +273,78 @@ func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipelin
 		return nil, []pipeline.Issue{materialIssue(found)}
 	}
 	return out, nil
+}
+
+// nonDatabase are the Auth0 connection strategies whose users have no password Auth0 stores:
+// social, enterprise and passwordless connections (the Management API's connection strategy
+// enum, less "auth0", which database and custom-database connections use). They are the
+// provider part of an Auth0 user_id ("google-oauth2|1234", "samlp|acme|jdoe") and identities'
+// "provider".
+var nonDatabase = map[string]bool{}
+
+func init() {
+	for _, s := range strings.Fields(`ad adfs amazon apple aol auth0-oidc baidu bitbucket bitly box custom
+		daccount dropbox dwolla email evernote evernote-sandbox exact facebook fitbit flickr github
+		google-apps google-oauth2 instagram ip line linkedin miicard oauth1 oauth2 office365 oidc
+		okta paypal paypal-sandbox pingfederate planningcenter renren salesforce
+		salesforce-community salesforce-sandbox samlp sharepoint shop shopify sms soundcloud
+		thecity thecity-sandbox thirtysevensignals twitter untappd vkontakte waad weibo windowslive
+		wordpress yahoo yammer yandex`) {
+		nonDatabase[s] = true
+	}
+}
+
+// socialOnly reports whether rec (canonical keys, user_id still carrying its provider prefix)
+// is an Auth0 user who signs in only through social, enterprise or passwordless identities, and
+// names their providers. The identities array decides when each element names its provider (or
+// says isSocial): a user none of whose identities is "auth0" is social-only; a mixed user, with
+// a database identity as well, is not (their identities are kept under app_metadata). Otherwise
+// the provider prefix of user_id decides, when it is a known non-database strategy. It
+// allocates nothing for a database user.
+func socialOnly(rec map[string]any) (bool, []string) {
+	if ids, ok := rec["identities"].([]any); ok && len(ids) > 0 {
+		var providers []string
+		known := true
+		for _, x := range ids {
+			m, _ := x.(map[string]any)
+			p, _ := m["provider"].(string)
+			if p == "auth0" {
+				return false, nil
+			}
+			if p == "" {
+				if !isTrue(m["isSocial"]) {
+					known = false // a bare {connection}: not enough to tell
+					continue
+				}
+				if p, _ = m["connection"].(string); p == "" {
+					p = "social"
+				}
+			}
+			if !slices.Contains(providers, p) {
+				providers = append(providers, p)
+			}
+		}
+		if known {
+			return true, providers
+		}
+	}
+	if id, ok := rec["user_id"].(string); ok {
+		if p, _, ok := strings.Cut(id, "|"); ok && nonDatabase[p] {
+			return true, []string{p}
+		}
+	}
+	return false, nil
+}
+
+// isTrue reports whether v is true: the boolean, or its text (a CSV cell).
+func isTrue(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return strings.EqualFold(x, "true")
+	}
+	return false
 }
 
 // passwordUser is the user name a declared format salted with it (postgres_md5, oracle10) takes:

@@ -122,3 +122,53 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericSocialOnly: Auth0-export users who sign in only through social, enterprise or
+// passwordless identities are marked SocialOnly (the runner routes them by --social-only);
+// database and mixed users are not, and every user keeps their identities under
+// app_metadata.<namespace>.
+func TestGenericSocialOnly(t *testing.T) {
+	cases := []struct {
+		name      string
+		in        string
+		social    bool
+		providers string
+		want      string // the user as JSON, when checked
+	}{
+		{"database user", `{"user_id":"auth0|60a1b2c3d4e5f60718293a01","email":"db@example.com","identities":[{"connection":"Username-Password-Authentication","provider":"auth0","user_id":"60a1b2c3d4e5f60718293a01","isSocial":false}]}`,
+			false, "", `{"app_metadata":{"legacy":{"identities":[{"connection":"Username-Password-Authentication","isSocial":false,"provider":"auth0","user_id":"60a1b2c3d4e5f60718293a01"}]}},"email":"db@example.com","user_id":"60a1b2c3d4e5f60718293a01"}`},
+		{"google user", `{"user_id":"google-oauth2|109876543210987654321","email":"g@example.com","identities":[{"connection":"google-oauth2","provider":"google-oauth2","user_id":"109876543210987654321","isSocial":true}]}`,
+			true, "google-oauth2", ""},
+		{"enterprise SAML user (isSocial false)", `{"user_id":"samlp|acme-saml|jdoe@acme.test","email":"jdoe@acme.test","identities":[{"connection":"acme-saml","provider":"samlp","user_id":"acme-saml|jdoe@acme.test","isSocial":false}]}`,
+			true, "samlp", ""},
+		{"Azure AD user from user_id alone", `{"user_id":"waad|k3Jz9","email":"w@example.com"}`, true, "waad", ""},
+		{"passwordless email user", `{"user_id":"email|64b0c0ffee","email":"p@example.com"}`, true, "email", ""},
+		{"two social identities", `{"user_id":"github|42","email":"gh@example.com","identities":[{"provider":"github","user_id":42,"isSocial":true},{"provider":"facebook","user_id":"10","isSocial":true}]}`,
+			true, "github,facebook", ""},
+		{"mixed: database and google identities", `{"user_id":"auth0|60a1b2c3d4e5f60718293a02","email":"mixed@example.com","identities":[{"connection":"Username-Password-Authentication","provider":"auth0","user_id":"60a1b2c3d4e5f60718293a02","isSocial":false},{"connection":"google-oauth2","provider":"google-oauth2","user_id":"1098","isSocial":true,"profileData":{"email":"mixed@example.com"}}]}`,
+			false, "", `{"app_metadata":{"legacy":{"identities":[{"connection":"Username-Password-Authentication","isSocial":false,"provider":"auth0","user_id":"60a1b2c3d4e5f60718293a02"},{"connection":"google-oauth2","isSocial":true,"profileData":{"email":"mixed@example.com"},"provider":"google-oauth2","user_id":"1098"}]}},"email":"mixed@example.com","user_id":"60a1b2c3d4e5f60718293a02"}`},
+		{"mixed with a google primary identity", `{"user_id":"google-oauth2|77","email":"gp@example.com","identities":[{"provider":"google-oauth2","user_id":"77","isSocial":true},{"provider":"auth0","user_id":"60a1b2c3d4e5f60718293a03","isSocial":false}]}`,
+			false, "", ""},
+		{"CSV identities: isSocial as text", `{"user_id":"x1","email":"c@example.com","identities":[{"connection":"github","isSocial":"true"}]}`, true, "github", ""},
+		{"bare identities[0].connection does not decide", `{"user_id":"auth0|abc","email":"b@example.com","identities":[{"connection":"Username-Password-Authentication"}]}`, false, "", ""},
+		{"export_as provider is the connection", `{"user_id":"auth0|abc","email":"pr@example.com","provider":"Username-Password-Authentication"}`,
+			false, "", `{"app_metadata":{"legacy":{"connection":"Username-Password-Authentication"}},"email":"pr@example.com","user_id":"abc"}`},
+		{"an unknown prefix is not a provider", `{"user_id":"crm|123","email":"crm@example.com"}`, false, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n, issues := normalize(t, pipeline.MappingConfig{}, tc.in)
+			if len(issues) > 0 {
+				t.Fatal(issues)
+			}
+			if n.SocialOnly != tc.social || strings.Join(n.Providers, ",") != tc.providers {
+				t.Fatalf("social-only %v %v, want %v [%s]", n.SocialOnly, n.Providers, tc.social, tc.providers)
+			}
+			if tc.want != "" {
+				if b, _ := json.Marshal(n.User); string(b) != tc.want {
+					t.Fatalf("got  %s\nwant %s", b, tc.want)
+				}
+			}
+		})
+	}
+}

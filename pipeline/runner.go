@@ -279,6 +279,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		}
 	}
 	res.Warnings = warns
+	if w, ok := r.Source.(Warner); ok {
+		res.Warnings = append(res.Warnings, w.Warnings(raw)...)
+	}
 	// The validator sees the user as the hash stage prepared it: a password it still finds
 	// unsupported (an algorithm or variant Auth0 does not take) cannot be imported either.
 	importable, why := pw.Importable, pw.Why

@@ -6,23 +6,35 @@ import (
 )
 
 // EmailSet answers, for the e-mails of an input, "may this e-mail occur more than once?" in fixed
-// memory (32 MiB) whatever the input's size: two Bloom filters, one of e-mails seen, one of those
-// seen again. An e-mail that does occur twice is always reported; one that occurs once is
-// reported by mistake with a small probability (about 1 in 200 at 10 million distinct e-mails),
-// which only costs its record a detour through the merge, never a wrong merge. The filters are
-// deterministic, so a resumed run makes the same choices.
+// memory whatever the input's size: two Bloom filters, one of e-mails seen, one of those seen
+// again, sized once from the input's size (from 128 KiB to 16 MiB each). An e-mail that does occur
+// twice is always reported; one that occurs once is reported by mistake with a small probability
+// (about 1 in 400 when the filters are sized for the input), which only costs its record a detour
+// through the merge, never a wrong merge. The filters are deterministic, so a resumed run makes
+// the same choices.
 type EmailSet struct {
 	seen, again []uint64
+	bits        uint64
 }
 
 const (
-	emailSetBits = 1 << 27 // bits per filter (16 MiB)
-	emailSetK    = 4
+	emailSetMinBits = 1 << 20 // 128 KiB per filter
+	emailSetMaxBits = 1 << 27 // 16 MiB per filter
+	emailSetK       = 4
 )
 
-// NewEmailSet returns an empty set.
-func NewEmailSet() *EmailSet {
-	return &EmailSet{seen: make([]uint64, emailSetBits/64), again: make([]uint64, emailSetBits/64)}
+// NewEmailSet returns an empty set sized for about records e-mails (0: the largest size). Each
+// filter gets 16 bits per record, so a set holding up to 4 times as many still answers rightly
+// most of the time.
+func NewEmailSet(records int64) *EmailSet {
+	bits := uint64(emailSetMaxBits)
+	if records > 0 {
+		bits = emailSetMinBits
+		for bits < emailSetMaxBits && bits < uint64(records)*16 {
+			bits <<= 1
+		}
+	}
+	return &EmailSet{seen: make([]uint64, bits/64), again: make([]uint64, bits/64), bits: bits}
 }
 
 func emailBits(email string) (h1, h2 uint64) {
@@ -41,7 +53,7 @@ func (e *EmailSet) Add(email string) {
 	h1, h2 := emailBits(email)
 	present := true
 	for i := uint64(0); i < emailSetK; i++ {
-		b := (h1 + i*h2) % emailSetBits
+		b := (h1 + i*h2) % e.bits
 		if e.seen[b/64]&(1<<(b%64)) == 0 {
 			present = false
 			e.seen[b/64] |= 1 << (b % 64)
@@ -49,7 +61,7 @@ func (e *EmailSet) Add(email string) {
 	}
 	if present {
 		for i := uint64(0); i < emailSetK; i++ {
-			b := (h1 + i*h2) % emailSetBits
+			b := (h1 + i*h2) % e.bits
 			e.again[b/64] |= 1 << (b % 64)
 		}
 	}
@@ -59,7 +71,7 @@ func (e *EmailSet) Add(email string) {
 func (e *EmailSet) Repeated(email string) bool {
 	h1, h2 := emailBits(email)
 	for i := uint64(0); i < emailSetK; i++ {
-		b := (h1 + i*h2) % emailSetBits
+		b := (h1 + i*h2) % e.bits
 		if e.again[b/64]&(1<<(b%64)) == 0 {
 			return false
 		}
@@ -71,8 +83,15 @@ func (e *EmailSet) Repeated(email string) bool {
 // returns the set of e-mails it holds: the first pass of --duplicates merge, which must know
 // before writing a user whether a later account shares its e-mail. Records that cannot be
 // decoded or mapped are left out (the real pass rejects them).
+//
+// The filters are sized from the source's size when it is a Sizer (a record per 128 bytes: a
+// generous guess, as records are 1–2 KB, or a few hundred bytes gzip-compressed).
 func ScanEmails(ctx context.Context, src Source, norm Normalizer, workers int) (*EmailSet, error) {
-	set := NewEmailSet()
+	var records int64
+	if sz, ok := src.(Sizer); ok && sz.TotalBytes() > 0 {
+		records = sz.TotalBytes()/512 + 1
+	}
+	set := NewEmailSet(records)
 	r := &Runner{Source: src, Stages: Stages{Normalizer: norm}, Workers: workers, Writer: scanWriter{set}, scan: true}
 	if err := r.Run(ctx); err != nil {
 		return nil, err

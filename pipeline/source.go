@@ -29,6 +29,13 @@ type Source interface {
 	Decode(raw *RawRecord) (map[string]any, error)
 }
 
+// Warner is implemented by sources that know something worth reporting about a record they
+// framed (an Auth0 user the password export had no hash for): the runner adds the issues to the
+// record's warnings, counted in report.json. It is called concurrently, like Decode.
+type Warner interface {
+	Warnings(raw *RawRecord) []Issue
+}
+
 // Sizer is implemented by sources that know their total input size in bytes and how far Read has
 // got, so progress can show an ETA.
 type Sizer interface {

@@ -137,7 +137,7 @@ func TestLiveGigyaRun(t *testing.T) {
 	// --fresh starts over and fetches again (the spool of the earlier run is discarded).
 	before := srv.Stats().SearchCalls
 	if code, msg := usher(t, "migrate", "--source", "gigya", "--gigya-url", srv.URL, "--gigya-api-key", "3_key", "--gigya-user-key", "AKey",
-		"--gigya-secret-file", secretFile, "--out", liveOut, "--fresh", "--progress", "never"); code != exitOK {
+		"--gigya-secret-file", secretFile, "--out", liveOut, "--fresh", "--progress", "never", "--social-only", "import"); code != exitOK {
 		t.Fatalf("fresh live run: exit %d: %s", code, msg)
 	}
 	if srv.Stats().SearchCalls == before {

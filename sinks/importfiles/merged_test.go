@@ -40,7 +40,7 @@ func mergeInput() []*pipeline.Result {
 }
 
 func repeatedOf(in []*pipeline.Result) func(string) bool {
-	set := pipeline.NewEmailSet()
+	set := pipeline.NewEmailSet(int64(len(in)))
 	for _, r := range in {
 		set.Add(r.Email)
 	}

@@ -1,9 +1,20 @@
-// Package auth0 is the "auth0" source: the users of a live Auth0 tenant, read through a
-// Management API users-exports job (POST /api/v2/jobs/users-exports, format json): the job is
-// created, waited for, and its gzip NDJSON file downloaded from the job's location (a link valid
-// 60 s: an expired one is replaced by looking at the job again). The download is saved like the
-// other live sources' fetches and mapped by the generic mapping (Auth0's own export shape:
-// "auth0|" is taken off user_id, read-only fields go under app_metadata.<namespace>).
+// Package auth0 is the "auth0" source: the users of an Auth0 tenant, for tenant moves and
+// connection merges. It reads either
+//
+//   - users-export files (--input): the NDJSON a users-exports job writes (gzip or not), JSON
+//     arrays, and CSV exports, whose columns are the fields' names ("identities[0].connection",
+//     dotted metadata paths) or their export_as names ("provider" for identities[0].connection,
+//     the User Import/Export extension's "Id", "Email", …), with Auth0's OWASP escaping of CSV
+//     strings undone; or
+//   - a live tenant, through a Management API users-exports job (POST /api/v2/jobs/users-exports,
+//     format json): the job is created, waited for, and its gzip NDJSON file downloaded from the
+//     job's location (a link valid 60 s: an expired one is replaced by looking at the job again).
+//     The download is saved like the other live sources' fetches.
+//
+// Either way the option passwords names the password-hash export Auth0 support delivers, which is
+// joined to the users (join.go) so that a tenant move keeps every password. Records are mapped by
+// the generic mapping (Auth0's own export shape: "auth0|" is taken off user_id, read-only fields go
+// under app_metadata.<namespace>, social-only users are marked for --social-only).
 package auth0
 
 import (
@@ -15,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/usher-migrate/usher/internal/secret"
@@ -31,11 +43,16 @@ const SecretEnv = "USHER_CLIENT_SECRET"
 // Options are the source options (--auth0-<name> flags; export's --tenant, --client-id,
 // --client-secret-file and --connection fill them too).
 var Options = map[string]string{
-	"tenant":             "Auth0 tenant domain or base URL to export the users of",
-	"client-id":          "client id of a machine-to-machine application with read:users (and read:connections with connection)",
-	"client-secret-file": "file holding its client secret (else $" + SecretEnv + ")",
-	"connection":         "export only this connection's users (by name; default: every connection)",
+	"tenant":              "Auth0 tenant domain or base URL to export the users of (instead of --input export files)",
+	"client-id":           "client id of a machine-to-machine application with read:users (and read:connections with connection)",
+	"client-secret-file":  "file holding its client secret (else $" + SecretEnv + ")",
+	"connection":          "only this connection's users (by name): the live export's, and the password export's lines (others are left out)",
+	"passwords":           "Auth0's password-hash export (NDJSON from a support ticket, decrypted; gzip ok), joined to the users",
+	"unmatched-passwords": "password-export lines that match no exported user: import (default; users of their own) or reject (code " + CodeNotInUsersExport + ")",
 }
+
+// fileOptions are the options that apply to export files.
+var fileOptions = []string{"connection", "passwords", "unmatched-passwords"}
 
 // ExportFields are the fields the users-exports job is asked for: the whole normalized profile.
 var ExportFields = []string{"user_id", "email", "email_verified", "username", "phone_number", "phone_verified",
@@ -45,24 +62,61 @@ var ExportFields = []string{"user_id", "email", "email_verified", "username", "p
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
 		Name:          "auth0",
-		Description:   "the users of a live Auth0 tenant, through a users-exports job",
+		Description:   "Auth0 users: users-export files (NDJSON, JSON, CSV) or a live tenant, joined to the password-hash export",
 		Options:       Options,
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: mappings.NewGeneric,
+		New:           New,
+		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
 	})
 }
 
-// New builds the source. Errors are configuration errors; none contains the secret.
-func New(cfg pipeline.SourceConfig) (*live.Source, error) {
+// New builds the source: export files when there are --input paths, else the live tenant; with
+// the passwords option, joined to the password-hash export. Errors are configuration errors; none
+// contains the secret.
+func New(cfg pipeline.SourceConfig) (pipeline.Source, error) {
 	if err := live.CheckOptions("auth0", cfg.Options, Options, "client-secret", SecretEnv); err != nil {
 		return nil, err
 	}
 	o := cfg.Options
-	if o["tenant"] == "" || o["client-id"] == "" {
-		return nil, errors.New("auth0 source: needs tenant and client-id")
+	switch o["unmatched-passwords"] {
+	case "", "import", "reject":
+	default:
+		return nil, fmt.Errorf("auth0 source: unmatched-passwords %q: want import or reject", o["unmatched-passwords"])
 	}
+	if o["unmatched-passwords"] != "" && o["passwords"] == "" {
+		return nil, errors.New("auth0 source: unmatched-passwords needs passwords (the password-hash export)")
+	}
+	var users pipeline.Source
+	var err error
 	if len(cfg.Inputs) > 0 {
-		return nil, errors.New("auth0 source: reads a tenant, not --input files (use --source json for an export file)")
+		for k := range o {
+			if !slices.Contains(fileOptions, k) {
+				return nil, fmt.Errorf("auth0 source: give either --input export files or a tenant to export (%s), not both", k)
+			}
+		}
+		if users, err = newFileSource(cfg); err != nil {
+			return nil, err
+		}
+	} else if users, err = newLive(cfg); err != nil {
+		return nil, err
+	}
+	if o["passwords"] == "" {
+		return users, nil
+	}
+	if st, err := os.Stat(o["passwords"]); err != nil {
+		return nil, fmt.Errorf("auth0 source: passwords: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("auth0 source: passwords %s: not a regular file", o["passwords"])
+	}
+	return &joinSource{inner: users, passwords: o["passwords"], connection: o["connection"],
+		reject: o["unmatched-passwords"] == "reject", workDir: cfg.WorkDir,
+		logf: func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }}, nil
+}
+
+// newLive builds the live source: a users-exports job of the tenant.
+func newLive(cfg pipeline.SourceConfig) (*live.Source, error) {
+	o := cfg.Options
+	if o["tenant"] == "" || o["client-id"] == "" {
+		return nil, errors.New("auth0 source: needs --input export files, or tenant and client-id to export a tenant's users")
 	}
 	base, err := auth0api.BaseURLFor(o["tenant"])
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/usher-migrate/usher/internal/oracle"
-	"github.com/usher-migrate/usher/pipeline/hook"
+	"github.com/usher-migrate/usher/hook"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/auth0/auth0test"

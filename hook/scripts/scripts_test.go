@@ -23,7 +23,7 @@ const (
 	testToken    = "tok-9f2c-s3cret-bearer"
 	testUser     = "alice@example.com"
 	testPassword = `pä$$ "wörd" \ correct-horse`
-	harnessRel   = "../../../testdata/oracle/run-script.mjs"
+	harnessRel   = "../../testdata/oracle/run-script.mjs"
 )
 
 // harness returns node's path and the absolute path of run-script.mjs, skipping the test when

@@ -85,7 +85,7 @@ type Config struct {
 	MaxFloor time.Duration
 	// Live, when set, verifies the passwords of users stored without password material with the
 	// legacy system (*Okta, *Gigya).
-	Live Live
+	Live pipeline.LiveLogin
 	// Map, when set with Live, turns a Live account into the Auth0 user the bulk file would carry
 	// (the source's mapping and validation). The hook then also signs in users the store does
 	// not hold, when Live knows them (recording them with Users.AddMigrated), and get_user finds
@@ -337,7 +337,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		if u, _ := profile["username"].(string); u != "" {
 			liveLogin = u
 		}
-		if l, isLogins := h.cfg.Live.(Logins); isLogins {
+		if l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames); isLogins {
 			if s := l.LoginOf(profile); s != "" {
 				liveLogin = s
 			}
@@ -437,7 +437,7 @@ func (h *Handler) asksLive() bool {
 	if h.cfg.Live == nil {
 		return false
 	}
-	_, isLogins := h.cfg.Live.(Logins)
+	_, isLogins := h.cfg.Live.(pipeline.LiveLoginNames)
 	return h.cfg.Map != nil || isLogins
 }
 
@@ -445,7 +445,7 @@ func (h *Handler) asksLive() bool {
 // lookup named (when Live implements Logins); key "" when the store holds none. An error wraps
 // ErrGone for a swept user.
 func (h *Handler) storedAccount(ctx context.Context, id string) (key string, profile map[string]any, err error) {
-	if _, isLogins := h.cfg.Live.(Logins); !isLogins || id == "" {
+	if _, isLogins := h.cfg.Live.(pipeline.LiveLoginNames); !isLogins || id == "" {
 		return "", nil, nil
 	}
 	key, raw, err := h.cfg.Users.Find(ctx, id)
@@ -556,7 +556,7 @@ func (h *Handler) liveGetUser(ctx context.Context, w http.ResponseWriter, email 
 		return
 	}
 	var profile map[string]any
-	if l, isLogins := h.cfg.Live.(Logins); isLogins {
+	if l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames); isLogins {
 		var key string
 		key, profile, err = h.storedAccount(ctx, l.AccountID(account))
 		switch {

@@ -14,8 +14,11 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/usher-migrate/usher/pipeline"
+	gigyasrc "github.com/usher-migrate/usher/sources/gigya"
 	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
 	"github.com/usher-migrate/usher/sources/gigya/gigyatest"
+	oktasrc "github.com/usher-migrate/usher/sources/okta"
 	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 	"github.com/usher-migrate/usher/sources/okta/oktatest"
 )
@@ -48,7 +51,7 @@ type delegated struct {
 // runDelegated stores the users of stored (login → profile, no password material) next to the
 // usual ones, logs each case in through a hook that asks live (and maps live accounts with
 // mapAccount, when set), and checks the answers.
-func runDelegated(t *testing.T, live Live, mapAccount func([]byte) (map[string]any, error), stored map[string]string, cases []delegated) (*memUsers, *logBuffer) {
+func runDelegated(t *testing.T, live pipeline.LiveLogin, mapAccount func([]byte) (map[string]any, error), stored map[string]string, cases []delegated) (*memUsers, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	srv, users := newServer(t, Config{Live: live, Map: mapAccount, Logf: logs.logf})
@@ -102,7 +105,7 @@ func TestGigyaDelegation(t *testing.T) {
 	stored["gok"] = stored["ok@gigya.example"]
 	stored["moved@gigya.example"] = `{"user_id":"g-old-owner","email":"moved@gigya.example"}`
 	logs := &logBuffer{}
-	_, hookLogs := runDelegated(t, &Gigya{Accounts: client, Logf: logs.logf}, nil, stored, []delegated{
+	_, hookLogs := runDelegated(t, &gigyasrc.LiveLogin{Accounts: client, Logf: logs.logf}, nil, stored, []delegated{
 		{"right password", "ok@gigya.example", pw, 200, "g-ok"},
 		{"by username", "gok", pw, 200, "g-ok"},
 		{"wrong password", "ok@gigya.example", "secr3t!", 401, ""},
@@ -155,7 +158,7 @@ func TestGigyaDelegationFailures(t *testing.T) {
 			} else {
 				defer gigya.Close()
 			}
-			_, logs := runDelegated(t, &Gigya{Accounts: client}, nil, stored, []delegated{
+			_, logs := runDelegated(t, &gigyasrc.LiveLogin{Accounts: client}, nil, stored, []delegated{
 				{"first", "a@gigya.example", "Secr3t!", 503, ""},
 				{"second", "a@gigya.example", "Secr3t!", 503, ""},
 			})
@@ -188,7 +191,7 @@ func TestOktaDelegation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := &Okta{BaseURL: okta.URL, Client: client, Users: users, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
+	live := &oktasrc.LiveLogin{BaseURL: okta.URL, Client: client, Users: users, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
 	runDelegated(t, live, nil, stored, []delegated{
 		{"SUCCESS", "a@okta.example", "Secr3t!", 200, "00u1"},
 		{"PASSWORD_EXPIRED proves the password", "exp@okta.example", "Secr3t!", 200, "00u2"},
@@ -198,7 +201,7 @@ func TestOktaDelegation(t *testing.T) {
 		{"the login now belongs to another account", "moved@okta.example", "Secr3t!", 401, ""},
 		{"typed the email, Okta login differs", "jo@mail.example", "Secr3t!", 200, "00u6"},
 	})
-	down := &Okta{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Timeout: 2 * time.Second}}
+	down := &oktasrc.LiveLogin{BaseURL: "http://127.0.0.1:1", Client: &http.Client{Timeout: 2 * time.Second}}
 	if _, _, err := down.Login(context.Background(), "a@okta.example", "Secr3t!"); err == nil || strings.Contains(err.Error(), "Secr3t!") {
 		t.Fatalf("Okta down: %v", err)
 	}
@@ -229,7 +232,7 @@ func TestLiveUnstagedUsers(t *testing.T) {
 	defer okta.Close()
 	client := &http.Client{Timeout: 5 * time.Second}
 	oktaUsers, _ := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
-	live := &Okta{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
+	live := &oktasrc.LiveLogin{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
 	srv, users := newServer(t, Config{Live: live, Map: mapOkta})
 	gone := &goneUsers{memUsers: users, gone: "swept@okta.example", goneID: "00uR", goneKey: "md5crypt@example.com"}
 	srvGone, _, _ := newHandlerWith(t, Config{Live: live, Map: mapOkta}, gone)
@@ -325,7 +328,7 @@ func TestOktaAuthnAnswers(t *testing.T) {
 				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			o := &Okta{BaseURL: srv.URL, Client: srv.Client()}
+			o := &oktasrc.LiveLogin{BaseURL: srv.URL, Client: srv.Client()}
 			_, ok, err := o.Login(context.Background(), "a@okta.example", "Secr3t!")
 			if ok != tt.ok || (err != nil) != tt.isErr {
 				t.Fatalf("Login = %v, %v; want ok %v, error %v", ok, err, tt.ok, tt.isErr)

@@ -11,6 +11,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	oktasrc "github.com/usher-migrate/usher/sources/okta"
 	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 	"github.com/usher-migrate/usher/sources/okta/oktatest"
 )
@@ -73,7 +74,7 @@ func TestOktaLoginKeptInAppMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := &Okta{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
+	live := &oktasrc.LiveLogin{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
 
 	// The store finds users by email, username or user_id (memUsers: by the keys below).
 	stored := map[string]string{
@@ -194,12 +195,12 @@ func TestOktaLoginOf(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.profile), &p); err != nil {
 				t.Fatal(err)
 			}
-			if got := (&Okta{Namespace: tt.namespace}).LoginOf(p); got != tt.want {
+			if got := (&oktasrc.LiveLogin{Namespace: tt.namespace}).LoginOf(p); got != tt.want {
 				t.Errorf("LoginOf = %q, want %q", got, tt.want)
 			}
 		})
 	}
-	if id := (&Okta{}).AccountID(oktaExample("00ub0oNGTSWTBKOLGLNR", "ACTIVE", "a", "a@example.com")); id != "00ub0oNGTSWTBKOLGLNR" {
+	if id := (&oktasrc.LiveLogin{}).AccountID(oktaExample("00ub0oNGTSWTBKOLGLNR", "ACTIVE", "a", "a@example.com")); id != "00ub0oNGTSWTBKOLGLNR" {
 		t.Errorf("AccountID = %q", id)
 	}
 }

@@ -6,24 +6,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/time/rate"
 
-	"github.com/usher-migrate/usher/internal/secret"
-	"github.com/usher-migrate/usher/internal/smallfile"
-	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/hook"
 	"github.com/usher-migrate/usher/hook/scripts"
+	"github.com/usher-migrate/usher/internal/smallfile"
+	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/pipeline/validate"
-	gigyasrc "github.com/usher-migrate/usher/sources/gigya"
-	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
-	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 )
 
 // newHookCmd is `usher hook serve|scripts`.
@@ -142,11 +141,10 @@ func newHookServeCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	var perClient float64
 	var serverTiming, stagedOnly bool
 	mo := defaultOptions()
-	var oktaURL, oktaTokenFile string
 	var workers int
+	var liveFlags liveOptions
 	var queueWait time.Duration
 	var metricsListen string
-	var gigya struct{ url, dataCenter, apiKey, userKey, secretFile string }
 	cmd := &cobra.Command{
 		Use:   "serve --store DSN --token-file F [--listen ADDR] [--tls-cert F --tls-key F]",
 		Short: "Serve POST /v1/login, POST /v1/get_user, GET /healthz and GET /metrics",
@@ -196,7 +194,7 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 				return err
 			}
 			defer st.Close()
-			live, source, err := hookLive(oktaURL, oktaTokenFile, gigya.url, gigya.dataCenter, gigya.apiKey, gigya.userKey, gigya.secretFile, log)
+			live, source, err := liveFlags.build(cmd.Flags(), log)
 			if err != nil {
 				return err
 			}
@@ -262,13 +260,7 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 	fs.StringVar(&tokenFile, "token-file", "", "file holding the bearer token the scripts send")
 	fs.StringVar(&cert, "tls-cert", "", "TLS certificate (PEM) to serve HTTPS")
 	fs.StringVar(&key, "tls-key", "", "TLS private key (PEM)")
-	fs.StringVar(&oktaURL, "okta-url", "", "verify the passwords of users stored without one (Okta users) with this Okta org's /api/v1/authn")
-	fs.StringVar(&oktaTokenFile, "okta-token-file", "", "file holding the Okta API token (authn as a trusted application, and the users' profiles)")
-	fs.StringVar(&gigya.apiKey, "gigya-api-key", "", "verify the passwords of users stored without one (Gigya accounts exported without hashes) with this site's accounts.login")
-	fs.StringVar(&gigya.userKey, "gigya-user-key", "", "application key (userKey) for accounts.login")
-	fs.StringVar(&gigya.secretFile, "gigya-secret-file", "", "file holding the application secret (else $"+gigyasrc.SecretEnv+")")
-	fs.StringVar(&gigya.dataCenter, "gigya-data-center", "us1.gigya.com", "the site's data center domain")
-	fs.StringVar(&gigya.url, "gigya-url", "", "accounts API base URL, overriding --gigya-data-center (a proxy or an emulator)")
+	liveFlags = bindLiveFlags(fs)
 	fs.BoolVar(&stagedOnly, "staged-only", false, "with a live legacy system: verify only the users the store holds; never sign in or look up users the export did not hold")
 	fs.StringVar(&mo.Mapping, "mapping", "", "with a live legacy system: the mapping file migrate used, for the accounts of users the store does not hold")
 	fs.StringVar(&mo.Namespace, "namespace", "", "with a live legacy system: the app_metadata namespace migrate used")
@@ -281,47 +273,56 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 	return cmd
 }
 
-// hookLive builds the live legacy system hook serve asks about users stored without a password
-// and users the store does not hold: Okta (--okta-url with --okta-token-file) or Gigya
-// (--gigya-api-key), at most one. It returns the source name for the mapping too.
-func hookLive(oktaURL, oktaTokenFile, gigyaURL, gigyaDC, gigyaAPIKey, gigyaUserKey, gigyaSecretFile string, log *slog.Logger) (hook.Live, string, error) {
-	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
-	client := &http.Client{Timeout: 8 * time.Second}
-	switch {
-	case oktaURL != "" && gigyaAPIKey != "":
-		return nil, "", usagef("--okta-url and --gigya-api-key exclude each other: one hook delegates to one legacy system")
-	case (oktaURL == "") != (oktaTokenFile == ""):
-		return nil, "", usagef("--okta-url and --okta-token-file go together (the token reads the users' profiles)")
-	case gigyaAPIKey == "" && (gigyaURL != "" || gigyaUserKey != "" || gigyaSecretFile != ""):
-		return nil, "", usagef("the --gigya-* options need --gigya-api-key")
-	case oktaURL != "":
-		token, err := secret.Read("okta API token", oktaTokenFile, "")
-		if err != nil {
-			return nil, "", usageError{err}
+// liveOptions are the hook serve flags of every registered live login: --<source>-<option>.
+type liveOptions map[string]map[string]*string // source → option → value
+
+// bindLiveFlags adds a flag for each option of each registered source's live login.
+func bindLiveFlags(fs *pflag.FlagSet) liveOptions {
+	l := liveOptions{}
+	for _, name := range pipeline.SourceNames() {
+		info, _ := pipeline.LookupSource(name)
+		if info.Live == nil {
+			continue
 		}
-		// One retry at most: a person is waiting, and the call is bounded by the hook's timeout.
-		users, err := oktaapi.New(oktaapi.Config{BaseURL: oktaURL, Token: token, Groups: true, MaxRetries: 1, HTTPClient: client, Logf: logf})
-		if err != nil {
-			return nil, "", usageError{err}
+		l[name] = map[string]*string{}
+		for _, o := range info.Live.Options {
+			l[name][o.Name] = fs.String(name+"-"+o.Name, o.Default, o.Help)
 		}
-		return &hook.Okta{BaseURL: oktaURL, Token: token, Client: client, Users: users,
-			NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}, "okta", nil
-	case gigyaAPIKey != "":
-		sec, err := secret.Read("gigya secret", gigyaSecretFile, gigyasrc.SecretEnv)
-		if err != nil {
-			return nil, "", usageError{err}
-		}
-		if gigyaURL == "" {
-			gigyaURL = "https://accounts." + gigyaDC
-		}
-		c, err := gigyaapi.New(gigyaapi.Config{BaseURL: gigyaURL, APIKey: gigyaAPIKey, UserKey: gigyaUserKey, Secret: sec,
-			MaxRetries: 1, HTTPClient: client, Logf: logf})
-		if err != nil {
-			return nil, "", usageError{err}
-		}
-		return &hook.Gigya{Accounts: c, Logf: logf}, "gigya", nil
 	}
-	return nil, "", nil
+	return l
+}
+
+// build makes the live login of the one legacy system whose flags were given (none: nil), and
+// returns its source name, whose mapping maps its accounts.
+func (l liveOptions) build(fs *pflag.FlagSet, log *slog.Logger) (pipeline.LiveLogin, string, error) {
+	var chosen []string
+	for _, name := range slices.Sorted(maps.Keys(l)) {
+		for opt := range l[name] {
+			if fs.Changed(name + "-" + opt) {
+				chosen = append(chosen, name)
+				break
+			}
+		}
+	}
+	switch len(chosen) {
+	case 0:
+		return nil, "", nil
+	case 1:
+	default:
+		return nil, "", usagef("the --%s-* options exclude each other: one hook delegates to one legacy system", strings.Join(chosen, "-* and --"))
+	}
+	name := chosen[0]
+	info, _ := pipeline.LookupSource(name)
+	values := map[string]string{}
+	for opt, v := range l[name] {
+		values[opt] = *v
+	}
+	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	live, err := info.Live.New(values, logf)
+	if err != nil {
+		return nil, "", usageError{fmt.Errorf("%s live login: %w", name, err)}
+	}
+	return live, name, nil
 }
 
 func newHookScriptsCmd(stdout io.Writer) *cobra.Command {

@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/hook"
+	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
 	"github.com/usher-migrate/usher/sinks/auth0/auth0test"

@@ -43,6 +43,7 @@ func init() {
 		Options:       Options,
 		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
 		NewNormalizer: pipeline.RejectFlagged(mappings.For("gigya")),
+		Live:          &pipeline.LiveInfo{Options: LiveOptions, New: newLive},
 	})
 }
 

@@ -1,13 +1,19 @@
-package hook
+package okta
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/usher-migrate/usher/internal/secret"
+	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 )
 
 // oktaProven are the /api/v1/authn statuses that prove the password was right (research
@@ -15,24 +21,24 @@ import (
 var oktaProven = map[string]bool{"SUCCESS": true, "PASSWORD_WARN": true, "PASSWORD_EXPIRED": true,
 	"MFA_REQUIRED": true, "MFA_ENROLL": true, "MFA_ENROLL_ACTIVATE": true, "MFA_CHALLENGE": true}
 
-// OktaUsers is what the Okta Live needs besides /api/v1/authn (*oktaapi.Client).
-type OktaUsers interface {
+// LiveUsers is what the Okta live login needs besides /api/v1/authn (*oktaapi.Client).
+type LiveUsers interface {
 	// User returns GET /api/v1/users/{idOrLogin}, or an error for which Okta.NotFound is true.
 	User(ctx context.Context, idOrLogin string) ([]byte, error)
 	// UserByEmail finds a user by profile.email, or returns an error for which Okta.NotFound is true.
 	UserByEmail(ctx context.Context, email string) ([]byte, error)
 }
 
-// Okta is the Live of an Okta org: POST {BaseURL}/api/v1/authn (Classic primary authentication)
+// LiveLogin is the pipeline.LiveLogin of an Okta org: POST {BaseURL}/api/v1/authn (Classic primary authentication)
 // verifies passwords; Users reads accounts. 200 with a status that proves the password → ok, with
 // the user id of _embedded.user; 200 LOCKED_OUT or any other status, and 401 E0000004 → not ok;
 // any other answer (a revoked token, missing permission, 429, 5xx) and network errors → an error. The password and token never appear in errors.
-type Okta struct {
+type LiveLogin struct {
 	BaseURL string
 	// Token is the API token sent with authn (a trusted application); Users carries its own.
 	Token  string
 	Client *http.Client
-	Users  OktaUsers
+	Users  LiveUsers
 	// NotFound reports whether an error of Users means "no such user".
 	NotFound func(error) bool
 	// Namespace is the app_metadata key under which the mapping kept the Okta login (the
@@ -44,7 +50,7 @@ type Okta struct {
 // When that namespace holds none, the login of the one app_metadata object that holds a "login"
 // string (a run with another --namespace); else the username (older runs kept an Okta login
 // that differs from the email there); else "".
-func (o *Okta) LoginOf(profile map[string]any) string {
+func (o *LiveLogin) LoginOf(profile map[string]any) string {
 	am, _ := profile["app_metadata"].(map[string]any)
 	ns := o.Namespace
 	if ns == "" {
@@ -75,7 +81,7 @@ func (o *Okta) LoginOf(profile map[string]any) string {
 }
 
 // AccountID implements Logins: the id of an Okta user object.
-func (o *Okta) AccountID(account []byte) string {
+func (o *LiveLogin) AccountID(account []byte) string {
 	var u struct{ ID string }
 	if json.Unmarshal(account, &u) != nil {
 		return ""
@@ -83,8 +89,8 @@ func (o *Okta) AccountID(account []byte) string {
 	return u.ID
 }
 
-// Login implements Live with POST /api/v1/authn.
-func (o *Okta) Login(ctx context.Context, login, password string) (string, bool, error) {
+// Login implements pipeline.LiveLogin with POST /api/v1/authn.
+func (o *LiveLogin) Login(ctx context.Context, login, password string) (string, bool, error) {
 	body, _ := json.Marshal(map[string]any{"username": login, "password": password,
 		"options": map[string]bool{"multiOptionalFactorEnroll": false, "warnBeforePasswordExpired": false}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.BaseURL, "/")+"/api/v1/authn", bytes.NewReader(body))
@@ -125,12 +131,14 @@ func (o *Okta) Login(ctx context.Context, login, password string) (string, bool,
 	return "", false, fmt.Errorf("okta authn: HTTP %d %s", resp.StatusCode, e.ErrorCode)
 }
 
-// Account implements Live with GET /api/v1/users/{id} (with its groups when Users fetches them).
-func (o *Okta) Account(ctx context.Context, id string) ([]byte, error) { return o.Users.User(ctx, id) }
+// Account implements pipeline.LiveLogin with GET /api/v1/users/{id} (with its groups when Users fetches them).
+func (o *LiveLogin) Account(ctx context.Context, id string) ([]byte, error) {
+	return o.Users.User(ctx, id)
+}
 
-// Lookup implements Live with GET /api/v1/users/{login} (Okta takes a login in place of the id),
+// Lookup implements pipeline.LiveLogin with GET /api/v1/users/{login} (Okta takes a login in place of the id),
 // then, when no user has that login, a search by profile.email (a login need not be the email).
-func (o *Okta) Lookup(ctx context.Context, login string) ([]byte, error) {
+func (o *LiveLogin) Lookup(ctx context.Context, login string) ([]byte, error) {
 	u, err := o.Users.User(ctx, login)
 	if err != nil && o.NotFound != nil && o.NotFound(err) {
 		u, err = o.Users.UserByEmail(ctx, login)
@@ -139,4 +147,30 @@ func (o *Okta) Lookup(ctx context.Context, login string) ([]byte, error) {
 		}
 	}
 	return u, err
+}
+
+// LiveOptions are the settings of Okta's live login (usher hook serve --okta-<name>).
+var LiveOptions = []pipeline.Option{
+	{Name: "url", Help: "verify the passwords of users stored without one (Okta users) with this Okta org's /api/v1/authn"},
+	{Name: "token-file", Help: "file holding the Okta API token (authn as a trusted application, and the users' profiles)"},
+}
+
+// newLive builds the live login from LiveOptions' values. An API call makes one retry at most: a
+// person is waiting, and the hook bounds the call with its own timeout.
+func newLive(opts map[string]string, logf func(format string, args ...any)) (pipeline.LiveLogin, error) {
+	url, tokenFile := opts["url"], opts["token-file"]
+	if url == "" || tokenFile == "" {
+		return nil, errors.New("--okta-url and --okta-token-file go together (the token reads the users' profiles)")
+	}
+	token, err := secret.Read("okta API token", tokenFile, "")
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 8 * time.Second}
+	users, err := oktaapi.New(oktaapi.Config{BaseURL: url, Token: token, Groups: true, MaxRetries: 1, HTTPClient: client, Logf: logf})
+	if err != nil {
+		return nil, err
+	}
+	return &LiveLogin{BaseURL: url, Token: token, Client: client, Users: users,
+		NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}, nil
 }

@@ -1,15 +1,19 @@
-package hook
+package gigya
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
+	"github.com/usher-migrate/usher/internal/secret"
+	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
 )
 
-// GigyaAccounts is what the Gigya Live needs of a Gigya client (*gigyaapi.Client).
-type GigyaAccounts interface {
+// LiveAccounts is what the Gigya live login needs of a Gigya client (*gigyaapi.Client).
+type LiveAccounts interface {
 	Login(ctx context.Context, loginID, password string) (uid string, err error)
 	Logout(ctx context.Context, uid string) error
 	Account(ctx context.Context, uid string) ([]byte, error)
@@ -27,7 +31,7 @@ var gigyaRefused = map[int]bool{gigyaapi.CodeInvalidLogin: true, gigyaapi.CodeAc
 var gigyaInterrupted = map[int]bool{gigyaapi.CodePendingRegistration: true, gigyaapi.CodePendingVerification: true,
 	gigyaapi.CodePendingPasswordChange: true, gigyaapi.CodePendingTFAVerify: true, gigyaapi.CodePendingTFARegister: true}
 
-// Gigya is the Live of a Gigya site. Login calls accounts.login: errorCode 0 and the interrupted
+// LiveLogin is the pipeline.LiveLogin of a Gigya site. Login calls accounts.login: errorCode 0 and the interrupted
 // flows (206001, 206002, 403100, 403101, 403102) → ok with the UID; 403042, 403041 and 403120 →
 // not ok; every other errorCode (captcha required, conflicting accounts, rate limits, server
 // errors, a wrong data center), HTTP errors and network failures → an error (the hook answers 503
@@ -35,13 +39,13 @@ var gigyaInterrupted = map[int]bool{gigyaapi.CodePendingRegistration: true, gigy
 // migration leaves no Gigya session behind; a failed logout is only logged. Account reads
 // accounts.getAccountInfo, Lookup accounts.search by login email. Errors never contain the
 // password or the credentials.
-type Gigya struct {
-	Accounts GigyaAccounts
+type LiveLogin struct {
+	Accounts LiveAccounts
 	Logf     func(format string, args ...any)
 }
 
-// Login implements Live with accounts.login.
-func (g *Gigya) Login(ctx context.Context, login, password string) (string, bool, error) {
+// Login implements pipeline.LiveLogin with accounts.login.
+func (g *LiveLogin) Login(ctx context.Context, login, password string) (string, bool, error) {
 	uid, err := g.Accounts.Login(ctx, login, password)
 	var apiErr *gigyaapi.APIError
 	switch {
@@ -60,12 +64,43 @@ func (g *Gigya) Login(ctx context.Context, login, password string) (string, bool
 	return "", false, fmt.Errorf("gigya accounts.login: %w", err)
 }
 
-// Account implements Live with accounts.getAccountInfo.
-func (g *Gigya) Account(ctx context.Context, uid string) ([]byte, error) {
+// Account implements pipeline.LiveLogin with accounts.getAccountInfo.
+func (g *LiveLogin) Account(ctx context.Context, uid string) ([]byte, error) {
 	return g.Accounts.Account(ctx, uid)
 }
 
-// Lookup implements Live with accounts.search.
-func (g *Gigya) Lookup(ctx context.Context, email string) ([]byte, error) {
+// Lookup implements pipeline.LiveLogin with accounts.search.
+func (g *LiveLogin) Lookup(ctx context.Context, email string) ([]byte, error) {
 	return g.Accounts.Lookup(ctx, email)
+}
+
+// LiveOptions are the settings of Gigya's live login (usher hook serve --gigya-<name>).
+var LiveOptions = []pipeline.Option{
+	{Name: "api-key", Help: "verify the passwords of users stored without one (Gigya accounts exported without hashes) with this site's accounts.login"},
+	{Name: "user-key", Help: "application key (userKey) for accounts.login"},
+	{Name: "secret-file", Help: "file holding the application secret (else $" + SecretEnv + ")"},
+	{Name: "data-center", Help: "the site's data center domain", Default: "us1.gigya.com"},
+	{Name: "url", Help: "accounts API base URL, overriding --gigya-data-center (a proxy or an emulator)"},
+}
+
+// newLive builds the live login from LiveOptions' values. An API call makes one retry at most: a
+// person is waiting, and the hook bounds the call with its own timeout.
+func newLive(opts map[string]string, logf func(format string, args ...any)) (pipeline.LiveLogin, error) {
+	if opts["api-key"] == "" {
+		return nil, errors.New("the --gigya-* options need --gigya-api-key")
+	}
+	sec, err := secret.Read("gigya secret", opts["secret-file"], SecretEnv)
+	if err != nil {
+		return nil, err
+	}
+	url := opts["url"]
+	if url == "" {
+		url = "https://accounts." + opts["data-center"]
+	}
+	c, err := gigyaapi.New(gigyaapi.Config{BaseURL: url, APIKey: opts["api-key"], UserKey: opts["user-key"], Secret: sec,
+		MaxRetries: 1, HTTPClient: &http.Client{Timeout: 8 * time.Second}, Logf: logf})
+	if err != nil {
+		return nil, err
+	}
+	return &LiveLogin{Accounts: c, Logf: logf}, nil
 }

@@ -35,74 +35,6 @@ func newHookCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// storeUsers adapts a store.Store to the hook's Users; source names the users AddMigrated records.
-type storeUsers struct {
-	s      store.Store
-	source string
-}
-
-func (u storeUsers) Find(ctx context.Context, login string) (string, []byte, error) {
-	usr, err := u.s.Find(ctx, login)
-	if err != nil {
-		return "", nil, err
-	}
-	if usr.Status == store.StatusSwept {
-		// The sweep put this user in an import file: answering would create it twice in Auth0.
-		return "", nil, fmt.Errorf("%s: %w", usr.Key, hook.ErrGone)
-	}
-	return usr.Key, usr.Profile, nil
-}
-
-// MarkMigrated marks the user migrated; when the sweep took the user between Find and this call,
-// it answers ErrGone so the hook refuses the login.
-func (u storeUsers) MarkMigrated(ctx context.Context, key string) (bool, error) {
-	changed, err := u.s.MarkMigrated(ctx, key)
-	if err != nil || changed {
-		return changed, err
-	}
-	return false, u.gone(ctx, key)
-}
-
-// gone answers ErrGone when the user key is swept.
-func (u storeUsers) gone(ctx context.Context, key string) error {
-	usr, err := u.s.Get(ctx, key)
-	switch {
-	case err != nil:
-		return err
-	case usr.Status == store.StatusSwept:
-		return fmt.Errorf("%s: %w", key, hook.ErrGone)
-	}
-	return nil
-}
-
-// Sample hands the hook a spread of stored profiles to calibrate its refusal floor.
-func (u storeUsers) Sample(ctx context.Context, n int) ([][]byte, error) { return u.s.Sample(ctx, n) }
-
-// AddMigrated records a user signed in through the live legacy system that the store did not
-// hold, as migrated, keyed like stage keys users (user_id, else the lower-cased email).
-func (u storeUsers) AddMigrated(ctx context.Context, profile map[string]any) error {
-	str := func(k string) string { s, _ := profile[k].(string); return s }
-	key := str("user_id")
-	if key == "" {
-		key = strings.ToLower(str("email"))
-	}
-	if key == "" {
-		return errors.New("the live account has neither user_id nor email")
-	}
-	b, err := pipeline.Marshal(profile)
-	if err != nil {
-		return err
-	}
-	if err := u.s.Put(ctx, []store.User{{Key: key, UserID: str("user_id"), Email: str("email"), Username: str("username"),
-		Profile: b, Status: store.StatusMigrated, Source: u.source, Position: "live login"}}); err != nil {
-		return err
-	}
-	// Put leaves a swept user as it is: a stored user found under another login (the email
-	// changed in the legacy system since the export) may be in a sweep file, and then Auth0 must
-	// not create it a second time.
-	return u.gone(ctx, key)
-}
-
 // liveMapper maps a live account of source the way migrate maps an exported one (the source's
 // mapping, then validation), for users the hook signs in or finds that the store does not hold.
 func liveMapper(source string, o migrateOptions) (func([]byte) (map[string]any, error), error) {
@@ -204,7 +136,7 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 					return err
 				}
 			}
-			users := storeUsers{st, source}
+			users := hook.StoreUsers{Store: st, Source: source}
 			h := hook.New(hook.Config{Users: users, Token: token, PerClient: rate.Limit(perClient), ClientBurst: int(2 * perClient), Live: live, Map: mapAccount, ServerTiming: serverTiming,
 				Workers: workers, QueueWait: queueWait,
 				NotFound: func(err error) bool { return errors.Is(err, store.ErrNotFound) },

@@ -26,10 +26,10 @@ import (
 	"time"
 
 	"github.com/usher-migrate/usher/hook"
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/store"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
 	"github.com/usher-migrate/usher/sources/gigya/gigyatest"
 	"github.com/usher-migrate/usher/sources/okta/oktatest"
 )
@@ -454,7 +454,7 @@ func TestStoreUsers(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	u := storeUsers{st, "okta"}
+	u := hook.StoreUsers{Store: st, Source: "okta"}
 	if _, _, err := u.Find(ctx, "old@example.com"); !errors.Is(err, hook.ErrGone) {
 		t.Errorf("Find of a swept user: %v, want ErrGone", err)
 	}
@@ -531,7 +531,7 @@ func TestSweepTakesUsersFirst(t *testing.T) {
 		if c, _ := st.Counts(ctx); c["swept"] != 11 || c["waiting"] != 0 {
 			t.Fatalf("after the kill: %v, want all 11 taken", c)
 		}
-		users := storeUsers{st, "gigya"}
+		users := hook.StoreUsers{Store: st, Source: "gigya"}
 		if _, _, err := users.Find(ctx, "g2@example.com"); !errors.Is(err, hook.ErrGone) {
 			t.Fatalf("the hook still finds a taken user: %v", err)
 		}

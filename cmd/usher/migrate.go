@@ -19,6 +19,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline/validate"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 	"github.com/usher-migrate/usher/sources/spool"
+	"github.com/usher-migrate/usher/sources/sweep"
 )
 
 func newMigrateCmd(log *slog.Logger, stdout, stderr io.Writer, dry bool) *cobra.Command {
@@ -67,7 +68,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		return err
 	}
 	info, _ := pipeline.LookupSource(o.Source)
-	var norm pipeline.Normalizer = withoutPassword{}
+	var norm pipeline.Normalizer = sweep.WithoutPassword{}
 	if o.sweepFrom == nil {
 		var err error
 		if norm, err = info.NewNormalizer(o.mappingConfig()); err != nil {
@@ -92,7 +93,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	var src pipeline.Source
 	var err error
 	if o.sweepFrom != nil {
-		src = &storeSource{st: o.sweepFrom, dir: dir, dry: dry, log: log}
+		src = sweep.New(o.sweepFrom, dir, dry, func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) })
 	} else {
 		scfg := o.sourceConfig(dir)
 		if o.Duplicates == "merge" && slices.Contains(scfg.Inputs, "-") {

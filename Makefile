@@ -43,7 +43,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSearchResponse$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseLinks$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePage$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJobErrors$$' -fuzztime=$(FUZZTIME) ./sinks/auth0/auth0api
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJobErrors$$' -fuzztime=$(FUZZTIME) ./internal/auth0api
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSONString$$' -fuzztime=$(FUZZTIME) ./sinks/export/format
 
 # usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).

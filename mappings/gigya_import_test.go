@@ -104,7 +104,7 @@ func TestGigyaImportFileShapes(t *testing.T) {
 // TestGigyaSocialOnly: accounts whose every identity is social are marked for --social-only
 // routing; mixed accounts are not, and keep their social identities in app_metadata.gigya.
 // Identity objects are shaped as the getAccountInfo Identity object (provider, providerUID,
-// isLoginIdentity, …; research sources.md §1.2).
+// isLoginIdentity, …; SAP's accounts.getAccountInfo REST reference).
 func TestGigyaSocialOnly(t *testing.T) {
 	cases := []struct {
 		name, override, record string

@@ -48,6 +48,10 @@ type Result struct {
 	// kept for the hook (Lazy). A user rejected social_only keeps it too: merged with another
 	// account of the same e-mail (--duplicates merge), it is imported.
 	User []byte
+	// SocialOnly and Providers are Normalized's: a user whose only logins are social or
+	// enterprise ones (whatever --social-only made of them), and their providers.
+	SocialOnly bool
+	Providers  []string
 	// Payload is what Stages.Encode made of the user, when the runner has one.
 	Payload any
 	// Raw is the record as framed; a rejected record is decoded from it again for the report
@@ -103,7 +107,7 @@ func SecretValue(k string, v any) bool {
 // timeWords are the last words of keys that name a time.
 var timeWords = map[string]bool{"at": true, "on": true, "date": true, "time": true, "timestamp": true, "ts": true,
 	"changed": true, "modified": true, "updated": true, "created": true, "set": true, "expires": true,
-	"expiry": true, "expiration": true, "expired": true}
+	"expiry": true, "expiration": true, "expired": true, "reset": true}
 
 // timeKey reports whether key k names a time: its last word is one of timeWords.
 func timeKey(k string) bool {

@@ -52,7 +52,7 @@ type PasswordVerdict struct {
 	Issue *Issue
 }
 
-// Routing holds the user-chosen routes of design §5.
+// Routing holds the user-chosen routes (--passwordless, --unimportable; README.md, "Usage").
 type Routing struct {
 	Passwordless string // import | lazy | reject
 	Unimportable string // lazy | import | reject
@@ -256,6 +256,7 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	}
 	user := norm.User
 	res.Email, res.UserID, res.Username = identity(user)
+	res.SocialOnly, res.Providers = norm.SocialOnly, norm.Providers
 	if r.scan {
 		res.Outcome = Imported
 		return

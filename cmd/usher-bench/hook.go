@@ -18,8 +18,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// bcryptNotSecure is bcrypt cost 10 of "NotSecure" (research sources.md §3.3): every staged user
-// gets it, so a login costs one real verification.
+// bcryptNotSecure is bcrypt cost 10 of "NotSecure" (stormpath/stormpath-sdk-ruby,
+// spec/resource/directory_spec.rb): every staged user gets it, so a login costs one real
+// verification.
 const bcryptNotSecure = "$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"
 
 // runHook stages n users into store (a DSN; empty: SQLite in dir), serves them with `usher hook

@@ -19,8 +19,9 @@ import (
 // password.compoundHashedPassword, loginIDs.emails and emails as strings, as SAP's import reference
 // and a public import-file generator write them) next to exported accounts with identities
 // (accounts.getAccountInfo). Values are ours; every hash is a known answer computed outside
-// usher (research sources.md §1.3 G1/G2, testdata/outsiders.json, Python's hashlib for the md5
-// template: base64(md5(b"correct horse::Q7vK2p"))). Every account has its own e-mail address.
+// usher (G1: a public Gigya PBKDF2 sample; G2: SAP's accounts.search example, plaintext
+// "password1" recovered by trial; testdata/outsiders.json; Python's hashlib for the md5 template:
+// base64(md5(b"correct horse::Q7vK2p"))). Every account has its own e-mail address.
 var gigyaImportFile = []string{
 	// 1: hashedPassword pbkdf2 (G1, plaintext Test@123), emails as strings.
 	`{"lang":"en","UID":"gi-hashed","loginIDs":{"emails":"gi.hashed@example.net"},"profile":{"firstName":"Hana","email":"gi.hashed@example.net"},"emails":"gi.hashed@example.net","isActive":true,"isVerified":true,"isRegistered":true,"password":{"hashedPassword":"XMGVWTbeKf4Xd+CGiuEZde8x7QA=","hashSettings":{"algorithm":"pbkdf2","rounds":10000,"salt":"wJuJqLoUFsdXa8k3sFhRlA=="}}}`,

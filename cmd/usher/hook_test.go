@@ -627,6 +627,15 @@ func TestStageIntoMigrateStore(t *testing.T) {
 	if int64(c["waiting"]) != rep.Counts.Lazy {
 		t.Fatalf("store %v, want only the run's %d lazy users waiting", c, rep.Counts.Lazy)
 	}
+	// Part of the input: g-pbkdf2-16 alone is no duplicate there, but the migrate run merged it
+	// into g-dup's user (waiting for lazy migration): it is skipped, not staged beside it.
+	code, msg = usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya/search-page.json", "--store", dsn, "--progress", "never")
+	if code != exitRejected || !strings.Contains(msg, "g-pbkdf2-16 at ") || !strings.Contains(msg, "(merged at ") {
+		t.Fatalf("stage of part of the input: exit %d: %s", code, msg)
+	}
+	if c, _ := st.Counts(context.Background()); int64(c["waiting"]) != rep.Counts.Lazy {
+		t.Fatalf("store %v after staging part of the input, want still %d waiting", c, rep.Counts.Lazy)
+	}
 	// A store of its own takes everyone, as before.
 	own := "sqlite:" + filepath.Join(dir, "own.db")
 	if code, msg := usher(t, "stage", "--source", "gigya", "--input", "../../testdata/samples/gigya", "--store", own, "--progress", "never"); code != exitRejected || strings.Contains(msg, "skipped") {

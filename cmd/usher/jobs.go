@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/pipeline"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
 )
 
 // newJobsCmd is `usher jobs status|errors|wait JOB_ID`: operators look at an Auth0 job.

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -26,8 +27,8 @@ import (
 	_ "github.com/usher-migrate/usher/sources/all" // register every source
 )
 
-// Exit statuses (design §3). A crash ends the process with SIGABRT, never with one of these
-// (see main).
+// Exit statuses, as README.md documents them ("Usage"). A crash ends the process with SIGABRT,
+// never with one of these (see main).
 const (
 	exitOK       = 0
 	exitFailed   = 1
@@ -56,7 +57,35 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	writePeakRSS(os.Getenv(peakRSSEnv))
 	os.Exit(code)
+}
+
+// peakRSSEnv names a file to which usher writes, as it exits, its peak resident memory in bytes
+// (the kernel's VmHWM). It is how tests and benchmarks measure usher's memory: the rusage of a
+// child that Go starts counts the parent's own peak as well (Go starts children with vfork, and
+// the kernel keeps the high-water mark of the memory the child shared until its exec).
+const peakRSSEnv = "USHER_PEAK_RSS_FILE"
+
+// writePeakRSS writes the process's VmHWM to path (nothing when path is empty or /proc cannot
+// tell: the measurement is a tool's, never a reason to fail).
+func writePeakRSS(path string) {
+	if path == "" {
+		return
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
+				os.WriteFile(path, []byte(strconv.FormatInt(kb<<10, 10)+"\n"), 0o600)
+			}
+			return
+		}
+	}
 }
 
 // run executes the CLI and maps its outcome to an exit status. A CPU profile (--cpuprofile) is

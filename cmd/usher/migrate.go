@@ -116,7 +116,10 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	}
 	sink, skip, err := importfiles.Open(ctx, importfiles.Config{Dir: dir, Source: o.Source, Inputs: o.Inputs, MaxRejects: o.MaxRejects,
 		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery, Decode: src.Decode,
-		Namespace: namespace, MaxUserBytes: o.MaxFileBytes - 3})
+		Namespace: namespace, MaxUserBytes: o.MaxFileBytes - 3,
+		Validate: func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) {
+			return validate.User(u, validate.Options{UsernameMin: o.UsernameMin, UsernameMax: o.UsernameMax})
+		}})
 	if err != nil {
 		return err
 	}

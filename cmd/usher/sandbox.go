@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 )
 
 // newSandboxCmd is `usher sandbox --listen ADDR`: the Auth0 Management API emulator that the tests

@@ -25,10 +25,10 @@ import (
 // It returns how many users it staged and, by format, how many of them hold a password the hook
 // cannot verify (the hook answers their logins like wrong passwords).
 //
-// A store that a migrate run filled (its ledger, sqlite:DIR/usher.db) also records the users that
-// run wrote to import files: those are never staged as waiting (the sweep would import them a
-// second time); they are skipped and reported in skip (how many, and the first few with their
-// positions in that run).
+// A store that a migrate run filled (its ledger, sqlite:DIR/usher.db) also records how that run
+// settled each user: a user it wrote to import files, or merged into or holds as another
+// account's user, is never staged as waiting (the sweep would import the person a second time);
+// they are skipped and reported in skip (how many, and the first few with their positions).
 func stageLazy(ctx context.Context, dir, source, dsn string) (n int, unverifiable map[string]int, skip skipped, err error) {
 	path := filepath.Join(dir, ledger.FileName)
 	led, err := ledger.Open(path)
@@ -66,23 +66,25 @@ func stageLazy(ctx context.Context, dir, source, dsn string) (n int, unverifiabl
 			for _, u := range batch {
 				emails, ids = append(emails, strings.ToLower(u.Email)), append(ids, u.UserID)
 			}
-			imported, err := target.InImportFiles(ctx, emails, ids)
+			settled, err := target.Settled(ctx, emails, ids)
 			if err != nil {
 				return err
 			}
 			kept := batch[:0]
 			for _, u := range batch {
-				pos, ok := imported[strings.ToLower(u.Email)]
-				if !ok && u.UserID != "" {
-					pos, ok = imported[u.UserID]
+				row, ok := settled[u.UserID]
+				if !ok || u.UserID == "" {
+					row, ok = settled[strings.ToLower(u.Email)]
 				}
-				if !ok {
+				// A user the run holds for lazy migration under the same user_id is the same
+				// user staged again (a no-op); any other match is a person the run settled.
+				if !ok || (row.Status == "lazy" && row.UserID == u.UserID) {
 					kept = append(kept, u)
 					continue
 				}
 				skip.n++
 				if len(skip.first) < 5 {
-					skip.first = append(skip.first, fmt.Sprintf("%s (%s)", u.Key, pos))
+					skip.first = append(skip.first, fmt.Sprintf("%s at %s (%s at %s in that run)", u.Key, u.Position, row.Status, row.Pos))
 				}
 			}
 			batch = kept
@@ -126,7 +128,8 @@ type skipped struct {
 
 // String is the message stage prints about them.
 func (s skipped) String() string {
-	return fmt.Sprintf("skipped %d users that the migrate run whose ledger holds this store wrote to import files (they are imported, not waiting for lazy migration): %s",
+	return fmt.Sprintf("skipped %d users that the migrate run whose ledger holds this store settled (wrote to import files, "+
+		"or merged into, or holds for lazy migration as, another account's user): staged, they would be imported twice: %s",
 		s.n, strings.Join(s.first, ", "))
 }
 

@@ -6,9 +6,9 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/sinks/auth0"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 

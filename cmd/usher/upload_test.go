@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 	"github.com/usher-migrate/usher/internal/synth"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 

@@ -1,5 +1,5 @@
 // Package scripts generates the Auth0 custom-database scripts login.js and get_user.js that
-// send lazy (trickle) migrations to the usher hook (design §7).
+// send lazy (trickle) migrations to the usher hook (package hook, README.md "Lazy migration").
 //
 // Each script is one top-level async function, as Auth0 expects: login(userNameOrEmail,
 // password, callback) and getUser(email, callback), with every helper declared inside it. The

@@ -48,7 +48,8 @@ func harness(t *testing.T) (node, script string) {
 	return node, script
 }
 
-// fakeHook follows the hook contract of design §7 for one known user.
+// fakeHook follows the hook contract (package hook: POST /v1/login, POST /v1/get_user) for one
+// known user.
 type fakeHook struct {
 	mode string        // "", "503", "429", "500", "slow", "no-profile", "redirect"
 	stop chan struct{} // closed when the test ends; releases a slow handler

@@ -258,10 +258,11 @@ func (l *Ledger) UserBySeq(seq int64) (User, error) {
 }
 
 // EachClaim calls fn, in seq order, for every user that holds its identity (imported or lazy)
-// with seq ≤ upTo. Held and merged records hold their user_id and username, not their e-mail
-// (the merged user's row holds it).
+// with seq ≤ upTo. Held and merged records hold their user_id only (the merged user's row holds
+// the e-mail and the username).
 func (l *Ledger) EachClaim(ctx context.Context, upTo int64, fn func(seq int64, email, userID, username string) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT seq, CASE WHEN status IN ('held','merged') THEN NULL ELSE email END, user_id, username
+	rows, err := l.db.QueryContext(ctx, `SELECT seq, CASE WHEN status IN ('held','merged') THEN NULL ELSE email END, user_id,
+		CASE WHEN status IN ('held','merged') THEN NULL ELSE username END
 		FROM users WHERE seq <= ? AND status IN ('imported','lazy','held','merged') ORDER BY seq`, upTo)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -346,16 +347,22 @@ func IsLedger(path string) (bool, error) {
 	return n == 2, nil
 }
 
-// InImportFiles returns, among the given lower-cased e-mails and user_ids, those of users the run
-// wrote to import files, each with its record's position. It indexes the users table by e-mail and user_id on first use.
-func (l *Ledger) InImportFiles(ctx context.Context, emails, userIDs []string) (map[string]string, error) {
+// Settled returns, among the given lower-cased e-mails and user_ids, those the run settled: users
+// it wrote to import files (imported), accounts it merged into another account's user (merged),
+// and users it holds for lazy migration (lazy), keyed by the e-mail or user_id, with the row's
+// status, user_id and position. It indexes the users table by e-mail and user_id on first use.
+func (l *Ledger) Settled(ctx context.Context, emails, userIDs []string) (map[string]User, error) {
 	for _, q := range []string{`CREATE INDEX IF NOT EXISTS users_email ON users(email)`, `CREATE INDEX IF NOT EXISTS users_user_id ON users(user_id)`} {
 		if _, err := l.db.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 	}
-	out := map[string]string{}
-	for col, values := range map[string][]string{"email": emails, "user_id": userIDs} {
+	out := map[string]User{}
+	for _, col := range []string{"email", "user_id"} {
+		values := emails
+		if col == "user_id" {
+			values = userIDs
+		}
 		for len(values) > 0 {
 			n := min(len(values), 500)
 			args := make([]any, n)
@@ -363,18 +370,26 @@ func (l *Ledger) InImportFiles(ctx context.Context, emails, userIDs []string) (m
 				args[i] = v
 			}
 			values = values[n:]
-			rows, err := l.db.QueryContext(ctx, `SELECT `+col+`, pos FROM users WHERE status = 'imported' AND `+col+
+			// A merged account's e-mail is its user's: only its user_id says it was merged.
+			statuses := `('imported','lazy')`
+			if col == "user_id" {
+				statuses = `('imported','lazy','merged')`
+			}
+			rows, err := l.db.QueryContext(ctx, `SELECT `+col+`, status, user_id, pos FROM users WHERE status IN `+statuses+` AND `+col+
 				` IN (?`+strings.Repeat(",?", n-1)+`)`, args...)
 			if err != nil {
 				return nil, fmt.Errorf("ledger: %w", err)
 			}
 			for rows.Next() {
-				var v, pos string
-				if err := rows.Scan(&v, &pos); err != nil {
+				var v string
+				var u User
+				var uid sql.NullString
+				if err := rows.Scan(&v, &u.Status, &uid, &u.Pos); err != nil {
 					rows.Close()
 					return nil, fmt.Errorf("ledger: %w", err)
 				}
-				out[v] = pos
+				u.UserID = uid.String
+				out[v] = u
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {

@@ -15,7 +15,8 @@
 //     keys are filled from later accounts, nested objects merged likewise); under
 //     app_metadata.<namespace>, lists (groups, identities, …) are the union of every account's.
 //   - app_metadata.<namespace>.merged_accounts lists every account as it was: its user_id,
-//     username, e-mail, position in the input, and its own user_metadata and app_metadata.<namespace>.
+//     username, e-mail, position in the input, and its own user_metadata and app_metadata, so
+//     a value the merged user does not keep (another account's roles) is still there.
 //   - Passwords: when the accounts carry one password (the same material, or only one has any)
 //     the user keeps it and is imported (or held for lazy migration when that password is); when
 //     they carry different ones, the user is held for lazy migration with every one of them under
@@ -76,10 +77,8 @@ func Merge(namespace string, accounts []Account) Result {
 		if um, ok := u["user_metadata"]; ok {
 			entry["user_metadata"] = um
 		}
-		if am, ok := u["app_metadata"].(map[string]any); ok {
-			if ns, ok := am[namespace]; ok {
-				entry["app_metadata"] = ns
-			}
+		if am, ok := u["app_metadata"]; ok {
+			entry["app_metadata"] = am
 		}
 		list = append(list, entry)
 		for k, v := range u {

@@ -65,8 +65,8 @@ func TestMerge(t *testing.T) {
 				"email_verified": `true`, "password_hash": bcryptA,
 				"user_metadata": `{"rank":"Captain","ship":"Enterprise"}`,
 				"app_metadata": `{"sp":{"directory":"Officers","groups":["officers","bridge"],"merged_accounts":[` +
-					`{"app_metadata":{"directory":"Officers","groups":["officers"]},"email":"Jl@x.test","position":"a.json:1","user_id":"A1","user_metadata":{"rank":"Captain"},"username":"jl"},` +
-					`{"app_metadata":{"directory":"Crew","groups":["officers","bridge"]},"email":"jl@x.test","position":"b.json:1","user_id":"B2","user_metadata":{"rank":"Admiral","ship":"Enterprise"},"username":"jlp"}]}}`,
+					`{"app_metadata":{"sp":{"directory":"Officers","groups":["officers"]}},"email":"Jl@x.test","position":"a.json:1","user_id":"A1","user_metadata":{"rank":"Captain"},"username":"jl"},` +
+					`{"app_metadata":{"sp":{"directory":"Crew","groups":["officers","bridge"]}},"email":"jl@x.test","position":"b.json:1","user_id":"B2","user_metadata":{"rank":"Admiral","ship":"Enterprise"},"username":"jlp"}]}}`,
 			},
 			absent:  []string{pipeline.MergedPasswordsKey},
 			outcome: imp,

@@ -239,7 +239,8 @@ var (
 )
 
 // customHash checks custom_password_hash: the schema's shape (additionalProperties false at every
-// level, enums, required properties) and then the per-algorithm rules of research §1.5.
+// level, enums, required properties) and then the per-algorithm rules of Auth0's bulk-import
+// schema page (https://auth0.com/docs/manage-users/user-migration/bulk-user-import-schema).
 func (c *checker) customHash(v any) {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -441,7 +442,7 @@ func (c *checker) unknownHashKeys(field string, m map[string]any, allowed []stri
 	}
 }
 
-// algorithmRules applies the per-algorithm rules of Auth0's import docs (research §1.5).
+// algorithmRules applies the per-algorithm rules of Auth0's import docs (bulk-user-import-schema).
 func (c *checker) algorithmRules(h *hashInfo) {
 	alg := h.alg
 	const encField = cph + ".hash.encoding"

@@ -1,5 +1,7 @@
 // Package validate checks candidate Auth0 bulk-import user objects against every rule of Auth0's
-// bulk-import schema (research/auth0-target.md §1–2) before they are written to an import file.
+// bulk-import schema and its documented limits before they are written to an import file
+// (https://auth0.com/docs/manage-users/user-migration/bulk-user-import-schema and
+// .../user-migration/bulk-user-imports).
 //
 // The validator works on the generic JSON values the pipeline passes around (string, bool,
 // json.Number, []any, map[string]any, nil), never modifies them, is safe for concurrent use and

@@ -51,8 +51,9 @@ type tcase struct {
 	warn []string
 }
 
-// hashExamples are valid users, one or more per algorithm: the worked examples of research §1.6
-// (self-generated for password "password") and Auth0's own documentation examples.
+// hashExamples are valid users, one or more per algorithm: examples generated for password
+// "password" by the documented byte layout (the cases named "(research)") and Auth0's own examples
+// from https://auth0.com/docs/manage-users/user-migration/bulk-user-import-schema.
 var hashExamples = []tcase{
 	{name: "md5 hex (research)", in: `{"email":"md5@example.com","custom_password_hash":{"algorithm":"md5",
 		"hash":{"value":"5f4dcc3b5aa765d61d8327deb882cf99","encoding":"hex"}}}`},

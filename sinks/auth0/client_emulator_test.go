@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
+	"github.com/usher-migrate/usher/internal/auth0api"
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 )
 
 // TestClientAgainstEmulator drives the real Management API client against the emulator: the two

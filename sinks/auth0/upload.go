@@ -33,9 +33,9 @@ import (
 	json "github.com/goccy/go-json"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/ledger"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/ledger"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 

@@ -69,6 +69,9 @@ type Config struct {
 	Namespace string
 	// MaxUserBytes is the largest encoded merged user (the pipeline checks the others); 0: no limit.
 	MaxUserBytes int
+	// Validate checks a merged user as the pipeline checks the others (the stage's Validate):
+	// errors reject it, warnings (profile_too_large) are counted. Nil: not checked.
+	Validate func(user map[string]any) (errs, warnings []pipeline.Issue)
 }
 
 // Sink writes a migrate run's files. Create it with Open, feed it through the pipeline, then Close.
@@ -101,6 +104,8 @@ type Sink struct {
 	stopped string
 	// repeated is set by MergeDuplicates.
 	repeated func(email string) bool
+	// inGroup holds checkpoints back while a merged group's rows are written.
+	inGroup bool
 	// overlay holds the rows written while merging held records, until their commit ends: their
 	// seqs are not in order, so row cannot search pending for them.
 	overlay map[int64]ledger.User
@@ -449,12 +454,13 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 	socialOnly := r.Outcome == pipeline.Rejected && len(r.Issues) == 1 && r.Issues[0].Code == pipeline.CodeSocialOnly && r.User != nil
 	held := s.repeated != nil && (r.Outcome != pipeline.Rejected || socialOnly) && r.Email != "" && s.repeated(r.Email)
 	if r.Outcome != pipeline.Rejected || held {
-		// A held record claims its user_id and username now, its e-mail when merged.
-		email := r.Email
+		// A held record claims its user_id now; the merged user claims the e-mail and the
+		// username it keeps (the accounts' other usernames are not Auth0's to reserve).
+		email, username := r.Email, r.Username
 		if held {
-			email = ""
+			email, username = "", ""
 		}
-		dups, err := s.claim(r.Seq, email, r.UserID, r.Username)
+		dups, err := s.claim(r.Seq, email, r.UserID, username)
 		if err != nil {
 			return err
 		}
@@ -473,10 +479,11 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 	}
 	s.lastSeq = r.Seq
 	if held {
-		h := heldRecord{Outcome: r.Outcome.String(), LazyReason: r.LazyReason, User: r.User}
+		h := heldRecord{Outcome: r.Outcome.String(), LazyReason: r.LazyReason, User: r.User, Social: r.SocialOnly, Providers: r.Providers}
 		if socialOnly {
 			h.Outcome, h.Issue = pipeline.Imported.String(), &r.Issues[0]
 		}
+		row.Username = "" // kept in the record: the merged user's row holds the username it keeps
 		env, err := json.Marshal(h)
 		if err != nil {
 			return err
@@ -502,6 +509,10 @@ type heldRecord struct {
 	// Issue is the social_only reject of an account that has no password and only social
 	// logins: merged with an account that has a login of its own it is imported, else rejected.
 	Issue *pipeline.Issue `json:"issue,omitempty"`
+	// Social marks an account whose only logins are social ones (Providers), rejected or not:
+	// it is never the primary when another account has a login of its own.
+	Social    bool     `json:"social,omitempty"`
+	Providers []string `json:"providers,omitempty"`
 }
 
 // place writes r where its outcome says and adds its ledger row.
@@ -573,6 +584,9 @@ func (s *Sink) add(ctx context.Context, row ledger.User) error {
 }
 
 func (s *Sink) checkpointDue(ctx context.Context) error {
+	if s.inGroup {
+		return nil // a merged group's rows go into one checkpoint together
+	}
 	if s.cfg.Now().Sub(s.lastCP) >= s.cfg.CheckpointEvery || len(s.pending) >= 20000 {
 		return s.checkpoint(ctx, false)
 	}
@@ -595,6 +609,9 @@ func NewRejectLine(source string, r *pipeline.Result, issues []pipeline.Issue, d
 	line := RejectLine{Source: source, Position: r.Pos.String(), Key: r.Key(), Email: r.Email, Errors: issues}
 	if r.Raw.Err == nil && decode != nil {
 		if rec, err := decode(&r.Raw); err == nil {
+			if _, flagged := rec[pipeline.FlagKey].(pipeline.Flags); flagged {
+				delete(rec, pipeline.FlagKey) // the reject's reason, already in errors
+			}
 			line.Record = redactRecord(rec)
 		}
 	}
@@ -604,8 +621,8 @@ func NewRejectLine(source string, r *pipeline.Result, issues []pipeline.Issue, d
 	return line
 }
 
-// RejectLine is one line of rejects.ndjson (design §4); the Auth0 sink appends lines of the same
-// shape for users an import job refused.
+// RejectLine is one line of rejects.ndjson (shape documented in README.md, "What a run writes");
+// the Auth0 sink appends lines of the same shape for users an import job refused.
 type RejectLine struct {
 	Source   string           `json:"source"`
 	Position string           `json:"position"`

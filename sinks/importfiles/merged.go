@@ -3,7 +3,9 @@ package importfiles
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	json "github.com/goccy/go-json"
 
@@ -55,12 +57,17 @@ func (s *Sink) mergeHeld(ctx context.Context) error {
 	}
 }
 
-// writeMerged merges the held rows of one e-mail (in seq order) and writes the user: the first
-// account's row becomes the user's, the others are marked merged.
+// writeMerged merges the held rows of one e-mail (in seq order) and writes the user: the primary
+// account's row becomes the user's, the others are marked merged. When the merged user cannot be
+// written (every account signs in only socially, it is too large or invalid, its e-mail is
+// taken), each account is rejected with the reason, as it would have been alone. The group's rows
+// go into one checkpoint, so a resumed run finds the group whole or not at all.
 func (s *Sink) writeMerged(ctx context.Context, rows []ledger.User) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	s.inGroup = true
+	defer func() { s.inGroup = false }()
 	helds := make([]heldRecord, len(rows))
 	for i, row := range rows {
 		if err := json.Unmarshal(row.Profile, &helds[i]); err != nil {
@@ -72,16 +79,17 @@ func (s *Sink) writeMerged(ctx context.Context, rows []ledger.User) error {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return helds[order[a]].Issue == nil && helds[order[b]].Issue != nil })
-	sorted := make([]ledger.User, len(rows))
+	sort.SliceStable(order, func(a, b int) bool { return !helds[order[a]].Social && helds[order[b]].Social })
+	sorted, sortedHelds := make([]ledger.User, len(rows)), make([]heldRecord, len(rows))
 	for i, j := range order {
-		sorted[i] = rows[j]
+		sorted[i], sortedHelds[i] = rows[j], helds[j]
 	}
-	rows = sorted
+	rows, helds = sorted, sortedHelds
 	accounts := make([]merge.Account, len(rows))
-	var social *pipeline.Issue // set while every account is social-only
+	allSocial := true // every account rejected social_only
+	var providers []string
 	for i, row := range rows {
-		h := helds[order[i]]
+		h := helds[i]
 		user, err := pipeline.DecodeObject(h.User)
 		if err != nil {
 			return fmt.Errorf("held record %s: %w", row.Pos, err)
@@ -91,42 +99,90 @@ func (s *Sink) writeMerged(ctx context.Context, rows []ledger.User) error {
 			a.Outcome, a.LazyReason = pipeline.Lazy, h.LazyReason
 		}
 		accounts[i] = a
-		if i == 0 || social != nil {
-			social = h.Issue
+		allSocial = allSocial && h.Issue != nil
+		for _, p := range h.Providers {
+			if !slices.Contains(providers, p) {
+				providers = append(providers, p)
+			}
 		}
 	}
 	m := merge.Merge(s.cfg.Namespace, accounts)
 	first := rows[0]
+	username, _ := m.User["username"].(string)
 	r := &pipeline.Result{Seq: first.Seq, Pos: position(first.Pos), Outcome: m.Outcome, LazyReason: m.LazyReason,
-		HashFormat: first.Hash, Email: first.Email, UserID: first.UserID, Username: first.Username}
+		HashFormat: first.Hash, Email: first.Email, UserID: first.UserID, Username: strings.ToLower(username)}
 	b, err := pipeline.Marshal(m.User)
 	if err != nil {
 		return fmt.Errorf("merged user %s: %w", first.Pos, err)
 	}
 	r.User = b
-	if social != nil {
-		r.Reject(*social) // nobody in the group can sign in but through a social login
-	} else if s.cfg.MaxUserBytes > 0 && len(b) > s.cfg.MaxUserBytes {
-		r.Reject(pipeline.Issue{Code: pipeline.CodeRecordTooLarge, Message: fmt.Sprintf(
+	var issues []pipeline.Issue
+	switch {
+	case allSocial:
+		issues = []pipeline.Issue{{Code: pipeline.CodeSocialOnly, Message: fmt.Sprintf(
+			"the %d accounts with this e-mail all sign in only through %s and none has a password: imported into a database connection, "+
+				"the person's next social login would create a second account (--social-only import imports them anyway)",
+			len(rows), strings.Join(providersOr(providers), ", "))}}
+	case s.cfg.MaxUserBytes > 0 && len(b) > s.cfg.MaxUserBytes:
+		issues = []pipeline.Issue{{Code: pipeline.CodeRecordTooLarge, Message: fmt.Sprintf(
 			"the %d accounts with this e-mail merge into a user of %d bytes; an import file (and a lazy-migration answer) holds at most %d",
-			len(rows), len(b), s.cfg.MaxUserBytes)})
-	} else {
-		dups, err := s.claim(first.Seq, first.Email, "", "")
+			len(rows), len(b), s.cfg.MaxUserBytes)}}
+	}
+	if issues == nil && s.cfg.Validate != nil {
+		check := make(map[string]any, len(m.User))
+		for k, v := range m.User {
+			if k != pipeline.MergedPasswordsKey && k != pipeline.LegacyPasswordKey {
+				check[k] = v
+			}
+		}
+		errs, warns := s.cfg.Validate(check)
+		r.Warnings = warns
+		for _, e := range errs {
+			issues = append(issues, pipeline.Issue{Code: e.Code, Field: e.Field, Message: "the merged user: " + e.Message})
+		}
+	}
+	if issues == nil {
+		// The username is the merged user's to claim; one a later record took first is left out.
+		dups, err := s.claim(first.Seq, first.Email, "", r.Username)
 		if err != nil {
 			return err
 		}
-		if len(dups) > 0 {
-			r.Reject(dups...)
+		if len(dups) > 0 && dups[0].Code == pipeline.CodeDuplicateUsername && len(dups) == 1 {
+			delete(m.User, "username")
+			r.Warnings = append(r.Warnings, pipeline.Issue{Code: pipeline.CodeDuplicateUsername, Field: "username",
+				Message: dups[0].Message + ": the merged user is written without it (kept in merged_accounts)"})
+			r.Username = ""
+			if r.User, err = pipeline.Marshal(m.User); err != nil {
+				return err
+			}
+			if dups, err = s.claim(first.Seq, first.Email, "", ""); err != nil {
+				return err
+			}
 		}
-	}
-	if r.Outcome == pipeline.Rejected {
-		r.Raw = pipeline.RawRecord{Aux: mergedUser{m.User}} // rejects.ndjson shows the merged user
+		issues = dups
 	}
 	st := &s.state
 	st.Counts.Held -= int64(len(rows))
+	if len(issues) > 0 {
+		// Nothing of the group is written: each account is rejected as it would have been alone.
+		for i, row := range rows {
+			rr := &pipeline.Result{Seq: row.Seq, Pos: position(row.Pos), Email: row.Email, UserID: row.UserID,
+				Raw: pipeline.RawRecord{Aux: mergedUser{accounts[i].User}}}
+			rr.Reject(issues...)
+			if err := s.place(ctx, rr, ledger.User{Seq: row.Seq, Pos: row.Pos, Status: rr.Outcome.String(), Email: row.Email,
+				UserID: row.UserID, Hash: row.Hash}); err != nil {
+				return err
+			}
+		}
+		s.inGroup = false
+		return s.checkpointDue(ctx)
+	}
+	for _, w := range r.Warnings {
+		st.Warnings[w.Code]++
+	}
 	st.Counts.Merged += int64(len(rows) - 1)
 	row := ledger.User{Seq: first.Seq, Pos: first.Pos, Status: r.Outcome.String(), Email: first.Email,
-		UserID: first.UserID, Username: first.Username, Hash: first.Hash}
+		UserID: first.UserID, Username: r.Username, Hash: first.Hash}
 	if err := s.place(ctx, r, row); err != nil {
 		return err
 	}
@@ -136,7 +192,16 @@ func (s *Sink) writeMerged(ctx context.Context, rows []ledger.User) error {
 			return err
 		}
 	}
-	return nil
+	s.inGroup = false
+	return s.checkpointDue(ctx)
+}
+
+// providersOr is the providers of a social-only group, or a generic phrase when none was named.
+func providersOr(p []string) []string {
+	if len(p) == 0 {
+		return []string{"social or enterprise identities"}
+	}
+	return p
 }
 
 // mergedUser marks the rejected record of a merged user: rejects.ndjson shows the user (redacted).

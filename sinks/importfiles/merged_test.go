@@ -208,13 +208,14 @@ func TestMergeResumes(t *testing.T) {
 }
 
 // TestMergeSocialOnly: an account that signs in only through a social login joins the user of
-// another account of its person; when every account of an e-mail is social-only the user is
-// rejected social_only, as each would have been alone.
+// another account of its person (which is the primary); when every account of an e-mail is
+// social-only, each is rejected social_only, as it would have been alone.
 func TestMergeSocialOnly(t *testing.T) {
 	social := func(seq int64, email, id string) *pipeline.Result {
 		r := account(seq, email, id, "", false, `{"email":"`+email+`","user_id":"`+id+`"}`)
 		r.Reject(pipeline.Issue{Code: pipeline.CodeSocialOnly, Message: "social only"})
 		r.User = []byte(`{"email":"` + email + `","user_id":"` + id + `"}`)
+		r.SocialOnly, r.Providers = true, []string{strings.SplitN(id, "-", 2)[0]}
 		return r
 	}
 	in := []*pipeline.Result{
@@ -240,11 +241,16 @@ func TestMergeSocialOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Counts{Read: 5, Imported: 1, Rejected: 2, Merged: 2}); rep.Counts != want {
+	// b@'s two social accounts are both rejected, as each would have been alone.
+	if want := (Counts{Read: 5, Imported: 1, Rejected: 3, Merged: 1}); rep.Counts != want {
 		t.Errorf("counts %+v, want %+v", rep.Counts, want)
 	}
-	if rep.Reasons[pipeline.CodeSocialOnly] != 2 {
+	if rep.Reasons[pipeline.CodeSocialOnly] != 3 {
 		t.Errorf("reasons %v", rep.Reasons)
+	}
+	rejects, _ := os.ReadFile(filepath.Join(dir, RejectsFile))
+	if !strings.Contains(string(rejects), "all sign in only through google, facebook") {
+		t.Errorf("the group's reject does not name every provider: %s", rejects)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, ImportDir, "users-000001.json"))
 	var users []map[string]any

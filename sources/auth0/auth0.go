@@ -29,11 +29,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/internal/wait"
 	"github.com/usher-migrate/usher/mappings"
 	"github.com/usher-migrate/usher/pipeline"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
 	"github.com/usher-migrate/usher/sources/internal/live"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 	"github.com/usher-migrate/usher/pipeline"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
 )
 
 // TestLiveTenantJoin is a tenant move: the old tenant's users come from a live users-exports job

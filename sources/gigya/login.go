@@ -20,8 +20,9 @@ type LiveAccounts interface {
 	Lookup(ctx context.Context, email string) ([]byte, error)
 }
 
-// gigyaRefused are accounts.login errorCodes that answer "wrong password" (research sources.md
-// §1.5): an invalid login or password, a disabled account, a temporarily locked one.
+// gigyaRefused are accounts.login errorCodes that answer "wrong password": an invalid login or
+// password (403042, SAP/gigya-android-sdk GigyaError.java), a disabled account (403041), a
+// temporarily locked one (403120; these two are reported by users, not in SAP's published lists).
 var gigyaRefused = map[int]bool{gigyaapi.CodeInvalidLogin: true, gigyaapi.CodeAccountDisabled: true, gigyaapi.CodeAccountLocked: true}
 
 // gigyaInterrupted are accounts.login errorCodes that come only after the password was accepted:

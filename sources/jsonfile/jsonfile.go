@@ -90,6 +90,7 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 		if err != nil {
 			return fmt.Errorf("json source: %w", err)
 		}
+		var emitErr error // emit's error, returned unchanged (cancellation must propagate)
 		fr := &framer{r: r, name: file.Name, max: s.max, emit: func(rec frameRec) error {
 			raw := pipeline.RawRecord{Pos: pipeline.Position{File: file.Name, Line: rec.line, Index: rec.index}, Err: rec.err}
 			switch {
@@ -102,11 +103,15 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 			case rec.data != nil:
 				raw.Data = bytes.Clone(rec.data)
 			}
-			return emit(raw)
+			emitErr = emit(raw)
+			return emitErr
 		}}
 		err = fr.run()
 		closer.Close()
 		if err != nil {
+			if emitErr != nil {
+				return emitErr
+			}
 			if ctx.Err() != nil {
 				return err
 			}

@@ -16,8 +16,9 @@ import (
 	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 )
 
-// oktaProven are the /api/v1/authn statuses that prove the password was right (research
-// sources.md §2.5): primary authentication passed, whatever Okta wants next.
+// oktaProven are the /api/v1/authn statuses that prove the password was right
+// (https://developer.okta.com/docs/reference/api/authn/): primary authentication passed,
+// whatever Okta wants next.
 var oktaProven = map[string]bool{"SUCCESS": true, "PASSWORD_WARN": true, "PASSWORD_EXPIRED": true,
 	"MFA_REQUIRED": true, "MFA_ENROLL": true, "MFA_ENROLL_ACTIVATE": true, "MFA_CHALLENGE": true}
 

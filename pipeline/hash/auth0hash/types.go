@@ -4,8 +4,9 @@
 // memory at verify time.
 package auth0hash
 
-// CustomPasswordHash is Auth0's custom_password_hash object (bulk-import schema, research
-// auth0-target.md §1.4). Field order and JSON names follow the schema; zero values are omitted.
+// CustomPasswordHash is Auth0's custom_password_hash object (bulk-import schema,
+// https://auth0.com/docs/manage-users/user-migration/bulk-user-import-schema). Field order and
+// JSON names follow the schema; zero values are omitted.
 type CustomPasswordHash struct {
 	Algorithm       string    `json:"algorithm"`
 	Hash            HashValue `json:"hash"`

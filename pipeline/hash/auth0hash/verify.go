@@ -44,7 +44,8 @@ func outOfBounds(format string, a ...any) error {
 }
 
 // Verify checks password (as typed by the user, UTF-8) against c exactly as Auth0 does at
-// login (research auth0-target.md §1.4–1.6).
+// login (per-algorithm rules and examples of Auth0's bulk-import schema page,
+// https://auth0.com/docs/manage-users/user-migration/bulk-user-import-schema).
 //
 // Contract:
 //   - nil: the password matches.
@@ -81,12 +82,12 @@ func Verify(ctx context.Context, password string, c *CustomPasswordHash) error {
 // ErrOutOfBounds-wrapped error when a parameter exceeds a bound below, and an ErrMalformed- or
 // ErrUnsupported-wrapped error when the parameters cannot be read at all.
 //
-// Bounds (kratos hash/hash_limits.go does the same for imported hashes, architecture.md §4):
+// Bounds (github.com/ory/kratos hash/hash_limits.go does the same for imported hashes):
 //   - any string field (hash.value, salt.value, hash.key.value): at most MaxFieldLen bytes, so
 //     the linear-time algorithms stay cheap.
-//   - bcrypt cost <= 16: cost 10 takes ~68 ms here (go-deps.md §1b), so 16 is ~4.3 s per login;
-//     anything higher is a denial of service. OWASP's recommended minimum is 10; costs > 16 are
-//     not seen in practice. (bcrypt itself enforces cost >= 4.)
+//   - bcrypt cost <= 16: cost 10 takes ~68 ms (x/crypto/bcrypt, one core of the 2-core CI
+//     machine), so 16 is ~4.3 s per login; anything higher is a denial of service. OWASP's
+//     recommended minimum is 10; costs > 16 are not seen in practice. (bcrypt itself enforces cost >= 4.)
 //   - scrypt N <= 2^20, r <= 32, p <= 16, 128*N*r <= 256 MiB (the memory scrypt allocates), and
 //     128*N*r*p <= 1 GiB (total work): OWASP's strongest recommended setting is N=2^17 r=8 p=1
 //     (128 MiB); kratos caps N at 2^17 — we allow 2x headroom for memory and no more.
@@ -338,7 +339,8 @@ func prepareDigest(v *verifier, c *CustomPasswordHash) error {
 }
 
 // prepareHMAC: HMAC_digest(key, P). A salt is rejected: Auth0 does not document how it would be
-// applied to hmac (auth0-target.md §7 item 12), so such a hash is treated as unusable.
+// applied to hmac (the schema allows a salt object, the hmac rules never mention one), so such a
+// hash is treated as unusable.
 // whirlpool is in Auth0's enum but has no maintained Go implementation: ErrUnsupported.
 func prepareHMAC(v *verifier, c *CustomPasswordHash) error {
 	if c.Salt != nil {
@@ -438,8 +440,9 @@ func prepareScrypt(v *verifier, c *CustomPasswordHash) error {
 }
 
 // prepareBcrypt: an optional salt object is applied to the password (S‖P or P‖S) before bcrypt,
-// and the 72-byte truncation applies to the salted input (auth0-target.md §1.5). utf16le/ucs2
-// password encodings and salts with NUL bytes are unsupported (see compareBcrypt).
+// and the 72-byte truncation applies to the salted input (the bcrypt rules of Auth0's bulk-import
+// schema page: the 72-byte input limit counts the salt bytes). utf16le/ucs2 password encodings
+// and salts with NUL bytes are unsupported (see compareBcrypt).
 func prepareBcrypt(v *verifier, c *CustomPasswordHash) error {
 	if err := requireUTF8HashEncoding(c); err != nil {
 		return err

@@ -14,7 +14,8 @@ import (
 // passwordObjectStructure, and the importFullAccount parameter text quoted in a public TypeScript
 // SDK: "compoundHashedPassword … Modular Crypt Format (MCF) strings typically start with a
 // \"$...$\" pattern"), and the export's compoundHash (gigya-node's Account interface). Every
-// vector is a known answer computed outside usher: G1/G3 from research sources.md §1.3, the
+// vector is a known answer computed outside usher: G1 (Test@123, a public "PBKDF2 Sample Data /
+// Gigya Example" note) and G3 (SAP's importFullAccount sha1 example, base64(SHA1("password"))), the
 // compound strings from testdata/outsiders.json (passlib 1.7.4, the Stormpath Ruby SDK), the md5
 // template one with Python's hashlib (base64(md5(b"correct horse::Q7vK2p"))).
 func TestGigyaImportShapes(t *testing.T) {

@@ -41,7 +41,7 @@ func gigya(hash, alg string, rounds any, salt string, extra ...string) map[strin
 }
 
 var vectors = []vector{
-	// ---- Gigya, research sources.md §1.3 ----
+	// ---- Gigya: G1 a public PBKDF2 sample, G2/G3 SAP's accounts.search/importFullAccount examples ----
 	{name: "G1 pbkdf2 Test@123 [verified]", gigya: gigya("XMGVWTbeKf4Xd+CGiuEZde8x7QA=", "pbkdf2", 10000.0, "wJuJqLoUFsdXa8k3sFhRlA=="),
 		password: "Test@123", format: "gigya_pbkdf2",
 		wantJSON: `{"algorithm":"pbkdf2","hash":{"value":"$pbkdf2-sha1$i=10000,l=20$wJuJqLoUFsdXa8k3sFhRlA$XMGVWTbeKf4Xd+CGiuEZde8x7QA","encoding":"utf8"}}`},
@@ -101,7 +101,7 @@ var vectors = []vector{
 	{name: "gigya bcrypt full MCF", gigya: gigya("$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy", "bcrypt", 1024.0, ""),
 		password: "NotSecure", format: "bcrypt_2a", wantPH: "$2a$10$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy"},
 
-	// ---- Stormpath, research sources.md §3.3 ----
+	// ---- Stormpath: stormpath1 self-generated; the others from stormpath-sdk-python/-ruby/-php tests ----
 	{name: "stormpath1 Password1! (self-generated, mapping inferred)", mcf: "$stormpath1$c2FsdHNhbHRzYWx0c2FsdA==$dl/CTlnd183wZqv1lUJGxxQLZsEA3tHngA9DPajn+XQ=",
 		password: "Password1!", format: "stormpath1_hmac_sha256",
 		wantJSON: `{"algorithm":"hmac","hash":{"value":"dl/CTlnd183wZqv1lUJGxxQLZsEA3tHngA9DPajn+XQ=","encoding":"base64","digest":"sha256","key":{"value":"c2FsdHNhbHRzYWx0c2FsdA==","encoding":"base64"}}}`},

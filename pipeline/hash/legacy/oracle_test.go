@@ -27,9 +27,10 @@ import (
 )
 
 // This file checks "legacy hash → Auth0 translation → independent verifier": every importable
-// legacy format is generated here in Go straight from its published definition (research
-// sources.md §1.3 Gigya, §3.3 Stormpath; passlib/PHC strings), translated with this package and
-// then verified by testdata/oracle/auth0hash-verify.py, which shares no code with usher.
+// legacy format is generated here in Go straight from its published definition (Gigya: SAP's
+// accounts.importFullAccount hashSettings reference; Stormpath: Sage-Bionetworks/BridgeServer2
+// PasswordAlgorithm.java and Apache Shiro SimpleHash; passlib/PHC strings), translated with this
+// package and then verified by testdata/oracle/auth0hash-verify.py, which shares no code with usher.
 
 // oracleRand returns a random password: ASCII and non-ASCII (Latin-1, BMP, astral) runes, at
 // most 20 runes (≤ 80 bytes; bcrypt callers ask for ascii-only lengths under 72 bytes).
@@ -119,7 +120,7 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 	digests := []dg{{"md5", "MD5", md5.New, md5.Size}, {"sha1", "SHA-1", sha1.New, sha1.Size},
 		{"sha256", "SHA-256", sha256.New, sha256.Size}, {"sha512", "SHA-512", sha512.New, sha512.Size}}
 
-	// ---- Gigya pbkdf2 family (§1.3): PBKDF2-HMAC(password utf8, b64dec(salt), rounds, len(hash)).
+	// ---- Gigya pbkdf2 family (hashSettings): PBKDF2-HMAC(password utf8, b64dec(salt), rounds, len(hash)).
 	for _, p := range []struct {
 		alg  string
 		newH func() hash.Hash
@@ -136,7 +137,7 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 		}
 	}
 
-	// ---- Gigya plain digests (§1.3): H(merged), merged = template(password utf8, salt).
+	// ---- Gigya plain digests (hashSettings.format): H(merged), merged = template(password utf8, salt).
 	for _, d := range digests {
 		pw := oracleRand(rng)
 		add("gigya/"+d.gigya+"/unsalted", pw, "", gigyaObj(stdB64(digestOf(d.newH, []byte(pw))),
@@ -187,7 +188,7 @@ func oracleLegacyCases(t *testing.T) []oracleLegacyCase {
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": saltText, "binaryFormat": "$salt:utf8$password:utf8"}))
 	}
 
-	// ---- Stormpath (§3.3).
+	// ---- Stormpath: stormpath1 = HMAC-SHA256(salt, pw); stormpath2 = Shiro digest H(salt‖pw).
 	for i := range 3 {
 		pw, salt := oracleRand(rng), randBytes(rng, 16+i)
 		m := hmac.New(sha256.New, salt)

@@ -12,7 +12,8 @@ import (
 )
 
 // stormpath1 is "$stormpath1$<B64 salt>$<B64 hash>": hash = HMAC-SHA256(key = salt bytes,
-// msg = UTF-8 password) (research sources.md §3.3, from BridgeServer2's implementation).
+// msg = UTF-8 password) (github.com/Sage-Bionetworks/BridgeServer2, PasswordAlgorithm.java,
+// STORMPATH_HMAC_SHA_256).
 type stormpath1 struct {
 	salt, hash []byte
 }
@@ -47,7 +48,7 @@ func (h *stormpath1) Verify(ctx context.Context, password string) error {
 
 // Auth0 maps to algorithm hmac, digest sha256, key = the salt (base64), hash base64.
 // [inferred]: derived from BridgeServer2's definition and Auth0's documented hmac semantics;
-// no published stormpath1 vector with a plaintext exists (research §3.3, §7.10).
+// no published stormpath1 vector with a plaintext exists, and no real export has been checked.
 func (h *stormpath1) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", &auth0hash.CustomPasswordHash{
 		Algorithm: "hmac",

@@ -2,19 +2,20 @@ package gigyaapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/usher-migrate/usher/internal/httpcore"
 
 	"github.com/cenkalti/backoff/v5"
 )
 
 // Gigya errorCodes the client acts on. Source: developers.gigya.com "Response Codes and Errors"
-// and the accounts.search / getAccountInfo REST pages (see /work/shared/research/sources.md §1).
+// and the accounts.search / getAccountInfo REST pages.
 const (
 	CodeOK                = 0
 	CodeInvalidDataCenter = 301001 // wrong data center; the body names the right one in apiDomain
@@ -69,96 +70,93 @@ func transientCode(code int) bool {
 	return code >= 500000 && code < 600000 // 500001 general server error, 504001/504002 timeouts, …
 }
 
-// failure is the outcome of one failed attempt.
-type failure struct {
-	err        error
-	transient  bool
-	retryAfter time.Duration // from a Retry-After header, if any
-	apiDomain  string        // set for 301001
-}
-
-// call POSTs form to method and retries transient failures with exponential back-off, re-sending
-// the same form each time. decode parses a response body and returns its envelope; a body it
-// cannot parse counts as a transient failure (truncated or garbled). call returns nil once a
-// response decoded with errorCode 0.
+// call POSTs form to method through the HTTP core and retries transient failures with
+// exponential back-off, re-sending the same form each time. decode parses a response body and
+// returns its envelope; a body it cannot parse counts as a transient failure (truncated or
+// garbled). call returns nil once a response decoded with errorCode 0. Gigya reports most errors
+// in the body of an HTTP 200, so the retry decision is taken from the errorCode (classify).
 func (c *Client) call(ctx context.Context, method string, form url.Values, decode func([]byte) (*envelope, error)) error {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = backoffInitial
-	bo.Multiplier = backoffFactor
-	bo.MaxInterval = backoffMax
-	bo.Reset()
-	body := form.Encode()
-	for retry := 0; ; {
-		base := c.base()
-		f := c.attempt(ctx, base, method, body, decode)
-		if f == nil {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("gigya: %s: %w", method, err)
-		}
-		if f.apiDomain != "" {
-			if c.switchDataCenter(base, f.apiDomain) {
-				continue
-			}
-			return f.err
-		}
-		if !f.transient {
-			return f.err
-		}
-		if retry >= c.cfg.MaxRetries {
-			return fmt.Errorf("gigya: %s: giving up after %d retries: %w", method, retry, f.err)
-		}
-		retry++
-		d := bo.NextBackOff()
-		if f.retryAfter > d {
-			d = f.retryAfter
-		}
-		c.retries.Add(1)
-		c.cfg.Logf("gigya: %s failed (%v); retry %d of %d in %s", method, f.err, retry, c.cfg.MaxRetries, d.Round(time.Millisecond))
-		if err := c.cfg.Sleep(ctx, d); err != nil {
-			return fmt.Errorf("gigya: %s: %w", method, err)
-		}
-	}
+	return c.send(ctx, method, form, decode, c.cfg.MaxRetries, true)
 }
 
-// attempt sends one request and classifies the outcome; nil means success.
-func (c *Client) attempt(ctx context.Context, base, method, body string, decode func([]byte) (*envelope, error)) *failure {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/"+method, strings.NewReader(body))
-	if err != nil {
-		return &failure{err: fmt.Errorf("gigya: %s: %w", method, err)}
+// send is call with retries re-sends at most (0: one attempt, whose error is returned as it is)
+// and, when switchDC is set, a move to the data center a 301001 answer names.
+func (c *Client) send(ctx context.Context, method string, form url.Values, decode func([]byte) (*envelope, error), retries int, switchDC bool) error {
+	body := form.Encode()
+	var base string // the base URL of the latest attempt
+	_, err := c.core.Do(ctx, httpcore.Request{
+		Policy: httpcore.Policy{
+			MaxRetries: retries,
+			NewBackOff: func() backoff.BackOff {
+				bo := backoff.NewExponentialBackOff()
+				bo.InitialInterval = backoffInitial
+				bo.Multiplier = backoffFactor
+				bo.MaxInterval = backoffMax
+				return bo
+			},
+			WaitIsFloor: true, // Retry-After lengthens the back-off, never shortens it
+		},
+		Build: func(ctx context.Context) (*http.Request, error) {
+			base = c.base()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/"+method, strings.NewReader(body))
+			if err != nil {
+				return nil, fmt.Errorf("gigya: %s: %w", method, err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Accept", "application/json")
+			return req, nil
+		},
+		Classify: func(a httpcore.Attempt) httpcore.Verdict {
+			return c.classify(method, base, a, decode, switchDC)
+		},
+		OnRetry: func(i httpcore.RetryInfo) {
+			c.retries.Add(1)
+			c.cfg.Logf("gigya: %s failed (%v); retry %d of %d in %s", method, i.Err, i.Retry, i.Max, i.Wait.Round(time.Millisecond))
+		},
+		GiveUp: func(last error, retries int, _ bool) error {
+			if retries == 0 {
+				return last
+			}
+			return fmt.Errorf("gigya: %s: giving up after %d retries: %w", method, retries, last)
+		},
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("gigya: %s: %w", method, ctx.Err())
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil { // the error names the URL, which carries no secret
-		return &failure{err: fmt.Errorf("gigya: %s: %w", method, err), transient: true}
+	return err
+}
+
+// classify decides about one attempt of method sent to base.
+func (c *Client) classify(method, base string, a httpcore.Attempt, decode func([]byte) (*envelope, error), switchDC bool) httpcore.Verdict {
+	retry := func(err error) httpcore.Verdict { return httpcore.Verdict{Err: err, Retry: true} }
+	fail := func(err error) httpcore.Verdict { return httpcore.Verdict{Err: err} }
+	if a.Response == nil { // the error names the URL, which carries no secret
+		return retry(fmt.Errorf("gigya: %s: %w", method, a.Err))
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
-	if err != nil {
-		return &failure{err: fmt.Errorf("gigya: %s: reading response: %w", method, err), transient: true}
+	if a.Err != nil {
+		if errors.Is(a.Err, httpcore.ErrBodyTooLarge) {
+			return fail(fmt.Errorf("gigya: %s: response larger than %d bytes", method, maxBodyBytes))
+		}
+		return retry(fmt.Errorf("gigya: %s: reading response: %w", method, a.Err))
 	}
-	if len(data) > maxBodyBytes {
-		return &failure{err: fmt.Errorf("gigya: %s: response larger than %d bytes", method, maxBodyBytes)}
-	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		return &failure{
-			err:        fmt.Errorf("gigya: %s: HTTP %d", method, resp.StatusCode),
-			transient:  true,
-			retryAfter: retryAfter(resp.Header.Get("Retry-After")),
+	status := a.Status()
+	if status == http.StatusTooManyRequests || status >= 500 {
+		return httpcore.Verdict{
+			Err:   fmt.Errorf("gigya: %s: HTTP %d", method, status),
+			Retry: true,
+			Wait:  retryAfter(a.Header()),
 		}
 	}
-	env, err := decode(data)
+	env, err := decode(a.Body)
 	if err != nil {
-		if resp.StatusCode != http.StatusOK {
-			return &failure{err: fmt.Errorf("gigya: %s: HTTP %d", method, resp.StatusCode)}
+		if status != http.StatusOK {
+			return fail(fmt.Errorf("gigya: %s: HTTP %d", method, status))
 		}
-		return &failure{err: fmt.Errorf("gigya: %s: malformed response: %w", method, err), transient: true}
+		return retry(fmt.Errorf("gigya: %s: malformed response: %w", method, err))
 	}
 	code := *env.ErrorCode
 	if code == CodeOK {
-		return nil
+		return httpcore.Success
 	}
 	apiErr := &APIError{
 		Method:    method,
@@ -169,11 +167,14 @@ func (c *Client) attempt(ctx context.Context, base, method, body string, decode 
 	}
 	if code == CodeInvalidDataCenter {
 		if env.APIDomain == "" {
-			return &failure{err: fmt.Errorf("%w: no apiDomain in the answer", apiErr)}
+			return fail(fmt.Errorf("%w: no apiDomain in the answer", apiErr))
 		}
-		return &failure{err: apiErr, apiDomain: env.APIDomain}
+		if switchDC && c.switchDataCenter(base, env.APIDomain) {
+			return httpcore.Verdict{Again: true}
+		}
+		return fail(apiErr)
 	}
-	return &failure{err: apiErr, transient: transientCode(code)}
+	return httpcore.Verdict{Err: apiErr, Retry: transientCode(code)}
 }
 
 // switchDataCenter moves the client to the data center named by domain, once. It reports whether
@@ -214,12 +215,9 @@ func (c *Client) redact(s string) string {
 	return s
 }
 
-// retryAfter parses a Retry-After header given in seconds; other forms are ignored.
-func retryAfter(h string) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(h))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	d := time.Duration(n) * time.Second
+// retryAfter is the wait a Retry-After header asks for (seconds or an HTTP date), at most
+// maxRetryAfter; 0 when there is none.
+func retryAfter(h http.Header) time.Duration {
+	d, _ := httpcore.RetryAfter(h, httpcore.ServerNow(h, time.Now()))
 	return min(d, maxRetryAfter)
 }

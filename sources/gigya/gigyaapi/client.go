@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/httpcore"
 	"github.com/usher-migrate/usher/internal/wait"
 
 	"golang.org/x/sync/errgroup"
@@ -105,7 +106,8 @@ type Stats struct {
 // Client talks to one Gigya site. It is safe for concurrent use, but Search is meant to be run
 // once at a time.
 type Client struct {
-	cfg Config
+	cfg  Config
+	core *httpcore.Client
 
 	mu         sync.Mutex
 	baseURL    string
@@ -181,7 +183,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Client{cfg: cfg, baseURL: cfg.BaseURL}, nil
+	core := &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: cfg.Sleep, MaxBody: maxBodyBytes}
+	return &Client{cfg: cfg, core: core, baseURL: cfg.BaseURL}, nil
 }
 
 // Stats reports what the client has done so far.

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Gigya errorCodes an accounts.login answer can carry (research sources.md §1.5). The
+// Gigya errorCodes an accounts.login answer can carry. The
 // "interrupted" codes mean the password was right but Gigya wants another step first.
 const (
 	CodeInvalidLogin          = 403042 // "Invalid login or password"
@@ -36,7 +36,6 @@ func (c *Client) Login(ctx context.Context, loginID, password string) (uid strin
 	form.Set("loginID", loginID)
 	form.Set("password", password)
 	form.Set("targetEnv", "mobile")
-	body := form.Encode()
 	decode := func(b []byte) (*envelope, error) {
 		var r struct {
 			envelope
@@ -51,17 +50,8 @@ func (c *Client) Login(ctx context.Context, loginID, password string) (uid strin
 		uid = r.UID
 		return &r.envelope, nil
 	}
-	for tries := 0; ; tries++ {
-		base := c.base()
-		f := c.attempt(ctx, base, "accounts.login", body, decode)
-		switch {
-		case f == nil:
-			return uid, nil
-		case f.apiDomain != "" && tries == 0 && c.switchDataCenter(base, f.apiDomain):
-			continue
-		}
-		return uid, f.err
-	}
+	err = c.send(ctx, "accounts.login", form, decode, 0, true)
+	return uid, err
 }
 
 // Logout calls accounts.logout once for uid, ending the session a Login opened. Errors are as
@@ -69,7 +59,7 @@ func (c *Client) Login(ctx context.Context, loginID, password string) (uid strin
 func (c *Client) Logout(ctx context.Context, uid string) error {
 	form := c.authForm()
 	form.Set("UID", uid)
-	f := c.attempt(ctx, c.base(), "accounts.logout", form.Encode(), func(b []byte) (*envelope, error) {
+	return c.send(ctx, "accounts.logout", form, func(b []byte) (*envelope, error) {
 		var env envelope
 		if err := json.Unmarshal(b, &env); err != nil {
 			return nil, err
@@ -78,11 +68,7 @@ func (c *Client) Logout(ctx context.Context, uid string) error {
 			return nil, errors.New("no errorCode")
 		}
 		return &env, nil
-	})
-	if f != nil {
-		return f.err
-	}
-	return nil
+	}, 0, false)
 }
 
 // envelopeKeys are the members every Gigya answer carries besides the account's own.

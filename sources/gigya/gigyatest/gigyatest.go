@@ -41,6 +41,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	kit "github.com/usher-migrate/usher/internal/emulator"
 )
 
 // Error codes the emulator answers with. Those marked [assumed] are the emulator's choice where
@@ -326,25 +328,15 @@ func (e *emulator) injectFault(w http.ResponseWriter, r *http.Request, n int) bo
 	f := e.o.Faults
 	if hits(f.SlowEvery, n) && f.Slow > 0 {
 		e.count(&e.stats.Slowed)
-		t := time.NewTimer(f.Slow)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return true
-		case <-e.closed:
-			t.Stop()
+		if !kit.Hold(r, f.Slow, e.closed) {
 			return true
 		}
 	}
 	switch {
 	case hits(f.DropEvery, n):
 		e.count(&e.stats.Dropped)
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-			return true
-		}
-		panic(http.ErrAbortHandler) // not hijackable (HTTP/2): abort the response instead
+		kit.Drop(w)
+		return true
 	case hits(f.ServerErrorEvery, n):
 		if e.count(&e.stats.ServerErrors)%2 == 1 {
 			http.Error(w, "internal server error", http.StatusInternalServerError)
@@ -616,7 +608,7 @@ func (e *emulator) count(field *int) int {
 	return *field
 }
 
-func hits(every, n int) bool { return every > 0 && n%every == 0 }
+func hits(every, n int) bool { return kit.Every(int64(n), every) }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 

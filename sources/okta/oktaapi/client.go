@@ -34,10 +34,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/httpcore"
 	"github.com/usher-migrate/usher/internal/wait"
 
 	"github.com/cenkalti/backoff/v5"
@@ -144,8 +144,8 @@ type Client struct {
 	baseStr string
 	retries int // effective MaxRetries
 
-	mu           sync.Mutex
-	blockedUntil time.Time // no request before this instant (X-Rate-Limit-Reset)
+	core  *httpcore.Client
+	pacer *httpcore.Pacer // holds every request back until X-Rate-Limit-Reset
 
 	requests, pages, users, deprov, dups, retried, rateLimited, serverErrors, netErrors,
 	rlWaits, groupsCalls, groupsNotFound, shrinks, waited atomic.Int64
@@ -198,7 +198,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Client{cfg: cfg, base: base, baseStr: cfg.BaseURL, retries: retries}, nil
+	c := &Client{cfg: cfg, base: base, baseStr: cfg.BaseURL, retries: retries}
+	c.core = &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: c.sleep, Now: cfg.Now, MaxBody: maxBody}
+	c.pacer = c.core.PacerFor(base.Host)
+	return c, nil
 }
 
 // Stats returns a snapshot of the counters.

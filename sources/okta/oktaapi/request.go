@@ -4,84 +4,76 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
+	"github.com/usher-migrate/usher/internal/httpcore"
 )
 
 var errTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
 
 // fetch GETs rawURL and decodes a 200 body with decode, retrying transient failures of the
-// same URL (see the package comment). It returns the decoded value, the response header and the
-// URL finally used (which differs from rawURL only when its limit was shrunk after HTTP 500s).
+// same URL (see the package comment) through the HTTP core. It returns the decoded value, the
+// response header and the URL finally used (which differs from rawURL only when its limit was
+// shrunk after HTTP 500s).
 //
 // decode returning an error wrapping errBadJSON marks the body as damaged in transit (retried);
 // any other decode error is permanent.
 func fetch[T any](ctx context.Context, c *Client, rawURL string, decode func([]byte) (T, error)) (T, http.Header, string, error) {
-	var zero T
-	bo := c.cfg.BackOff()
-	bo.Reset()
+	var zero, v T
 	http500 := 0
-	for attempt := 0; ; attempt++ {
-		if err := c.waitReset(ctx); err != nil {
-			return zero, nil, "", err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-		if err != nil {
-			return zero, nil, "", fmt.Errorf("okta: bad request URL: %w", err)
-		}
-		path := req.URL.Path
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("Authorization", "SSWS "+c.cfg.Token)
-		req.Header.Set("User-Agent", UserAgent)
-
-		c.requests.Add(1)
-		resp, err := c.cfg.HTTPClient.Do(req)
-		wait := time.Duration(-1) // < 0: take the next back-off interval
-		var retryErr error
-		if err != nil {
-			if ctx.Err() != nil {
-				return zero, nil, "", ctx.Err()
+	path := rawURL // replaced by the parsed path once a request was built
+	res, err := c.core.Do(ctx, httpcore.Request{
+		Policy: httpcore.Policy{MaxRetries: c.retries, NewBackOff: c.cfg.BackOff},
+		Pacer:  c.pacer,
+		OnPace: func(d time.Duration) {
+			c.rlWaits.Add(1)
+			c.cfg.Logf("okta: rate limit: waiting %s for X-Rate-Limit-Reset", d)
+		},
+		OnSend: func() { c.requests.Add(1) },
+		Build: func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+			if err != nil {
+				return nil, fmt.Errorf("okta: bad request URL: %w", err)
 			}
-			c.netErrors.Add(1)
-			retryErr = fmt.Errorf("okta: GET %s: %w", path, unwrapURLError(err))
-		} else {
-			body, rerr := readBody(resp)
-			rateLimited := c.noteRateLimit(resp.StatusCode, resp.Header)
-			switch status := resp.StatusCode; {
-			case rerr != nil:
-				if ctx.Err() != nil {
-					return zero, nil, "", ctx.Err()
-				}
-				if errors.Is(rerr, errTooLarge) {
-					return zero, nil, "", fmt.Errorf("okta: GET %s: %w", path, rerr)
+			path = req.URL.Path
+			req.Header.Set("Accept", "application/json")
+			req.Header.Set("Authorization", "SSWS "+c.cfg.Token)
+			req.Header.Set("User-Agent", UserAgent)
+			return req, nil
+		},
+		Classify: func(a httpcore.Attempt) httpcore.Verdict {
+			retry := func(err error) httpcore.Verdict { return httpcore.Verdict{Err: err, Retry: true} }
+			if a.Response == nil {
+				c.netErrors.Add(1)
+				return retry(fmt.Errorf("okta: GET %s: %w", path, unwrapURLError(a.Err)))
+			}
+			status := a.Status()
+			c.noteRateLimit(status, a.Header())
+			switch {
+			case a.Err != nil:
+				if errors.Is(a.Err, httpcore.ErrBodyTooLarge) {
+					return httpcore.Verdict{Err: fmt.Errorf("okta: GET %s: %w", path, errTooLarge)}
 				}
 				c.netErrors.Add(1)
-				retryErr = fmt.Errorf("okta: GET %s: HTTP %d, reading body: %w", path, status, rerr)
+				return retry(fmt.Errorf("okta: GET %s: HTTP %d, reading body: %w", path, status, a.Err))
 			case status == http.StatusOK:
-				v, derr := decode(body)
-				if derr == nil {
-					return v, resp.Header, rawURL, nil
+				var derr error
+				if v, derr = decode(a.Body); derr == nil {
+					return httpcore.Success
 				}
 				if !errors.Is(derr, errBadJSON) {
-					return zero, nil, "", fmt.Errorf("okta: GET %s: %w", path, derr)
+					return httpcore.Verdict{Err: fmt.Errorf("okta: GET %s: %w", path, derr)}
 				}
 				c.netErrors.Add(1)
-				retryErr = fmt.Errorf("okta: GET %s: %w", path, derr)
+				return retry(fmt.Errorf("okta: GET %s: %w", path, derr))
 			case status == http.StatusTooManyRequests:
 				c.rateLimited.Add(1)
-				retryErr = newAPIError(http.MethodGet, path, status, body)
-				if rateLimited {
-					wait = 0 // waitReset waits until X-Rate-Limit-Reset
-				}
+				return retry(newAPIError(http.MethodGet, path, status, a.Body))
 			case status >= 500:
 				c.serverErrors.Add(1)
-				retryErr = newAPIError(http.MethodGet, path, status, body)
 				if status == http.StatusInternalServerError {
 					if http500++; http500 >= 2 {
 						if smaller, ok := shrinkLimit(rawURL); ok {
@@ -91,78 +83,46 @@ func fetch[T any](ctx context.Context, c *Client, rawURL string, decode func([]b
 						}
 					}
 				}
-			default:
-				return zero, nil, "", newAPIError(http.MethodGet, path, status, body)
+				return retry(newAPIError(http.MethodGet, path, status, a.Body))
 			}
-		}
-		if attempt >= c.retries {
-			return zero, nil, "", fmt.Errorf("okta: GET %s: giving up after %d retries: %w", path, attempt, retryErr)
-		}
-		if wait < 0 {
-			if wait = bo.NextBackOff(); wait == backoff.Stop {
-				return zero, nil, "", fmt.Errorf("okta: GET %s: back-off gave up after %d retries: %w", path, attempt, retryErr)
+			return httpcore.Verdict{Err: newAPIError(http.MethodGet, path, status, a.Body)}
+		},
+		OnRetry: func(i httpcore.RetryInfo) {
+			c.retried.Add(1)
+			c.cfg.Logf("okta: %v; retry %d of %d in %s", i.Err, i.Retry, i.Max, i.Wait)
+		},
+		GiveUp: func(last error, retries int, stopped bool) error {
+			if stopped {
+				return fmt.Errorf("okta: GET %s: back-off gave up after %d retries: %w", path, retries, last)
 			}
-		}
-		c.retried.Add(1)
-		c.cfg.Logf("okta: %v; retry %d of %d in %s", retryErr, attempt+1, c.retries, wait)
-		if wait > 0 {
-			if err := c.sleep(ctx, wait); err != nil {
-				return zero, nil, "", err
-			}
-		}
+			return fmt.Errorf("okta: GET %s: giving up after %d retries: %w", path, retries, last)
+		},
+	})
+	if err != nil {
+		return zero, nil, "", err
 	}
+	return v, res.Response.Header, rawURL, nil
 }
 
 // unwrapURLError drops the *url.Error wrapper (its text repeats the whole URL).
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
-	}
-	return err
-}
-
-func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxBody {
-		return nil, errTooLarge
-	}
-	return b, nil
-}
+func unwrapURLError(err error) error { return httpcore.UnwrapURLError(err) }
 
 // noteRateLimit reads the X-Rate-Limit-* headers of a response. A 429 with a usable
 // X-Rate-Limit-Reset, or any answer whose X-Rate-Limit-Limit is positive and
 // X-Rate-Limit-Remaining is 0, blocks all requests of this client for ResetWait. The time left
 // until the reset is measured against the response's Date header when it has one (Okta's
 // clock, so a skewed local clock does not matter; Okta's own SDKs do the same), else against
-// Config.Now. It reports whether a 429 was given a reset time to wait for.
-func (c *Client) noteRateLimit(status int, h http.Header) bool {
-	reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64)
-	if err != nil || reset <= 0 {
-		return false
+// Config.Now.
+func (c *Client) noteRateLimit(status int, h http.Header) {
+	rl := httpcore.ParseRateLimit(h, httpcore.RateLimitOkta)
+	if rl.Reset <= 0 {
+		return
 	}
-	if status != http.StatusTooManyRequests {
-		limit, err1 := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Limit")), 10, 64)
-		remaining, err2 := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")), 10, 64)
-		if err1 != nil || err2 != nil || limit <= 0 || remaining > 0 {
-			return false
-		}
+	if status != http.StatusTooManyRequests && (rl.Limit <= 0 || rl.Remaining < 0 || rl.Remaining > 0) {
+		return
 	}
 	now := c.cfg.Now()
-	serverNow := now
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		serverNow = d
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if until := now.Add(ResetWait(reset, serverNow)); until.After(c.blockedUntil) {
-		c.blockedUntil = until
-	}
-	return true
+	c.pacer.BlockUntil(now.Add(ResetWait(rl.Reset, httpcore.ServerNow(h, now))))
 }
 
 // ResetWait is how long the client waits for an X-Rate-Limit-Reset of reset (UTC epoch
@@ -175,23 +135,7 @@ func ResetWait(reset int64, now time.Time) time.Duration {
 	return d + ResetMargin
 }
 
-// waitReset waits until a rate-limit reset noted earlier has passed.
-func (c *Client) waitReset(ctx context.Context) error {
-	c.mu.Lock()
-	until := c.blockedUntil
-	c.mu.Unlock()
-	if until.IsZero() {
-		return ctx.Err()
-	}
-	d := until.Sub(c.cfg.Now())
-	if d <= 0 {
-		return ctx.Err()
-	}
-	c.rlWaits.Add(1)
-	c.cfg.Logf("okta: rate limit: waiting %s for X-Rate-Limit-Reset", d)
-	return c.sleep(ctx, d)
-}
-
+// sleep is the core's Sleep: every wait is counted in Stats.Waited.
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	c.waited.Add(int64(d))
 	if err := c.cfg.Sleep(ctx, d); err != nil {

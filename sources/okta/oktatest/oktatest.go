@@ -41,6 +41,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/usher-migrate/usher/internal/emulator"
 )
 
 // ReportedLimit is the X-Rate-Limit-Limit reported when Options.RateLimit is 0 (unlimited);
@@ -285,22 +287,17 @@ const (
 	slowFault
 )
 
-func every(n int64, k int) bool { return k > 0 && n%int64(k) == 0 }
-
 func (f Faults) pick(n int64) fault {
-	switch {
-	case every(n, f.DropEvery):
-		return dropFault
-	case every(n, f.RateLimitEvery):
-		return rateLimitFault
-	case every(n, f.ServerErrorEvery):
-		return serverErrorFault
-	case every(n, f.TruncateEvery):
-		return truncateFault
-	case every(n, f.SlowEvery) && f.Slow > 0:
-		return slowFault
+	slowEvery := f.SlowEvery
+	if f.Slow <= 0 {
+		slowEvery = 0
 	}
-	return noFault
+	return emulator.Pick(n, noFault,
+		emulator.Rule[fault]{Every: f.DropEvery, Fault: dropFault},
+		emulator.Rule[fault]{Every: f.RateLimitEvery, Fault: rateLimitFault},
+		emulator.Rule[fault]{Every: f.ServerErrorEvery, Fault: serverErrorFault},
+		emulator.Rule[fault]{Every: f.TruncateEvery, Fault: truncateFault},
+		emulator.Rule[fault]{Every: slowEvery, Fault: slowFault})
 }
 
 // ServeHTTP implements http.Handler.
@@ -314,18 +311,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f {
 	case dropFault:
 		s.count(func(st *Stats) { st.Dropped++ })
-		drop(w)
+		emulator.Drop(w)
 		return
 	case slowFault:
 		s.count(func(st *Stats) { st.Slowed++ })
-		t := time.NewTimer(s.faults.Slow)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		case <-s.closing:
-			t.Stop()
+		if !emulator.Hold(r, s.faults.Slow, s.closing) {
 			return
 		}
 	}
@@ -362,17 +352,6 @@ func (s *Server) count(f func(*Stats)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(&s.stats)
-}
-
-// drop closes the connection without writing anything.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler) // net/http closes the connection (or resets the stream)
 }
 
 type reply struct {
@@ -706,7 +685,7 @@ func (s *Server) byLogin(login string) *user {
 	return nil
 }
 
-// authn is POST /api/v1/authn (Classic primary authentication, research sources.md §2.5): a
+// authn is POST /api/v1/authn (Classic primary authentication): a
 // right password answers 200 with status SUCCESS (PASSWORD_EXPIRED, LOCKED_OUT for users in
 // those states); a wrong password, an unknown user or a user who cannot sign in (SUSPENDED,
 // DEPROVISIONED, STAGED, PROVISIONED) answers 401 E0000004. An API token is optional.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
+	"github.com/usher-migrate/usher/internal/auth0api"
 )
 
 // TestSecretsNeverInErrorsOrLogs drives every failure path, with a server that echoes the

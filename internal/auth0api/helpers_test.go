@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
+	"github.com/usher-migrate/usher/internal/auth0api"
 )
 
 const (

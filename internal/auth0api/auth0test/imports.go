@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Messages of POST /api/v2/jobs/users-imports (Auth0's Management API spec, research §3.2).
+// Messages of POST /api/v2/jobs/users-imports (Auth0's Management API spec).
 const (
 	MsgUsersPartMissing   = "Must provide 'users' file as multipart part"
 	MsgUsersFileEmpty     = "Users file must not be empty"

@@ -14,7 +14,7 @@ import (
 )
 
 // The schema check below is this package's own reading of Auth0's bulk-import user schema
-// (auth0/docs-v2 bulk-user-import-schema.mdx, research/auth0-target.md §1.2–1.5, §2.3). It
+// (auth0/docs-v2 bulk-user-import-schema.mdx). It
 // reports Auth0's documented job-error codes with z-schema's message wording (Auth0's messages
 // quote z-schema, e.g. "Object didn't pass validation for format email: …"), one ErrorDetail per
 // violation, in schema property order, then unknown properties sorted, then cross-field rules.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 )
 
 func exportEnv(t *testing.T, o auth0test.Options) *env {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
+	"github.com/usher-migrate/usher/internal/auth0api"
 )
 
 func TestConnectionByName(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
+	"github.com/usher-migrate/usher/internal/auth0api"
 )
 
 // limited answers 429 with the given headers (Date as given; nil suppresses it).

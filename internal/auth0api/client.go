@@ -28,8 +28,7 @@
 // 413/429), bulk-user-imports.mdx (2 concurrent import jobs, 429 message, 500 KB),
 // rate-limit-use-cases.mdx (x-ratelimit-* headers, reset in Unix seconds),
 // get-management-api-access-tokens-for-production.mdx (client-credentials grant, expires_in),
-// auth0/go-auth0 management/job.go (multipart parts, users part as application/json); see
-// /work/shared/research/auth0-target.md §3.
+// auth0/go-auth0 management/job.go (multipart parts, users part as application/json).
 package auth0api
 
 import (
@@ -44,6 +43,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/httpcore"
 	"github.com/usher-migrate/usher/internal/wait"
 
 	"github.com/cenkalti/backoff/v5"
@@ -71,8 +71,8 @@ type Client struct {
 	retries    int
 	newBackOff func() backoff.BackOff
 
-	rlMu         sync.Mutex
-	blockedUntil time.Time // no Management API request before this instant
+	core  *httpcore.Client
+	pacer *httpcore.Pacer // the Management API bucket: holds calls back until x-ratelimit-reset
 
 	tokMu     sync.Mutex
 	tok       string    // cached access token ("" when none)
@@ -197,7 +197,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Client{cfg: cfg, retries: retries, newBackOff: defaultBackOff}, nil
+	c := &Client{cfg: cfg, retries: retries, newBackOff: defaultBackOff}
+	c.core = &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: c.sleep, Now: cfg.Now, MaxBody: maxBody}
+	c.pacer = c.core.PacerFor(u.Host)
+	return c, nil
 }
 
 // defaultBackOff: 0.5 s initial, ×1.5, ±50 % jitter, at most MaxBackOff per wait.
@@ -240,6 +243,7 @@ func (c *Client) redact(s string) string {
 	return s
 }
 
+// sleep is the core's Sleep: every wait is counted in Stats.Waited.
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -251,8 +255,6 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-// unwrapURLError drops the *url.Error wrapper (its text repeats the whole URL, which for a
-// download location holds a signature).
 // withoutUserinfo returns s (a domain or URL) with the user info of its authority (the text
 // before the last '@' ahead of the first '/', '?' or '#') replaced by "[redacted]", and whether
 // there was any.
@@ -272,10 +274,6 @@ func withoutUserinfo(s string) (string, bool) {
 	return s[:start] + "[redacted]" + s[start+at:], true
 }
 
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
-	}
-	return err
-}
+// unwrapURLError drops the *url.Error wrapper (its text repeats the whole URL, which for a
+// download location holds a signature).
+func unwrapURLError(err error) error { return httpcore.UnwrapURLError(err) }

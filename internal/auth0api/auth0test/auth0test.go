@@ -24,7 +24,7 @@
 // are kept per connection and can be seeded (Options.Users) and inspected (Server.Users).
 //
 // Each import user is checked by a small schema check written for this package from Auth0's
-// published bulk-import JSON schema and profile limits (research/auth0-target.md §1–2), on
+// published bulk-import JSON schema and profile limits, on
 // purpose independent of usher's own validator (pipeline/validate), so that tests of the
 // pipeline against the emulator compare two implementations. Its error codes are Auth0's
 // documented job-error codes; messages follow the z-schema wording Auth0's messages show. See
@@ -60,6 +60,8 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/usher-migrate/usher/internal/emulator"
 )
 
 // Limits and defaults of the emulated tenant.
@@ -440,22 +442,16 @@ const (
 	serverErrorFault
 )
 
-func every(n int64, k int) bool { return k > 0 && n%int64(k) == 0 }
-
 // pickFault decides the fault of the next faultable request.
 func (s *Server) pickFault() (f fault, slow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faultSeq++
 	n, fs := s.faultSeq, s.o.Faults
-	switch {
-	case every(n, fs.DropEvery):
-		f = dropFault
-	case every(n, fs.RateLimitEvery):
-		f = rateLimitFault
-	case every(n, fs.ServerErrorEvery):
-		f = serverErrorFault
-	}
+	f = emulator.Pick(n, noFault,
+		emulator.Rule[fault]{Every: fs.DropEvery, Fault: dropFault},
+		emulator.Rule[fault]{Every: fs.RateLimitEvery, Fault: rateLimitFault},
+		emulator.Rule[fault]{Every: fs.ServerErrorEvery, Fault: serverErrorFault})
 	if f == noFault && fs.DropRate+fs.RateLimitRate+fs.ServerErrorRate > 0 {
 		u := s.rng.Float64()
 		switch {
@@ -467,7 +463,7 @@ func (s *Server) pickFault() (f fault, slow bool) {
 			f = serverErrorFault
 		}
 	}
-	slow = f == noFault && every(n, fs.SlowEvery) && fs.Slow > 0
+	slow = f == noFault && emulator.Every(n, fs.SlowEvery) && fs.Slow > 0
 	switch {
 	case f == dropFault:
 		s.stats.Faults.Dropped++
@@ -487,11 +483,8 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, api bool) b
 	f, slow := s.pickFault()
 	switch f {
 	case dropFault:
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-			return true
-		}
-		panic(http.ErrAbortHandler) // net/http closes the connection
+		emulator.Drop(w)
+		return true
 	case rateLimitFault:
 		now := s.now()
 		if api {
@@ -526,16 +519,8 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, api bool) b
 		}
 		return true
 	}
-	if slow {
-		t := time.NewTimer(s.o.Faults.Slow)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return true
-		case <-s.closing:
-			return true
-		}
+	if slow && !emulator.Hold(r, s.o.Faults.Slow, s.closing) {
+		return true
 	}
 	return false
 }

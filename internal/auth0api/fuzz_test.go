@@ -3,7 +3,7 @@ package auth0api_test
 import (
 	"testing"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0api"
+	"github.com/usher-migrate/usher/internal/auth0api"
 )
 
 // FuzzDecodeJobErrors: the errors-endpoint decoder never panics, and a success gives at most

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usher-migrate/usher/sinks/auth0/auth0test"
+	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 )
 
 const (

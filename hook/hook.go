@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -331,31 +332,29 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		return
 	}
 	if errors.Is(verr, errNoPassword) && h.cfg.Live != nil {
-		// The legacy system's own login name, when the mapping kept it (an Okta profile.login
-		// in app_metadata, or as username): the person may have typed the email.
-		liveLogin := login
-		if u, _ := profile["username"].(string); u != "" {
-			liveLogin = u
-		}
-		if l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames); isLogins {
-			if s := l.LoginOf(profile); s != "" {
-				liveLogin = s
+		// The legacy system's own login names, when the mapping kept them (an Okta profile.login
+		// in app_metadata, or as username; those of every account merged into the user): the
+		// person may have typed the email. Each is tried until one signs in.
+		ids := accountIDs(profile)
+	logins:
+		for _, liveLogin := range h.liveLogins(profile, login) {
+			id, ok, err := h.cfg.Live.Login(ctx, liveLogin, password)
+			switch {
+			case err != nil:
+				h.floor.observe(time.Since(t0))
+				h.fail(w, "login", fmt.Errorf("delegated verification of %s: %w", key, err))
+				return
+			case ok && id != "" && len(ids) > 0 && !slices.Contains(ids, id):
+				// The login now names another legacy account than the ones exported: answering
+				// the stored profile would sign this person in as someone else.
+				h.cfg.Logf("hook: login: %s: the legacy system signed in account %q, not the stored user's %v; refused", key, id, ids)
+				break logins
+			case ok:
+				verr = nil
+				break logins
 			}
 		}
-		id, ok, err := h.cfg.Live.Login(ctx, liveLogin, password)
-		h.floor.observe(time.Since(t0)) // a stored user's refusal waits for the round trip too
-		userID, _ := profile["user_id"].(string)
-		switch {
-		case err != nil:
-			h.fail(w, "login", fmt.Errorf("delegated verification of %s: %w", key, err))
-			return
-		case ok && id != "" && userID != "" && id != userID:
-			// The login now names another legacy account than the one exported: answering the
-			// stored profile would sign this person in as someone else.
-			h.cfg.Logf("hook: login: %s: the legacy system signed in account %q, not the stored user %q; refused", key, id, userID)
-		case ok:
-			verr = nil
-		}
+		h.floor.observe(time.Since(t0)) // a stored user's refusal waits for the round trips too
 	}
 	h.timing(w, "verify", time.Since(t))
 	if blocked, _ := profile["blocked"].(bool); blocked && verr == nil {
@@ -441,27 +440,103 @@ func (h *Handler) asksLive() bool {
 	return h.cfg.Map != nil || isLogins
 }
 
-// storedAccount finds the stored user whose user_id is id, the legacy account that a login or a
-// lookup named (when Live implements Logins); key "" when the store holds none. An error wraps
-// ErrGone for a swept user.
+// storedAccount finds the stored user of the legacy account id that a login or a lookup named
+// (when Live implements LiveLoginNames): the user whose user_id is id, else the user of the
+// account's e-mail that merged it (--duplicates merge); key "" when the store holds none. An
+// error wraps ErrGone for a swept user.
 func (h *Handler) storedAccount(ctx context.Context, id string) (key string, profile map[string]any, err error) {
-	if _, isLogins := h.cfg.Live.(pipeline.LiveLoginNames); !isLogins || id == "" {
+	l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames)
+	if !isLogins || id == "" {
 		return "", nil, nil
 	}
-	key, raw, err := h.cfg.Users.Find(ctx, id)
-	switch {
-	case err != nil && h.cfg.NotFound(err):
-		return "", nil, nil
-	case err != nil:
-		return "", nil, err
+	find := func(login string) (string, map[string]any, error) {
+		key, raw, err := h.cfg.Users.Find(ctx, login)
+		switch {
+		case err != nil && h.cfg.NotFound(err):
+			return "", nil, nil
+		case err != nil:
+			return "", nil, err
+		}
+		profile, err := pipeline.DecodeObject(raw)
+		if err != nil {
+			return "", nil, fmt.Errorf("stored profile of %s: %w", key, err)
+		}
+		if !slices.Contains(accountIDs(profile), id) {
+			return "", nil, nil // found by email or username equal to id: not that account
+		}
+		return key, profile, nil
 	}
-	if profile, err = pipeline.DecodeObject(raw); err != nil {
-		return "", nil, fmt.Errorf("stored profile of %s: %w", key, err)
+	if key, profile, err = find(id); key != "" || err != nil {
+		return key, profile, err
 	}
-	if userID, _ := profile["user_id"].(string); userID != id {
-		return "", nil, nil // found by email or username equal to id: not that account
+	// An account merged into another account's user is stored under that user: by its e-mail.
+	account, err := h.cfg.Live.Account(ctx, id)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading live account %q: %w", id, err)
 	}
-	return key, profile, nil
+	if email := l.AccountEmail(account); email != "" {
+		return find(email)
+	}
+	return "", nil, nil
+}
+
+// accountIDs are the legacy account ids a stored user stands for: its user_id and those of the
+// accounts merged into it (app_metadata.<namespace>.merged_accounts).
+func accountIDs(profile map[string]any) []string {
+	var ids []string
+	if id, _ := profile["user_id"].(string); id != "" {
+		ids = append(ids, id)
+	}
+	for _, e := range mergedAccounts(profile) {
+		if id, _ := e["user_id"].(string); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// mergedAccounts are the entries of app_metadata.<namespace>.merged_accounts, whatever the
+// namespace.
+func mergedAccounts(profile map[string]any) []map[string]any {
+	am, _ := profile["app_metadata"].(map[string]any)
+	var out []map[string]any
+	for _, v := range am {
+		ns, _ := v.(map[string]any)
+		list, _ := ns["merged_accounts"].([]any)
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// liveLogins are the logins to try with the legacy system for a stored user the person named by
+// login: the login the mapping kept for the user (LiveLoginNames), else its username, else
+// login; then those of the accounts merged into it.
+func (h *Handler) liveLogins(profile map[string]any, login string) []string {
+	l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames)
+	loginOf := func(p map[string]any) string {
+		if isLogins {
+			if s := l.LoginOf(p); s != "" {
+				return s
+			}
+		}
+		u, _ := p["username"].(string)
+		return u
+	}
+	first := loginOf(profile)
+	if first == "" {
+		first = login
+	}
+	out := []string{first}
+	for _, e := range mergedAccounts(profile) {
+		if s := loginOf(e); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // liveLogin signs in, through the Live system, a login the store does not know: a right password

@@ -204,3 +204,65 @@ func TestOktaLoginOf(t *testing.T) {
 		t.Errorf("AccountID = %q", id)
 	}
 }
+
+// TestOktaMergedAccounts: one person with three Okta accounts (logins jane@example.com, jdoe2 and
+// jane.doe@other.example, one e-mail) merged into one stored user (--duplicates merge). Each
+// account's password signs the person in as that user, by e-mail or by the account's own Okta
+// login; no account comes back as a user of its own (nothing added), with a mapping too.
+func TestOktaMergedAccounts(t *testing.T) {
+	okta := oktatest.NewServer(oktatest.Options{Token: "okta-token",
+		Users: [][]byte{
+			oktaExample("00uJaneAccountOne001", "ACTIVE", "jane@example.com", "jane@example.com"),
+			oktaExample("00uJaneAccountTwo002", "ACTIVE", "jdoe2", "jane@example.com"),
+			oktaExample("00uJaneAccountThree3", "ACTIVE", "jane.doe@other.example", "Jane@Example.com"),
+		},
+		Passwords: map[string]string{"jane@example.com": "pw-one-1", "jdoe2": "pw-two-22", "jane.doe@other.example": "pw-three-333"}})
+	defer okta.Close()
+	client := &http.Client{Timeout: 5 * time.Second}
+	oktaUsers, err := oktaapi.New(oktaapi.Config{BaseURL: okta.URL, Token: "okta-token", HTTPClient: client, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := &oktasrc.LiveLogin{BaseURL: okta.URL, Client: client, Users: oktaUsers, NotFound: func(err error) bool { return errors.Is(err, oktaapi.ErrUserNotFound) }}
+	// As migrate stages the merged user: the primary's login, every account under merged_accounts.
+	merged := `{"user_id":"00uJaneAccountOne001","email":"jane@example.com","username":"jdoe2","app_metadata":{"okta":{"login":"jane@example.com","merged_accounts":[
+{"user_id":"00uJaneAccountOne001","email":"jane@example.com","position":"users.ndjson:1","app_metadata":{"okta":{"login":"jane@example.com"}}},
+{"user_id":"00uJaneAccountTwo002","email":"jane@example.com","username":"jdoe2","position":"users.ndjson:2","app_metadata":{"okta":{"login":"jdoe2"}}},
+{"user_id":"00uJaneAccountThree3","email":"Jane@Example.com","position":"users.ndjson:3","app_metadata":{"okta":{"login":"jane.doe@other.example"}}}]}}}`
+	mapAccount := func([]byte) (map[string]any, error) { return map[string]any{"user_id": "new", "email": "new@example.com"}, nil }
+	for _, withMap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mapping %v", withMap), func(t *testing.T) {
+			users := &memUsers{profiles: map[string]string{"jane@example.com": merged, "00ujaneaccountone001": merged, "jdoe2": merged}, migrated: map[string]int{}}
+			cfg := Config{Live: live}
+			if withMap {
+				cfg.Map = mapAccount
+			}
+			srv, _, _ := newHandlerWith(t, cfg, users)
+			for _, c := range []struct {
+				name, user, pw string
+				status         int
+			}{
+				{"the e-mail, the first account's password", "jane@example.com", "pw-one-1", 200},
+				{"the e-mail, the second account's password", "jane@example.com", "pw-two-22", 200},
+				{"the e-mail, the third account's password", "JANE@example.com", "pw-three-333", 200},
+				{"the second account's username", "jdoe2", "pw-two-22", 200},
+				{"the third account's Okta login, which the store does not index", "jane.doe@other.example", "pw-three-333", 200},
+				{"the e-mail, a wrong password", "jane@example.com", "pw-four", 401},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					body, _ := json.Marshal(map[string]string{"username": c.user, "password": c.pw})
+					status, ans := call(t, srv, "/v1/login", token, string(body))
+					if status != c.status {
+						t.Fatalf("status %d, want %d: %v", status, c.status, ans)
+					}
+					if p, _ := ans["profile"].(map[string]any); status == 200 && p["user_id"] != "00uJaneAccountOne001" {
+						t.Fatalf("signed in as %v, want the merged user", p["user_id"])
+					}
+				})
+			}
+			if len(users.added) != 0 {
+				t.Errorf("merged accounts came back as users of their own: %v", users.added)
+			}
+		})
+	}
+}

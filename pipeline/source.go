@@ -142,6 +142,9 @@ type LiveLoginNames interface {
 	// AccountID returns the id of an account record that Account or Lookup returned ("" when
 	// it names none).
 	AccountID(account []byte) string
+	// AccountEmail returns the e-mail of such a record ("" when it has none): an account merged
+	// into another account's user (--duplicates merge) is stored under that user's e-mail.
+	AccountEmail(account []byte) string
 }
 
 var (

@@ -90,6 +90,19 @@ func (o *LiveLogin) AccountID(account []byte) string {
 	return u.ID
 }
 
+// AccountEmail implements pipeline.LiveLoginNames: the profile.email of an Okta user object.
+func (o *LiveLogin) AccountEmail(account []byte) string {
+	var u struct {
+		Profile struct {
+			Email string `json:"email"`
+		} `json:"profile"`
+	}
+	if json.Unmarshal(account, &u) != nil {
+		return ""
+	}
+	return u.Profile.Email
+}
+
 // Login implements pipeline.LiveLogin with POST /api/v1/authn.
 func (o *LiveLogin) Login(ctx context.Context, login, password string) (string, bool, error) {
 	body, _ := json.Marshal(map[string]any{"username": login, "password": password,

@@ -229,7 +229,9 @@ func TestOktaMergedAccounts(t *testing.T) {
 {"user_id":"00uJaneAccountOne001","email":"jane@example.com","position":"users.ndjson:1","app_metadata":{"okta":{"login":"jane@example.com"}}},
 {"user_id":"00uJaneAccountTwo002","email":"jane@example.com","username":"jdoe2","position":"users.ndjson:2","app_metadata":{"okta":{"login":"jdoe2"}}},
 {"user_id":"00uJaneAccountThree3","email":"Jane@Example.com","position":"users.ndjson:3","app_metadata":{"okta":{"login":"jane.doe@other.example"}}}]}}}`
-	mapAccount := func([]byte) (map[string]any, error) { return map[string]any{"user_id": "new", "email": "new@example.com"}, nil }
+	mapAccount := func([]byte) (map[string]any, error) {
+		return map[string]any{"user_id": "new", "email": "new@example.com"}, nil
+	}
 	for _, withMap := range []bool{false, true} {
 		t.Run(fmt.Sprintf("mapping %v", withMap), func(t *testing.T) {
 			users := &memUsers{profiles: map[string]string{"jane@example.com": merged, "00ujaneaccountone001": merged, "jdoe2": merged}, migrated: map[string]int{}}

@@ -97,10 +97,10 @@ func readSpec(path string) (*spec, error) {
 	return parseSpec(path, b)
 }
 
-// For returns the normalizer constructor of a source kind with a built-in mapping, for
-// pipeline.SourceInfo.NewNormalizer.
-func For(source string) func(pipeline.MappingConfig) (pipeline.Normalizer, error) {
-	return func(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
+// For returns the mapping constructor of a source kind with a built-in mapping, for
+// pipeline.SourceInfo.NewMapping.
+func For(source string) func(pipeline.MappingConfig) (pipeline.Mapping, error) {
+	return func(cfg pipeline.MappingConfig) (pipeline.Mapping, error) {
 		return Load(source, cfg)
 	}
 }

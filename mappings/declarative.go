@@ -37,12 +37,12 @@ const CodeMappingError = "mapping_error"
 // every remaining top-level key). Leftover keys with no rest rule follow unknown_fields.
 //
 // The social_only rule marks users who sign in only through social or enterprise identities
-// (pipeline.Normalized.SocialOnly, routed by --social-only when they have no password): its
+// (pipeline.Mapped.SocialOnly, routed by --social-only when they have no password): its
 // providers expression lists the user's login providers (an array, or a comma-separated string),
 // and its when expression, which sees that list as "value", says whether they are all social.
 //
 // A field rule marked optional names a top-level field that is left out of the user, with a
-// warning, when Auth0 would refuse its value (pipeline.Normalized.Optional), instead of
+// warning, when Auth0 would refuse its value (pipeline.Mapped.Optional), instead of
 // rejecting the user: the okta mapping's username, whose value stays in app_metadata.
 type Declarative struct {
 	name      string
@@ -331,10 +331,10 @@ func toNumber(params ...any) (any, error) {
 // exprKeys are the names the mapping adds to a record while its expressions run.
 var exprKeys = [...]string{"user", "vars", "value"}
 
-// Normalize maps one decoded record (see the type comment). It changes rec in place.
-func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
+// Map maps one decoded record (see the type comment). It changes rec in place.
+func (d *Declarative) Map(rec map[string]any) (*pipeline.Mapped, []pipeline.Issue) {
 	user := make(map[string]any, 16) // sized for the import keys: no growth while mapping
-	out := &pipeline.Normalized{User: user, Optional: d.optional}
+	out := &pipeline.Mapped{User: user, Optional: d.optional}
 	if iss := d.apply(rec, user, out); iss != nil {
 		return nil, iss
 	}
@@ -361,7 +361,7 @@ func (d *Declarative) Normalize(rec map[string]any) (*pipeline.Normalized, []pip
 }
 
 // apply runs the reject and field rules, then the social_only rule.
-func (d *Declarative) apply(rec, user map[string]any, out *pipeline.Normalized) []pipeline.Issue {
+func (d *Declarative) apply(rec, user map[string]any, out *pipeline.Mapped) []pipeline.Issue {
 	var saved [len(exprKeys)]any
 	var had [len(exprKeys)]bool
 	for i, k := range exprKeys {
@@ -437,7 +437,7 @@ func (d *Declarative) apply(rec, user map[string]any, out *pipeline.Normalized) 
 }
 
 // apply evaluates the social_only rule: providers (bound to "value"), then when.
-func (r *socialRule) apply(machine *vm.VM, rec map[string]any, out *pipeline.Normalized) *pipeline.Issue {
+func (r *socialRule) apply(machine *vm.VM, rec map[string]any, out *pipeline.Mapped) *pipeline.Issue {
 	providers := []any{}
 	if r.providers != nil {
 		rec["value"] = nil
@@ -530,7 +530,7 @@ func fromExpr(v any) any {
 // applyPassword moves the record's password material into the user in the form the hash stage
 // classifies (password_hash, custom_password_hash or clear text). A Gigya password object is
 // translated here; when Auth0 cannot import it, it is kept for lazy migration.
-func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Normalized) *pipeline.Issue {
+func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Mapped) *pipeline.Issue {
 	v, ok := d.password.from.get(rec)
 	if !ok || absent(v) {
 		return nil

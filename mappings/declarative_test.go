@@ -11,7 +11,7 @@ import (
 
 // mapOne runs a source's mapping (with an optional override file body) on one JSON record and
 // returns the encoded user, the normalized result and the issue codes.
-func mapOne(t *testing.T, source, override, record string) (string, *pipeline.Normalized, []pipeline.Issue) {
+func mapOne(t *testing.T, source, override, record string) (string, *pipeline.Mapped, []pipeline.Issue) {
 	t.Helper()
 	cfg := pipeline.MappingConfig{}
 	if override != "" {
@@ -28,7 +28,7 @@ func mapOne(t *testing.T, source, override, record string) (string, *pipeline.No
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	n, issues := d.Normalize(rec)
+	n, issues := d.Map(rec)
 	if n == nil {
 		return "", nil, issues
 	}
@@ -284,7 +284,7 @@ password: {from: PW, format: plaintext}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, _ := pipeline.DecodeObject([]byte(tc.rec))
-			out, issues := n.Normalize(rec)
+			out, issues := n.Map(rec)
 			if codes(issues) != tc.issues {
 				t.Fatalf("issues %v, want %s", issues, tc.issues)
 			}
@@ -336,7 +336,7 @@ func FuzzMappingFile(f *testing.F) {
 			return
 		}
 		rec, _ := pipeline.DecodeObject([]byte(gigyaFull))
-		d.Normalize(rec)
+		d.Map(rec)
 	})
 }
 
@@ -366,7 +366,7 @@ rest:
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, _ := pipeline.DecodeObject([]byte(tc.rec))
-			out, issues := n.Normalize(rec)
+			out, issues := n.Map(rec)
 			if codes(issues) != tc.issues {
 				t.Fatalf("issues %v, want %s", issues, tc.issues)
 			}
@@ -387,7 +387,7 @@ rest:
 		t.Fatal(err)
 	}
 	rec, _ := pipeline.DecodeObject([]byte(`{"mail":"a@b.co","hash":"5f4dcc3b5aa765d61d8327deb882cf99","salt":"abc","dept":"x"}`))
-	if _, issues := nd.Normalize(rec); codes(issues) != "unsupported_hash:salt" {
+	if _, issues := nd.Map(rec); codes(issues) != "unsupported_hash:salt" {
 		t.Errorf("salt dropped silently: %v", issues)
 	}
 	// --password-format needs a rule that reads hash strings: Okta's mapping has none.

@@ -121,7 +121,7 @@ type Generic struct {
 }
 
 // NewGeneric validates cfg and builds the generic mapping.
-func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
+func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Mapping, error) {
 	if cfg.File != "" {
 		// A mapping file for csv or json records replaces the alias table: the file says it all.
 		return LoadFile(cfg)
@@ -145,18 +145,18 @@ func NewGeneric(cfg pipeline.MappingConfig) (pipeline.Normalizer, error) {
 	return &Generic{namespace: cfg.Namespace, unknown: cfg.UnknownFields, pwFormat: cfg.PasswordFormat}, nil
 }
 
-// Normalize maps one record, in place. Keys are matched through the alias table; two keys that
+// Map maps one record, in place. Keys are matched through the alias table; two keys that
 // map to the same canonical name are a conflict (unknown_field names both). A user_id of Auth0's
 // own export loses its "auth0|" prefix; a numeric id becomes its decimal string; email is trimmed.
 // Read-only Auth0 fields go to app_metadata.<namespace>. Values are otherwise kept exactly: type
 // errors are the validator's to report. An Auth0 user who signs in only through social,
 // enterprise or passwordless identities is marked SocialOnly (see socialOnly).
-func (g *Generic) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
+func (g *Generic) Map(rec map[string]any) (*pipeline.Mapped, []pipeline.Issue) {
 	var issues []pipeline.Issue
 	var prov, extra map[string]any
 	var renames [][2]string
 	hasProv := false
-	out := &pipeline.Normalized{User: rec}
+	out := &pipeline.Mapped{User: rec}
 	var material []string
 	for k, v := range rec {
 		canon, known := Canonical(k)

@@ -9,7 +9,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 )
 
-func normalize(t *testing.T, cfg pipeline.MappingConfig, in string) (*pipeline.Normalized, []pipeline.Issue) {
+func normalize(t *testing.T, cfg pipeline.MappingConfig, in string) (*pipeline.Mapped, []pipeline.Issue) {
 	t.Helper()
 	g, err := NewGeneric(cfg)
 	if err != nil {
@@ -19,7 +19,7 @@ func normalize(t *testing.T, cfg pipeline.MappingConfig, in string) (*pipeline.N
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g.Normalize(rec)
+	return g.Map(rec)
 }
 
 func TestGeneric(t *testing.T) {

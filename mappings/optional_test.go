@@ -23,7 +23,7 @@ const oktaExampleUser = `{"id":"00ub0oNGTSWTBKOLGLNR","status":"ACTIVE","created
 "_links":{"self":{"href":"https://{yourOktaDomain}/api/v1/users/00ub0oNGTSWTBKOLGLNR"}}}`
 
 // TestOptionalFields: a field rule marked optional (kept_in naming where the value stays) reaches
-// pipeline.Normalized.Optional; the okta mapping marks username so and always keeps the login in
+// pipeline.Mapped.Optional; the okta mapping marks username so and always keeps the login in
 // app_metadata.<namespace>.login.
 func TestOptionalFields(t *testing.T) {
 	tests := []struct {
@@ -52,7 +52,7 @@ func TestOptionalFields(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec, _ := pipeline.DecodeObject([]byte(oktaExampleUser))
-			n, issues := d.Normalize(rec)
+			n, issues := d.Map(rec)
 			if issues != nil {
 				t.Fatal(issues)
 			}

@@ -55,7 +55,7 @@ const shareBelow = 4 << 10
 
 // Flagged records. The runner rejects a record its source cannot frame or decode as parse_error;
 // a source that must reject a record with another reason (record_too_large, invalid_encoding,
-// invalid_number) returns it from Decode flagged instead, and registers its normalizer through
+// invalid_number) returns it from Decode flagged instead, and registers its mapping through
 // RejectFlagged, which rejects flagged records with their issues before any mapping sees them.
 
 // FlagKey is the key under which Flag records a record's issues. A decoded record never holds a
@@ -91,12 +91,12 @@ func FlaggedIssues(rec map[string]any) []Issue {
 	return f
 }
 
-// RejectFlagged wraps a source kind's normalizer constructor (SourceInfo.NewNormalizer): the
-// normalizers it builds reject a flagged record with its issues and map every other record as
+// RejectFlagged wraps a source kind's mapping constructor (SourceInfo.NewMapping): the
+// mappings it builds reject a flagged record with its issues and map every other record as
 // before.
-func RejectFlagged(newNormalizer func(MappingConfig) (Normalizer, error)) func(MappingConfig) (Normalizer, error) {
-	return func(cfg MappingConfig) (Normalizer, error) {
-		n, err := newNormalizer(cfg)
+func RejectFlagged(newMapping func(MappingConfig) (Mapping, error)) func(MappingConfig) (Mapping, error) {
+	return func(cfg MappingConfig) (Mapping, error) {
+		n, err := newMapping(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -104,9 +104,9 @@ func RejectFlagged(newNormalizer func(MappingConfig) (Normalizer, error)) func(M
 	}
 }
 
-type flagRejecter struct{ next Normalizer }
+type flagRejecter struct{ next Mapping }
 
-// Namespace is the wrapped normalizer's, when it has one ("" otherwise).
+// Namespace is the wrapped mapping's, when it has one ("" otherwise).
 func (f flagRejecter) Namespace() string {
 	if ns, ok := f.next.(Namespaced); ok {
 		return ns.Namespace()
@@ -114,11 +114,11 @@ func (f flagRejecter) Namespace() string {
 	return ""
 }
 
-func (f flagRejecter) Normalize(rec map[string]any) (*Normalized, []Issue) {
+func (f flagRejecter) Map(rec map[string]any) (*Mapped, []Issue) {
 	if issues := FlaggedIssues(rec); len(issues) > 0 {
 		return nil, slices.Clone(issues)
 	}
-	return f.next.Normalize(rec)
+	return f.next.Map(rec)
 }
 
 // maxIssues bounds the issues reported for one record: the first ones by field name.

@@ -67,14 +67,14 @@ func TestDecodeRecord(t *testing.T) {
 }
 
 // TestFlagged checks the conveyance of a coded reject: a flagged record is rejected by the
-// wrapped normalizer with its issues, and shows its reason codes when encoded.
+// wrapped mapping with its issues, and shows its reason codes when encoded.
 func TestFlagged(t *testing.T) {
 	calls := 0
-	inner := normalizerFunc(func(rec map[string]any) (*Normalized, []Issue) {
+	inner := mappingFunc(func(rec map[string]any) (*Mapped, []Issue) {
 		calls++
-		return &Normalized{User: rec}, nil
+		return &Mapped{User: rec}, nil
 	})
-	newNorm := RejectFlagged(func(MappingConfig) (Normalizer, error) { return inner, nil })
+	newNorm := RejectFlagged(func(MappingConfig) (Mapping, error) { return inner, nil })
 	n, err := newNorm(MappingConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestFlagged(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			calls = 0
-			norm, issues := n.Normalize(tc.rec)
+			norm, issues := n.Map(tc.rec)
 			var codes []string
 			for _, iss := range issues {
 				codes = append(codes, iss.Code)
@@ -115,14 +115,14 @@ func TestFlagged(t *testing.T) {
 	if !strings.Contains(tooLarge.Message, "2097152 bytes") || !strings.Contains(tooLarge.Message, "1048576") {
 		t.Errorf("message %q", tooLarge.Message)
 	}
-	if _, err := RejectFlagged(func(MappingConfig) (Normalizer, error) { return nil, errors.New("bad") })(MappingConfig{}); err == nil {
+	if _, err := RejectFlagged(func(MappingConfig) (Mapping, error) { return nil, errors.New("bad") })(MappingConfig{}); err == nil {
 		t.Error("constructor error lost")
 	}
 }
 
-type normalizerFunc func(map[string]any) (*Normalized, []Issue)
+type mappingFunc func(map[string]any) (*Mapped, []Issue)
 
-func (f normalizerFunc) Normalize(rec map[string]any) (*Normalized, []Issue) { return f(rec) }
+func (f mappingFunc) Map(rec map[string]any) (*Mapped, []Issue) { return f(rec) }
 
 func BenchmarkDecodeRecord(b *testing.B) {
 	data := []byte(`{"user_id":"auth0|00000001","email":"user1@example.com","email_verified":true,"given_name":"Ann","family_name":"Smith","created_at":"2020-01-02T03:04:05.000Z","logins_count":12,"user_metadata":{"plan":"pro","locale":"en","tags":["a","b"],"score":1.5e3},"identities":[{"connection":"Username-Password-Authentication","provider":"auth0","user_id":"00000001","isSocial":false}]}`)

@@ -108,7 +108,7 @@ func TestOptionalOktaUsername(t *testing.T) {
 			out := &collect{}
 			r := &pipeline.Runner{
 				Source: jsonSource{oktaUserRecord("00ub0oNGTSWTBKOLGLNR", tt.login, tt.email)},
-				Stages: pipeline.Stages{Normalizer: norm, Prepare: hash.Prepare,
+				Stages: pipeline.Stages{Mapping: norm, Prepare: hash.Prepare,
 					Validate: func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return validate.User(u, vopt) }},
 				Routing: pipeline.Routing{Passwordless: passwordless, Unimportable: "lazy", Strip: hash.Strip, MaxUserBytes: 500_000},
 				Writer:  out,

@@ -1,5 +1,5 @@
 // Package pipeline holds usher's engine: the record and issue types every stage shares, the
-// Source contract, and the runner that drives read → normalize → validate → hash → route → write
+// Source contract, and the runner that drives read → map → validate → hash → route → write
 // concurrently while keeping source order.
 package pipeline
 

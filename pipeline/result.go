@@ -48,7 +48,7 @@ type Result struct {
 	// kept for the hook (Lazy). A user rejected social_only keeps it too: merged with another
 	// account of the same e-mail (--duplicates merge), it is imported.
 	User []byte
-	// SocialOnly and Providers are Normalized's: a user whose only logins are social or
+	// SocialOnly and Providers are Mapped's: a user whose only logins are social or
 	// enterprise ones (whatever --social-only made of them), and their providers.
 	SocialOnly bool
 	Providers  []string

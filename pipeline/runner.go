@@ -23,7 +23,7 @@ type Writer interface {
 // concurrent use and keep no state between records. They may change the decoded record in place:
 // it belongs to the record being processed.
 type Stages struct {
-	Normalizer Normalizer
+	Mapping Mapping
 	// Prepare classifies the user's password material before validation and translates it in
 	// place where Auth0 needs another form (cheap: no password hashing).
 	Prepare func(user map[string]any, plaintext string) PasswordVerdict
@@ -63,7 +63,7 @@ type Routing struct {
 	// AllLazy holds every user that would be imported for lazy migration too (usher stage).
 	AllLazy bool
 	// SocialOnly routes passwordless users whose only logins are social or enterprise
-	// (Normalized.SocialOnly): "reject" (code social_only; the default when empty) or "import"
+	// (Mapped.SocialOnly): "reject" (code social_only; the default when empty) or "import"
 	// (then --passwordless decides, as for any user without a password).
 	SocialOnly string
 }
@@ -249,7 +249,7 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		res.Reject(Issue{Code: CodeParseError, Message: err.Error()})
 		return
 	}
-	norm, issues := r.Stages.Normalizer.Normalize(rec)
+	norm, issues := r.Stages.Mapping.Map(rec)
 	if len(issues) > 0 {
 		res.Reject(issues...)
 		return

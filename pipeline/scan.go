@@ -86,13 +86,13 @@ func (e *EmailSet) Repeated(email string) bool {
 //
 // The filters are sized from the source's size when it is a Sizer (a record per 128 bytes: a
 // generous guess, as records are 1–2 KB, or a few hundred bytes gzip-compressed).
-func ScanEmails(ctx context.Context, src Source, norm Normalizer, workers int) (*EmailSet, error) {
+func ScanEmails(ctx context.Context, src Source, norm Mapping, workers int) (*EmailSet, error) {
 	var records int64
 	if sz, ok := src.(Sizer); ok && sz.TotalBytes() > 0 {
 		records = sz.TotalBytes()/512 + 1
 	}
 	set := NewEmailSet(records)
-	r := &Runner{Source: src, Stages: Stages{Normalizer: norm}, Workers: workers, Writer: scanWriter{set}, scan: true}
+	r := &Runner{Source: src, Stages: Stages{Mapping: norm}, Workers: workers, Writer: scanWriter{set}, scan: true}
 	if err := r.Run(ctx); err != nil {
 		return nil, err
 	}

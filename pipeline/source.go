@@ -21,7 +21,7 @@ import (
 //
 // A record that must be rejected with a reason of its own (record_too_large: larger than
 // SourceConfig.MaxRecordBytes, skipped unread; invalid_encoding; invalid_number) is framed with
-// Err nil and returned by Decode flagged (Flag), and the source kind registers its normalizer
+// Err nil and returned by Decode flagged (Flag), and the source kind registers its mapping
 // through RejectFlagged, which rejects it with those reasons. Records are framed in bounded
 // memory: a source never holds more than MaxRecordBytes of one record.
 type Source interface {
@@ -89,8 +89,8 @@ type SourceInfo struct {
 	// Options lists the option names the source accepts in SourceConfig.Options, with help text.
 	Options map[string]string
 	New     SourceFactory
-	// NewNormalizer builds the mapping from decoded records of this kind to Auth0-shaped objects.
-	NewNormalizer func(MappingConfig) (Normalizer, error)
+	// NewMapping builds the mapping from decoded records of this kind to Auth0-shaped objects.
+	NewMapping func(MappingConfig) (Mapping, error)
 	// Live, when set, is the system's live login, which the lazy-migration hook asks about the
 	// users it cannot settle from its store (nil: the system has none, or is no longer running).
 	Live *LiveInfo

@@ -20,10 +20,10 @@ import (
 // and signs its users in through it.
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
-		Name:          "fakesys",
-		Description:   "a legacy system of the tests: Auth0-shaped users in JSON files, passwords checked live",
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return jsonfile.New(cfg) },
-		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
+		Name:        "fakesys",
+		Description: "a legacy system of the tests: Auth0-shaped users in JSON files, passwords checked live",
+		New:         func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return jsonfile.New(cfg) },
+		NewMapping:  pipeline.RejectFlagged(mappings.NewGeneric),
 		Live: &pipeline.LiveInfo{
 			Options: []pipeline.Option{{Name: "accounts-file", Help: "the live system: a JSON file of accounts {login: {password, user}}"}},
 			New: func(opts map[string]string, _ func(string, ...any)) (pipeline.LiveLogin, error) {

@@ -143,7 +143,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		return usageError{err}
 	}
 	info, _ := pipeline.LookupSource(o.Source)
-	norm, err := info.NewNormalizer(o.mappingConfig())
+	norm, err := info.NewMapping(o.mappingConfig())
 	if err != nil {
 		return usageError{err}
 	}
@@ -173,9 +173,9 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		Workers: o.Workers,
 		Writer:  ex,
 		Stages: pipeline.Stages{
-			Normalizer: norm,
-			Prepare:    hash.Prepare,
-			Validate:   func(map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return nil, nil },
+			Mapping:  norm,
+			Prepare:  hash.Prepare,
+			Validate: func(map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return nil, nil },
 			// A clear-text password is never exported, hashed or not.
 			Hash:   func(map[string]any, string) *pipeline.Issue { return nil },
 			Encode: ex.Encode,

@@ -42,7 +42,7 @@ func liveMapper(source string, o migrateOptions) (func([]byte) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	norm, err := info.NewNormalizer(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping})
+	norm, err := info.NewMapping(pipeline.MappingConfig{Namespace: o.Namespace, UnknownFields: o.UnknownFields, File: o.Mapping})
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -52,7 +52,7 @@ func liveMapper(source string, o migrateOptions) (func([]byte) (map[string]any, 
 		if err != nil {
 			return nil, fmt.Errorf("%s account: %w", source, err)
 		}
-		n, issues := norm.Normalize(rec)
+		n, issues := norm.Map(rec)
 		if len(issues) == 0 {
 			issues, _ = validate.User(n.User, vopt)
 			// An optional field that does not fit (an Okta login that is no username) is left

@@ -32,7 +32,7 @@ added, rest rules replace the rule of the same source path, vars and scalars rep
 				if err != nil {
 					return usageError{err}
 				}
-				if _, err := info.NewNormalizer(pipeline.MappingConfig{File: check}); err != nil {
+				if _, err := info.NewMapping(pipeline.MappingConfig{File: check}); err != nil {
 					return usageError{err}
 				}
 				fmt.Fprintf(stdout, "%s: ok\n", check)

@@ -68,10 +68,10 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		return err
 	}
 	info, _ := pipeline.LookupSource(o.Source)
-	var norm pipeline.Normalizer = sweep.WithoutPassword{}
+	var norm pipeline.Mapping = sweep.WithoutPassword{}
 	if o.sweepFrom == nil {
 		var err error
-		if norm, err = info.NewNormalizer(o.mappingConfig()); err != nil {
+		if norm, err = info.NewMapping(o.mappingConfig()); err != nil {
 			return usageError{err}
 		}
 	}
@@ -145,10 +145,10 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		Skip:    skip,
 		Writer:  withFaults(sink),
 		Stages: pipeline.Stages{
-			Normalizer: norm,
-			Validate:   func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return validate.User(u, vopt) },
-			Prepare:    hash.Prepare,
-			Hash:       bcryptStage(o.BcryptCost),
+			Mapping:  norm,
+			Validate: func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) { return validate.User(u, vopt) },
+			Prepare:  hash.Prepare,
+			Hash:     bcryptStage(o.BcryptCost),
 		},
 		Routing: pipeline.Routing{
 			Passwordless: o.Passwordless,

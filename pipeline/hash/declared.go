@@ -24,7 +24,7 @@ const (
 // the reason and out.Legacy holding the string for the hook. user is the user name the format is
 // salted with (postgres_md5, oracle10). out.Format names the format for report.json. An error
 // means the value is not a hash of that format (the caller rejects the record with it).
-func Declared(out *pipeline.Normalized, format, value, user string) error {
+func Declared(out *pipeline.Mapped, format, value, user string) error {
 	h, err := legacy.ParseAs(format, value, user)
 	if err != nil {
 		return err

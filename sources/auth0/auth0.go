@@ -61,11 +61,11 @@ var ExportFields = []string{"user_id", "email", "email_verified", "username", "p
 
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
-		Name:          "auth0",
-		Description:   "Auth0 users: users-export files (NDJSON, JSON, CSV) or a live tenant, joined to the password-hash export",
-		Options:       Options,
-		New:           New,
-		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
+		Name:        "auth0",
+		Description: "Auth0 users: users-export files (NDJSON, JSON, CSV) or a live tenant, joined to the password-hash export",
+		Options:     Options,
+		New:         New,
+		NewMapping:  pipeline.RejectFlagged(mappings.NewGeneric),
 	})
 }
 

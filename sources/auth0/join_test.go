@@ -68,7 +68,7 @@ func readAll(t *testing.T, cfg pipeline.SourceConfig) map[string]outcome {
 			out[o.pos] = o
 			return nil
 		}
-		n, issues := norm.Normalize(rec)
+		n, issues := norm.Map(rec)
 		for _, is := range issues {
 			o.codes = append(o.codes, is.Code)
 		}

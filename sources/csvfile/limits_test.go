@@ -94,14 +94,14 @@ func TestStrictCells(t *testing.T) {
 	}
 }
 
-// TestRegisteredCSVRejectsFlagged: the csv source kind's normalizer rejects a flagged row with
+// TestRegisteredCSVRejectsFlagged: the csv source kind's mapping rejects a flagged row with
 // its own codes, before the mapping sees it.
 func TestRegisteredCSVRejectsFlagged(t *testing.T) {
 	info, err := pipeline.LookupSource("csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm, err := info.NewNormalizer(pipeline.MappingConfig{})
+	norm, err := info.NewMapping(pipeline.MappingConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestRegisteredCSVRejectsFlagged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, issues := norm.Normalize(rec)
+		n, issues := norm.Map(rec)
 		if len(issues) > 0 {
 			got = append(got, fmt.Sprintf("%d:%s:%s", raw.Pos.Line, issues[0].Code, issues[0].Field))
 		} else {

@@ -18,7 +18,7 @@ func init() {
 		},
 		New: func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
 		// Decode flags rows that must be rejected with a reason of their own (too large, invalid
-		// text or numbers); this normalizer rejects them with it.
-		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
+		// text or numbers); this mapping rejects them with it.
+		NewMapping: pipeline.RejectFlagged(mappings.NewGeneric),
 	})
 }

@@ -38,12 +38,12 @@ var Options = map[string]string{
 
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
-		Name:          "gigya",
-		Description:   "SAP Customer Data Cloud (Gigya) accounts: search result pages, NDJSON, folders, or the live API",
-		Options:       Options,
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: pipeline.RejectFlagged(mappings.For("gigya")),
-		Live:          &pipeline.LiveInfo{Options: LiveOptions, New: newLive},
+		Name:        "gigya",
+		Description: "SAP Customer Data Cloud (Gigya) accounts: search result pages, NDJSON, folders, or the live API",
+		Options:     Options,
+		New:         func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
+		NewMapping:  pipeline.RejectFlagged(mappings.For("gigya")),
+		Live:        &pipeline.LiveInfo{Options: LiveOptions, New: newLive},
 	})
 }
 

@@ -37,9 +37,9 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return s.FlagTooLarge(), nil // the normalizer below rejects flagged records with their codes
+			return s.FlagTooLarge(), nil // the mapping below rejects flagged records with their codes
 		},
-		NewNormalizer: pipeline.RejectFlagged(mappings.NewGeneric),
+		NewMapping: pipeline.RejectFlagged(mappings.NewGeneric),
 	})
 }
 
@@ -51,7 +51,7 @@ type Source struct {
 	files []inputs.File
 	read  inputs.Counter
 	max   int // the largest record read, in bytes
-	// flags is set for the registered json source, whose normalizer rejects flagged records
+	// flags is set for the registered json source, whose mapping rejects flagged records
 	// (pipeline.RejectFlagged): a record too large to read is then framed without error and
 	// flagged record_too_large by Decode. Without it (other sources framing with this package and
 	// decoding themselves), the record's framing error is the record_too_large issue, which the
@@ -60,7 +60,7 @@ type Source struct {
 }
 
 // FlagTooLarge makes Read frame a record over the size limit without an error, and Decode return
-// it flagged record_too_large: for the sources whose normalizer is wrapped with
+// it flagged record_too_large: for the sources whose mapping is wrapped with
 // pipeline.RejectFlagged (json, and the legacy sources that read files through this package).
 func (s *Source) FlagTooLarge() *Source {
 	s.flags = true

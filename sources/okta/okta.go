@@ -35,12 +35,12 @@ var Options = map[string]string{
 
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
-		Name:          "okta",
-		Description:   "Okta users: API user objects in files (arrays, pages, NDJSON), or the live users API",
-		Options:       Options,
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: pipeline.RejectFlagged(mappings.For("okta")),
-		Live:          &pipeline.LiveInfo{Options: LiveOptions, New: newLive},
+		Name:        "okta",
+		Description: "Okta users: API user objects in files (arrays, pages, NDJSON), or the live users API",
+		Options:     Options,
+		New:         func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
+		NewMapping:  pipeline.RejectFlagged(mappings.For("okta")),
+		Live:        &pipeline.LiveInfo{Options: LiveOptions, New: newLive},
 	})
 }
 

@@ -17,8 +17,8 @@
 //     source applies the limit;
 //   - Decode (and Warnings, for a pipeline.Warner) is safe for concurrent use and gives the same
 //     result whatever the goroutine;
-//   - every decoded record, mapped by the source kind's registered normalizer
-//     (SourceInfo.NewNormalizer with a zero pipeline.MappingConfig, the defaults), yields the
+//   - every decoded record, mapped by the source kind's registered mapping
+//     (SourceInfo.NewMapping with a zero pipeline.MappingConfig, the defaults), yields the
 //     user's e-mail address.
 //
 // Run the suite under -race to make the concurrency check meaningful.
@@ -79,7 +79,7 @@ type Input struct {
 
 // Harness describes a source to the suite.
 type Harness struct {
-	// Name is the registered source kind (pipeline.LookupSource): its normalizer maps the decoded
+	// Name is the registered source kind (pipeline.LookupSource): its mapping maps the decoded
 	// records, and its factory builds the source when New is nil.
 	Name string
 	// New builds the source; nil uses the registered factory.
@@ -307,12 +307,12 @@ func checkPositions(t *testing.T, raws []pipeline.RawRecord, want []Record) {
 	}
 }
 
-// normalizer builds the source kind's normalizer with the default mapping configuration.
-func (s *suite) normalizer(t *testing.T) pipeline.Normalizer {
+// mapping builds the source kind's mapping with the default mapping configuration.
+func (s *suite) mapping(t *testing.T) pipeline.Mapping {
 	t.Helper()
-	norm, err := s.info.NewNormalizer(pipeline.MappingConfig{})
+	norm, err := s.info.NewMapping(pipeline.MappingConfig{})
 	if err != nil {
-		t.Fatalf("NewNormalizer: %v", err)
+		t.Fatalf("NewMapping: %v", err)
 	}
 	return norm
 }
@@ -321,7 +321,7 @@ func (s *suite) normalizer(t *testing.T) pipeline.Normalizer {
 // (framing error, decode error or flag), the others decode, map, and hold their e-mail.
 func (s *suite) checkRecords(t *testing.T, src pipeline.Source, raws []pipeline.RawRecord, want []Record) {
 	t.Helper()
-	norm := s.normalizer(t)
+	norm := s.mapping(t)
 	for i := range min(len(raws), len(want)) {
 		raw, w := raws[i], want[i]
 		var rec map[string]any
@@ -348,7 +348,7 @@ func (s *suite) checkRecords(t *testing.T, src pipeline.Source, raws []pipeline.
 		if w.Email == "" {
 			continue
 		}
-		n, issues := norm.Normalize(rec)
+		n, issues := norm.Map(rec)
 		if len(issues) > 0 || n == nil {
 			t.Errorf("record %d (%s): the %s mapping rejects it: %v", i+1, raw.Pos, s.h.Name, issues)
 			continue
@@ -674,9 +674,9 @@ func (s *suite) testTooLarge(t *testing.T) {
 			if len(issues) == 0 || issues[0].Code != pipeline.CodeRecordTooLarge {
 				t.Fatalf("record %d (%s): too large, decoded with flags %v; want %s", i+1, raw.Pos, issues, pipeline.CodeRecordTooLarge)
 			}
-			// The registered normalizer rejects it with that code.
-			if _, got := s.normalizer(t).Normalize(rec); len(got) == 0 || got[0].Code != pipeline.CodeRecordTooLarge {
-				t.Fatalf("record %d (%s): the %s normalizer gives %v, want %s", i+1, raw.Pos, s.h.Name, got, pipeline.CodeRecordTooLarge)
+			// The registered mapping rejects it with that code.
+			if _, got := s.mapping(t).Map(rec); len(got) == 0 || got[0].Code != pipeline.CodeRecordTooLarge {
+				t.Fatalf("record %d (%s): the %s mapping gives %v, want %s", i+1, raw.Pos, s.h.Name, got, pipeline.CodeRecordTooLarge)
 			}
 		}
 	}

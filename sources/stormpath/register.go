@@ -7,9 +7,9 @@ import (
 
 func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
-		Name:          "stormpath",
-		Description:   "Stormpath export trees (stormpath-export CLI and the 2017 Admin-Console export), joined and merged",
-		New:           func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
-		NewNormalizer: pipeline.RejectFlagged(mappings.For("stormpath")),
+		Name:        "stormpath",
+		Description: "Stormpath export trees (stormpath-export CLI and the 2017 Admin-Console export), joined and merged",
+		New:         func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return New(cfg) },
+		NewMapping:  pipeline.RejectFlagged(mappings.For("stormpath")),
 	})
 }

@@ -119,11 +119,11 @@ func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
 // removed (swept users reset their password).
 type WithoutPassword struct{}
 
-// Normalize implements pipeline.Normalizer.
-func (WithoutPassword) Normalize(rec map[string]any) (*pipeline.Normalized, []pipeline.Issue) {
+// Map implements pipeline.Mapping.
+func (WithoutPassword) Map(rec map[string]any) (*pipeline.Mapped, []pipeline.Issue) {
 	delete(rec, "password_hash")
 	delete(rec, "custom_password_hash")
 	delete(rec, pipeline.LegacyPasswordKey)
 	delete(rec, pipeline.MergedPasswordsKey)
-	return &pipeline.Normalized{User: rec}, nil
+	return &pipeline.Mapped{User: rec}, nil
 }

@@ -78,7 +78,7 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 
 // Decode parses one record strictly, as the json source does (pipeline.DecodeRecord): a JSON
 // object; a record too large to read, or whose text or numbers are invalid, is returned flagged
-// (the source kind's normalizer is wrapped with pipeline.RejectFlagged).
+// (the source kind's mapping is wrapped with pipeline.RejectFlagged).
 func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
 	if iss, ok := raw.Aux.(pipeline.Issue); ok {
 		return pipeline.Flag(nil, iss), nil

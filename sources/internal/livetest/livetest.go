@@ -25,7 +25,7 @@ func ReadMapped(t testing.TB, source string, src pipeline.Source) []Mapped {
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm, err := info.NewNormalizer(pipeline.MappingConfig{})
+	norm, err := info.NewMapping(pipeline.MappingConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func ReadMapped(t testing.TB, source string, src pipeline.Source) []Mapped {
 			out = append(out, m)
 			return nil
 		}
-		n, issues := norm.Normalize(rec)
+		n, issues := norm.Map(rec)
 		if n == nil {
 			for _, i := range issues {
 				m.User += i.Code + " "

@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// Normalized is a record after the mapping stage: the candidate Auth0 import object plus any
+// Mapped is a record after the mapping stage: the candidate Auth0 import object plus any
 // password material the hash stage must still turn into Auth0's form.
-type Normalized struct {
+type Mapped struct {
 	// User is the Auth0 bulk-import object being built (keys of the import schema only, unless the
 	// validator is to reject them).
 	User map[string]any
@@ -44,7 +44,7 @@ type Normalized struct {
 // itself rather than its length (an e-mail address as username is invalid_username, whatever its
 // length), else of its first issue. It returns nil when errs name no optional field. The caller
 // validates User again: errs about other fields still reject it.
-func (n *Normalized) LeaveOut(errs []Issue) []Issue {
+func (n *Mapped) LeaveOut(errs []Issue) []Issue {
 	var warnings []Issue
 	for field, kept := range n.Optional {
 		var first *Issue
@@ -85,19 +85,19 @@ const LegacyPasswordKey = "legacy_password"
 // that matches any of them; it is never imported.
 const MergedPasswordsKey = "merged_passwords"
 
-// Namespaced is implemented by normalizers that keep legacy data under one app_metadata key.
+// Namespaced is implemented by mappings that keep legacy data under one app_metadata key.
 type Namespaced interface {
 	Namespace() string
 }
 
-// Normalizer maps one decoded source record into Auth0 shape. It must be safe for concurrent use.
+// Mapping maps one decoded source record into Auth0 shape. It must be safe for concurrent use.
 // Issues it returns reject the record (they are reported with the record's position); it returns
-// a nil Normalized only together with at least one issue.
-type Normalizer interface {
-	Normalize(rec map[string]any) (*Normalized, []Issue)
+// a nil Mapped only together with at least one issue.
+type Mapping interface {
+	Map(rec map[string]any) (*Mapped, []Issue)
 }
 
-// MappingConfig configures a source's normalizer.
+// MappingConfig configures a source's mapping.
 type MappingConfig struct {
 	// Namespace is the app_metadata key under which legacy timestamps and provenance are kept
 	// (app_metadata.<Namespace>.created_at, …).

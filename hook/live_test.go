@@ -120,7 +120,7 @@ func TestGigyaDelegation(t *testing.T) {
 	if st.LoginCalls != 8 || st.LogoutCalls != 3 {
 		t.Errorf("emulator saw %d logins and %d logouts, want 8 and 3 (every successful login)", st.LoginCalls, st.LogoutCalls)
 	}
-	if !strings.Contains(hookLogs.String(), `signed in account "g-new-owner", not the stored user "g-old-owner"`) {
+	if !strings.Contains(hookLogs.String(), `signed in account "g-new-owner", not the stored user's [g-old-owner]`) {
 		t.Errorf("the refused takeover is not logged:\n%s", hookLogs)
 	}
 	if logs.String() != "" {

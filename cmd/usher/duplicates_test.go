@@ -191,3 +191,38 @@ func TestDuplicatesFromStdin(t *testing.T) {
 		t.Errorf("import file %s", b)
 	}
 }
+
+// TestStormpathExportFolderPerDirectory: an earlier stormpath-export writes one folder per
+// directory (directories/<name>/accounts/<email>.json) with the account's directory as its name
+// and no id (the id is the last segment of href); values are ours. The person in two
+// directories is merged, the directory's name kept.
+func TestStormpathExportFolderPerDirectory(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "stormpath-exports")
+	write := func(dir, file, body string) {
+		p := filepath.Join(root, "directories", dir, "accounts", file)
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		os.WriteFile(p, []byte(body), 0o600)
+	}
+	write("Main", "pat@example.com.json", `{"customData": {"company": "Acme", "href": "https://api.stormpath.com/v1/accounts/aPM/customData"},
+  "directory": "Main", "email": "pat@example.com", "fullName": "Pat Main", "givenName": "Pat", "groups": [],
+  "href": "https://api.stormpath.com/v1/accounts/aPM", "middleName": null, "status": "ENABLED", "surname": "Main", "username": "pat"}`)
+	write("Partners", "pat@example.com.json", `{"customData": {"partnerTier": "gold"}, "directory": "Partners", "email": "PAT@example.com",
+  "fullName": "Pat Partner", "givenName": "Pat", "groups": [], "href": "https://api.stormpath.com/v1/accounts/aPP", "middleName": null,
+  "status": "ENABLED", "surname": "Partner", "username": "pat.partner"}`)
+	write("Main", "quinn@example.com.json", `{"directory": "Main", "email": "quinn@example.com", "givenName": "Quinn", "groups": [],
+  "href": "https://api.stormpath.com/v1/accounts/aQM", "status": "ENABLED", "surname": "Q", "username": "quinn"}`)
+	out := filepath.Join(t.TempDir(), "run")
+	if code, msg := usher(t, "migrate", "--source", "stormpath", "--input", root, "--out", out, "--progress", "never"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
+	if want := (importfiles.Counts{Read: 3, Imported: 2, Merged: 1}); rep.Counts != want {
+		t.Fatalf("counts %+v", rep.Counts)
+	}
+	b, _ := os.ReadFile(files[0])
+	for _, want := range []string{`"directory":{"name":"Main"}`, `"user_id":"aPM"`, `"partnerTier":"gold"`, `"company":"Acme"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("import file lacks %s: %s", want, b)
+		}
+	}
+}

@@ -65,8 +65,19 @@ func init() {
 		Description: "Auth0 users: users-export files (NDJSON, JSON, CSV) or a live tenant, joined to the password-hash export",
 		Options:     Options,
 		New:         New,
-		NewMapping:  pipeline.RejectFlagged(mappings.NewGeneric),
+		NewMapping:  pipeline.RejectFlagged(newMapping),
 	})
+}
+
+// newMapping is the generic mapping, with the profile attributes an identity provider adds at
+// the top level of an Auth0 user (locale, a social profile's fields) kept in user_metadata
+// rather than rejected: they are the user's, and a tenant move must not lose the users who have
+// them (--unknown-fields still decides when given).
+func newMapping(cfg pipeline.MappingConfig) (pipeline.Mapping, error) {
+	if cfg.UnknownFields == "" {
+		cfg.UnknownFields = "user_metadata"
+	}
+	return mappings.NewGeneric(cfg)
 }
 
 // New builds the source: export files when there are --input paths, else the live tenant; with

@@ -86,8 +86,9 @@ type SourceFactory func(cfg SourceConfig) (Source, error)
 type SourceInfo struct {
 	Name        string
 	Description string
-	// Options lists the option names the source accepts in SourceConfig.Options, with help text.
-	Options map[string]string
+	// Options are the options the source accepts in SourceConfig.Options (flags --<name>-<option>
+	// and --source-opt option=value); a source uses an option's Default when it is not given.
+	Options []Option
 	New     SourceFactory
 	// NewMapping builds the mapping from decoded records of this kind to Auth0-shaped objects.
 	NewMapping func(MappingConfig) (Mapping, error)
@@ -96,10 +97,28 @@ type SourceInfo struct {
 	Live *LiveInfo
 }
 
-// Option is one setting of a live login: the hook's flag --<source>-<Name>, with its help and
-// the value it has when not given.
+// Option is one setting of a source or of its live login: a flag --<source>-<Name>, with its
+// help and the value the source uses when it is not given.
 type Option struct {
 	Name, Help, Default string
+}
+
+// Usage is the option's help, with its default when it has one.
+func (o Option) Usage() string {
+	if o.Default == "" {
+		return o.Help
+	}
+	return o.Help + " (default " + o.Default + ")"
+}
+
+// OptionNamed returns the option called name, and whether there is one.
+func OptionNamed(opts []Option, name string) (Option, bool) {
+	for _, o := range opts {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Option{}, false
 }
 
 // LiveInfo describes a legacy system's live login.

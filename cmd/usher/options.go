@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -140,9 +141,9 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	o.liveFlags = map[string]*string{}
 	for _, name := range pipeline.SourceNames() {
 		info, _ := pipeline.LookupSource(name)
-		for k, help := range info.Options {
-			flag := name + "-" + k
-			o.liveFlags[flag] = fs.String(flag, "", name+" source: "+help)
+		for _, opt := range info.Options {
+			flag := name + "-" + opt.Name
+			o.liveFlags[flag] = fs.String(flag, "", name+" source: "+opt.Usage())
 		}
 	}
 }
@@ -208,13 +209,10 @@ func sourceOptionHelp() string {
 	var b strings.Builder
 	for _, name := range pipeline.SourceNames() {
 		info, _ := pipeline.LookupSource(name)
-		keys := make([]string, 0, len(info.Options))
-		for k := range info.Options {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, "\n  %s %s: %s", name, k, info.Options[k])
+		opts := slices.Clone(info.Options)
+		slices.SortFunc(opts, func(a, b pipeline.Option) int { return strings.Compare(a.Name, b.Name) })
+		for _, opt := range opts {
+			fmt.Fprintf(&b, "\n  %s %s: %s", name, opt.Name, opt.Usage())
 		}
 	}
 	return b.String()

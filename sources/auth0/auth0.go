@@ -42,13 +42,13 @@ const SecretEnv = "USHER_CLIENT_SECRET"
 
 // Options are the source options (--auth0-<name> flags; export's --tenant, --client-id,
 // --client-secret-file and --connection fill them too).
-var Options = map[string]string{
-	"tenant":              "Auth0 tenant domain or base URL to export the users of (instead of --input export files)",
-	"client-id":           "client id of a machine-to-machine application with read:users (and read:connections with connection)",
-	"client-secret-file":  "file holding its client secret (else $" + SecretEnv + ")",
-	"connection":          "only this connection's users (by name): the live export's, and the password export's lines (others are left out)",
-	"passwords":           "Auth0's password-hash export (NDJSON from a support ticket, decrypted; gzip ok), joined to the users",
-	"unmatched-passwords": "password-export lines that match no exported user: import (default; users of their own) or reject (code " + CodeNotInUsersExport + ")",
+var Options = []pipeline.Option{
+	{Name: "tenant", Help: "Auth0 tenant domain or base URL to export the users of (instead of --input export files)"},
+	{Name: "client-id", Help: "client id of a machine-to-machine application with read:users (and read:connections with connection)"},
+	{Name: "client-secret-file", Help: "file holding its client secret (else $" + SecretEnv + ")"},
+	{Name: "connection", Help: "only this connection's users (by name): the live export's, and the password export's lines (others are left out)"},
+	{Name: "passwords", Help: "Auth0's password-hash export (NDJSON from a support ticket, decrypted; gzip ok), joined to the users"},
+	{Name: "unmatched-passwords", Help: "password-export lines that match no exported user: import (users of their own) or reject (code " + CodeNotInUsersExport + ")", Default: "import"},
 }
 
 // fileOptions are the options that apply to export files.

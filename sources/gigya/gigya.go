@@ -23,17 +23,17 @@ import (
 const SecretEnv = "USHER_GIGYA_SECRET"
 
 // Options are the source options (--gigya-<name> flags, source-options in a job file).
-var Options = map[string]string{
-	"api-key":         "site API key: read the live accounts.search API instead of files",
-	"user-key":        "application key (userKey) for the live API",
-	"secret-file":     "file holding the application secret (else $" + SecretEnv + ")",
-	"data-center":     "data center domain: us1.gigya.com (default), eu1.gigya.com, au1.gigya.com, …",
-	"url":             "API base URL, overriding data-center (a proxy or an emulator)",
-	"query":           "accounts.search query without LIMIT (default SELECT * FROM accounts)",
-	"page-size":       "accounts per cursor page, 1-1000 (default 1000)",
-	"account-types":   "accountTypes for accounts.search (default: full accounts only)",
-	"fetch-passwords": "auto (getAccountInfo when search omits the password), always or never",
-	"concurrency":     "parallel getAccountInfo calls (default 4)",
+var Options = []pipeline.Option{
+	{Name: "api-key", Help: "site API key: read the live accounts.search API instead of files"},
+	{Name: "user-key", Help: "application key (userKey) for the live API"},
+	{Name: "secret-file", Help: "file holding the application secret (else $" + SecretEnv + ")"},
+	{Name: "data-center", Help: "data center domain: us1.gigya.com, eu1.gigya.com, au1.gigya.com, …", Default: "us1.gigya.com"},
+	{Name: "url", Help: "API base URL, overriding data-center (a proxy or an emulator)"},
+	{Name: "query", Help: "accounts.search query without LIMIT", Default: "SELECT * FROM accounts"},
+	{Name: "page-size", Help: "accounts per cursor page, 1-1000", Default: "1000"},
+	{Name: "account-types", Help: "accountTypes for accounts.search (default: full accounts only)"},
+	{Name: "fetch-passwords", Help: "auto (getAccountInfo when search omits the password), always or never", Default: "auto"},
+	{Name: "concurrency", Help: "parallel getAccountInfo calls", Default: "4"},
 }
 
 func init() {

@@ -23,14 +23,14 @@ import (
 const TokenEnv = "USHER_OKTA_TOKEN"
 
 // Options are the source options (--okta-<name> flags, source-options in a job file).
-var Options = map[string]string{
-	"url":                   "Okta org URL, e.g. https://example.okta.com: read the live users API instead of files",
-	"token-file":            "file holding the API token (else $" + TokenEnv + ")",
-	"search":                "search expression limiting the users listed (Okta search syntax)",
-	"page-size":             "users per page, 1-200 (default 200)",
-	"groups":                "true: fetch each user's groups (one call per user)",
-	"concurrency":           "parallel groups calls (default 4)",
-	"exclude-deprovisioned": "true: skip the separate listing of DEPROVISIONED users",
+var Options = []pipeline.Option{
+	{Name: "url", Help: "Okta org URL, e.g. https://example.okta.com: read the live users API instead of files"},
+	{Name: "token-file", Help: "file holding the API token (else $" + TokenEnv + ")"},
+	{Name: "search", Help: "search expression limiting the users listed (Okta search syntax)"},
+	{Name: "page-size", Help: "users per page, 1-200", Default: "200"},
+	{Name: "groups", Help: "true: fetch each user's groups (one call per user)"},
+	{Name: "concurrency", Help: "parallel groups calls", Default: "4"},
+	{Name: "exclude-deprovisioned", Help: "true: skip the separate listing of DEPROVISIONED users"},
 }
 
 func init() {

@@ -115,9 +115,9 @@ func IntOption(source string, o map[string]string, k string) (int, error) {
 }
 
 // CheckOptions rejects option names the source does not know, and a secret given as an option.
-func CheckOptions(source string, o map[string]string, known map[string]string, secretKey, secretEnv string) error {
+func CheckOptions(source string, o map[string]string, known []pipeline.Option, secretKey, secretEnv string) error {
 	for k := range o {
-		if _, ok := known[k]; ok {
+		if _, ok := pipeline.OptionNamed(known, k); ok {
 			continue
 		}
 		if k == secretKey {

@@ -12,6 +12,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/sources/jsonfile"
+	"github.com/usher-migrate/usher/sources/sourcetest"
 )
 
 // fakesys is a legacy system added in test code only, the way the README's "How to add a legacy
@@ -22,8 +23,14 @@ func init() {
 	pipeline.RegisterSource(pipeline.SourceInfo{
 		Name:        "fakesys",
 		Description: "a legacy system of the tests: Auth0-shaped users in JSON files, passwords checked live",
-		New:         func(cfg pipeline.SourceConfig) (pipeline.Source, error) { return jsonfile.New(cfg) },
-		NewMapping:  pipeline.RejectFlagged(mappings.NewGeneric),
+		New: func(cfg pipeline.SourceConfig) (pipeline.Source, error) {
+			s, err := jsonfile.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return s.FlagTooLarge(), nil // records over the limit are rejected record_too_large by the mapping
+		},
+		NewMapping: pipeline.RejectFlagged(mappings.NewGeneric),
 		Live: &pipeline.LiveInfo{
 			Options: []pipeline.Option{{Name: "accounts-file", Help: "the live system: a JSON file of accounts {login: {password, user}}"}},
 			New: func(opts map[string]string, _ func(string, ...any)) (pipeline.LiveLogin, error) {
@@ -96,5 +103,28 @@ func TestAddALegacySystem(t *testing.T) {
 		{"a stored user, a wrong password", "", "ben@example.com", "ann-secret-1", 401, ""},
 		{"a user the export did not hold, mapped from the live system", "", "cy@example.com", "cy-secret-3", 200, "f3"},
 		{"nobody", "", "dee@example.com", "whatever-4", 401, ""},
+	})
+}
+
+// TestAddALegacySystemContract: fakesys's reader passes the Source contract suite, as every
+// registered source does.
+func TestAddALegacySystemContract(t *testing.T) {
+	encode := func(_ int, u sourcetest.User) string {
+		b, _ := json.Marshal(map[string]string{"user_id": u.ID, "email": u.Email, "name": u.Name})
+		return string(b)
+	}
+	sourcetest.Run(t, sourcetest.Harness{
+		Name: "fakesys",
+		Write: func(t *testing.T, dir string, users []sourcetest.User) sourcetest.Input {
+			return sourcetest.JSONFiles(t, dir, users, encode, "", "")
+		},
+		Malformed: func(t *testing.T, dir string, users []sourcetest.User) sourcetest.Input {
+			return sourcetest.JSONFiles(t, dir, users, encode, "", `{"user_id":"broken","email":`)
+		},
+		Stdin: func(t *testing.T, dir string, users []sourcetest.User) ([]byte, sourcetest.Input) {
+			return sourcetest.NDJSONStdin(users, encode)
+		},
+		Gzip:        true,
+		RecordLimit: true,
 	})
 }

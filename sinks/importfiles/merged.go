@@ -31,26 +31,41 @@ func (s *Sink) mergeHeld(ctx context.Context) error {
 	}
 	s.overlay = map[int64]ledger.User{}
 	defer func() { s.overlay = nil }()
+	const page = 4096
 	after := ""
 	for {
-		emails, err := s.led.HeldEmails(ctx, after, 256)
-		if err != nil || len(emails) == 0 {
+		rows, err := s.led.HeldPage(ctx, after, page)
+		if err != nil || len(rows) == 0 {
 			return err
 		}
-		for _, email := range emails {
+		if len(rows) == page {
+			// The last e-mail's records may go on: it is read whole on its own, or next time.
+			last := rows[len(rows)-1].Email
+			cut := len(rows)
+			for cut > 0 && rows[cut-1].Email == last {
+				cut--
+			}
+			if cut > 0 {
+				rows = rows[:cut]
+			} else if rows, err = s.led.Held(ctx, last); err != nil {
+				return err
+			}
+		}
+		for start := 0; start < len(rows); {
+			end := start + 1
+			for end < len(rows) && rows[end].Email == rows[start].Email {
+				end++
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rows, err := s.led.Held(ctx, email)
-			if err != nil {
+			if err := s.writeMerged(ctx, rows[start:end]); err != nil {
 				return err
 			}
-			if err := s.writeMerged(ctx, rows); err != nil {
-				return err
-			}
+			start = end
 		}
-		after = emails[len(emails)-1]
-		// The group reads above wait for the background commit; keep them from waiting long.
+		after = rows[len(rows)-1].Email
+		// The page reads wait for the background commit; keep them from waiting long.
 		if err := s.waitCommit(); err != nil {
 			return err
 		}

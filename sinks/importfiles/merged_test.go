@@ -2,6 +2,7 @@ package importfiles
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,5 +258,39 @@ func TestMergeSocialOnly(t *testing.T) {
 	json.Unmarshal(b, &users)
 	if len(users) != 1 || users[0]["user_id"] != "A2" || users[0]["password_hash"] == nil {
 		t.Errorf("imported %s", b)
+	}
+}
+
+// TestMergeManyGroups: more held records than a page of the merge holds (groups cut at a page's
+// end are read whole): every person is one user, every other account merged.
+func TestMergeManyGroups(t *testing.T) {
+	ctx := context.Background()
+	var in []*pipeline.Result
+	const people = 2500 // 7500 held records, three per e-mail, in turn
+	for round := 0; round < 3; round++ {
+		for p := 0; p < people; p++ {
+			seq := int64(round*people + p + 1)
+			email := fmt.Sprintf("p%04d@x.test", p)
+			id := fmt.Sprintf("u%d", seq)
+			in = append(in, account(seq, email, id, "", false, `{"email":"`+email+`","user_id":"`+id+`"}`))
+		}
+	}
+	dir := t.TempDir()
+	s, _, err := Open(ctx, Config{Dir: dir, Source: "json", Fingerprint: "m", Namespace: "sp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MergeDuplicates(repeatedOf(in))
+	for _, r := range in {
+		if err := s.Write(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := s.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Counts{Read: 3 * people, Imported: people, Merged: 2 * people}); rep.Counts != want {
+		t.Fatalf("counts %+v, want %+v", rep.Counts, want)
 	}
 }

@@ -302,25 +302,17 @@ func (l *Ledger) HeldEmails(ctx context.Context, after string, limit int) ([]str
 // HeldPage returns up to limit held records whose e-mail is greater than after, in e-mail then seq
 // order, with their profiles. The last e-mail's records may continue on the next page.
 func (l *Ledger) HeldPage(ctx context.Context, after string, limit int) ([]User, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+userColumns+`, profile FROM users WHERE status = 'held' AND email > ? ORDER BY email, seq LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanProfile(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return l.usersWithProfiles(ctx, `SELECT `+userColumns+`, profile FROM users WHERE status = 'held' AND email > ? ORDER BY email, seq LIMIT ?`, after, limit)
 }
 
 // Held returns the held records of one e-mail, in seq order, with their profiles.
 func (l *Ledger) Held(ctx context.Context, email string) ([]User, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+userColumns+`, profile FROM users WHERE status = 'held' AND email = ? ORDER BY seq`, email)
+	return l.usersWithProfiles(ctx, `SELECT `+userColumns+`, profile FROM users WHERE status = 'held' AND email = ? ORDER BY seq`, email)
+}
+
+// usersWithProfiles runs a query of userColumns and profile and returns its rows.
+func (l *Ledger) usersWithProfiles(ctx context.Context, query string, args ...any) ([]User, error) {
+	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}

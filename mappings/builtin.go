@@ -1,34 +1,62 @@
 package mappings
 
 import (
-	"embed"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 )
 
-//go:embed builtin/*.yaml
-var builtinFS embed.FS
+// builtins are the built-in mappings, by source kind, that the sources registered.
+var (
+	builtinMu sync.RWMutex
+	builtins  = map[string]builtin{}
+)
+
+type builtin struct {
+	name string // how errors name the file: <kind>/mapping.yaml
+	text []byte
+}
+
+// RegisterBuiltin records the built-in mapping of a source kind (the mapping.yaml its folder
+// embeds), from the source's init; it panics on a second one for the same kind (a programming
+// error caught at init).
+func RegisterBuiltin(source string, text []byte) {
+	builtinMu.Lock()
+	defer builtinMu.Unlock()
+	if _, dup := builtins[source]; dup {
+		panic("mappings: built-in mapping registered twice: " + source)
+	}
+	builtins[source] = builtin{name: source + "/mapping.yaml", text: text}
+}
 
 // Builtin returns the text of the built-in mapping of a source kind, or an error naming the kinds
 // that have one.
 func Builtin(source string) ([]byte, error) {
-	b, err := builtinFS.ReadFile("builtin/" + source + ".yaml")
-	if err != nil {
+	b, ok := lookupBuiltin(source)
+	if !ok {
 		return nil, fmt.Errorf("no built-in mapping for %q (have: %s)", source, strings.Join(BuiltinNames(), ", "))
 	}
-	return b, nil
+	return b.text, nil
+}
+
+func lookupBuiltin(source string) (builtin, bool) {
+	builtinMu.RLock()
+	defer builtinMu.RUnlock()
+	b, ok := builtins[source]
+	return b, ok
 }
 
 // BuiltinNames lists the source kinds with a built-in declarative mapping.
 func BuiltinNames() []string {
-	entries, _ := builtinFS.ReadDir("builtin")
-	var names []string
-	for _, e := range entries {
-		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	builtinMu.RLock()
+	defer builtinMu.RUnlock()
+	names := make([]string, 0, len(builtins))
+	for n := range builtins {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
@@ -41,7 +69,8 @@ func Load(source string, cfg pipeline.MappingConfig) (*Declarative, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := parseSpec("builtin/"+source+".yaml", text)
+	b, _ := lookupBuiltin(source)
+	s, err := parseSpec(b.name, text)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 // says why in plain words ("emails is a string, not an object"), not in the expression
 // engine's terms:
 //
-//	email_verified: the rule "emails?.verified != nil ? …" (builtin/gigya.yaml:31) could not be
+//	email_verified: the rule "emails?.verified != nil ? …" (gigya/mapping.yaml:31) could not be
 //	applied: emails is a string, not an object
 //
 // field is the target ("" for a reject rule, then what names the rule: "reject rule"); prog and

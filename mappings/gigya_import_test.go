@@ -171,7 +171,7 @@ func TestMappingErrorsInPlainWords(t *testing.T) {
 	}{
 		{name: "builtin email rule on loginIDs given as a string",
 			record: `{"UID":"e1","loginIDs":"x@example.net"}`, field: "email",
-			want: []string{`email: the rule "first(list(loginIDs?.emails))`, `(builtin/gigya.yaml:`, `could not be applied: loginIDs is a string, not an object (it has no field "emails")`}},
+			want: []string{`email: the rule "first(list(loginIDs?.emails))`, `(gigya/mapping.yaml:`, `could not be applied: loginIDs is a string, not an object (it has no field "emails")`}},
 		{name: "a field read inside a closure",
 			record: `{"UID":"e9","profile":{"email":"e9@example.net"},"identities":[1]}`, field: "app_metadata.gigya.identities",
 			want: []string{`app_metadata.gigya.identities: the rule "let social = filter(`, `could not be applied: identities[0] is a number, not an object (it has no field "provider")`}},

@@ -2,7 +2,7 @@
 // (accounts.search result pages {"results":[…]}, NDJSON, arrays, folders, gzip; exported accounts
 // or accounts in the import-file shape of accounts.importFullAccount / IdentitySync) or from the
 // live accounts.search API with a cursor (package gigyaapi), mapped by the built-in gigya mapping
-// (mappings/builtin/gigya.yaml).
+// (mapping.yaml in this folder).
 package gigya
 
 import (

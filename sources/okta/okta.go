@@ -1,7 +1,7 @@
 // Package okta is the "okta" source: Okta user objects, from files (arrays, NDJSON, one page
 // array per line, folders, gzip) or from the live users API (package oktaapi: limit=200 pages
 // followed by their Link rel="next", DEPROVISIONED users listed separately, groups optional),
-// mapped by the built-in okta mapping (mappings/builtin/okta.yaml). Okta never exports password
+// mapped by the built-in okta mapping (mapping.yaml in this folder). Okta never exports password
 // hashes: users follow --passwordless.
 package okta
 

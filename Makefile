@@ -42,7 +42,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzAccount$$' -fuzztime=$(FUZZTIME) ./sources/stormpath
 	$(GO) test -run='^$$' -fuzz='^FuzzCustomData$$' -fuzztime=$(FUZZTIME) ./sources/stormpath
 	$(GO) test -run='^$$' -fuzz='^FuzzPasswordExport$$' -fuzztime=$(FUZZTIME) ./sources/auth0
-	$(GO) test -run='^$$' -fuzz='^FuzzRedactRaw$$' -fuzztime=$(FUZZTIME) ./sinks/importfiles
+	$(GO) test -run='^$$' -fuzz='^FuzzRedactRaw$$' -fuzztime=$(FUZZTIME) ./pipeline/runreport
 	$(GO) test -run='^$$' -fuzz='^FuzzSearchResponse$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzParseLinks$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePage$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi

@@ -12,6 +12,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash"
 	"github.com/usher-migrate/usher/pipeline/validate"
+	_ "github.com/usher-migrate/usher/sources/okta" // registers the okta mapping
 )
 
 // oktaUserRecord is an Okta user object shaped exactly as the "user-example" of Okta's management

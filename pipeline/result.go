@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
@@ -55,9 +56,43 @@ type Result struct {
 	// Payload is what Stages.Encode made of the user, when the runner has one.
 	Payload any
 	// Raw is the record as framed; a rejected record is decoded from it again for the report
-	// (the stages may have changed the decoded copy in place).
+	// (the stages may have changed the decoded copy in place): see ReadRecord.
 	Raw RawRecord
+	// decoder decodes Raw again for ReadRecord: the Source that framed the record (set by the
+	// runner), or what SetDecoder gave.
+	decoder interface {
+		Decode(raw *RawRecord) (map[string]any, error)
+	}
 }
+
+// ReadRecord returns the record as read: Raw decoded again by the source that framed it, not the
+// copy the stages worked on (they may have changed it in place). It fails when the record could
+// not be framed (Raw.Err), when no decoder is known (a Result built outside the runner, without
+// SetDecoder), or with the decoder's error.
+func (r *Result) ReadRecord() (map[string]any, error) {
+	if r.Raw.Err != nil {
+		return nil, r.Raw.Err
+	}
+	if r.decoder == nil {
+		return nil, errNoDecoder
+	}
+	return r.decoder.Decode(&r.Raw)
+}
+
+// SetDecoder sets how ReadRecord decodes Raw, for a Result built outside the runner: when the
+// importfiles sink rejects a user merged from several accounts (--duplicates merge), each
+// account's line in rejects.ndjson shows the account's user, which decode returns.
+func (r *Result) SetDecoder(decode func(raw *RawRecord) (map[string]any, error)) {
+	r.decoder = decodeFunc(decode)
+}
+
+// decodeFunc is a decode function as Result.decoder.
+type decodeFunc func(raw *RawRecord) (map[string]any, error)
+
+func (f decodeFunc) Decode(raw *RawRecord) (map[string]any, error) { return f(raw) }
+
+// errNoDecoder is ReadRecord's error for a Result that knows no way to decode its record.
+var errNoDecoder = errors.New("pipeline: no decoder for the record")
 
 // Key is the record's stable identifier in reports: its user_id, else its lower-cased email.
 func (r *Result) Key() string {

@@ -240,6 +240,7 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	res.Pos = raw.Pos
 	res.HashFormat = "none"
 	res.Raw = *raw
+	res.decoder = r.Source // ReadRecord decodes the record again with the source that framed it
 	if raw.Err != nil {
 		res.Reject(Issue{Code: CodeParseError, Message: raw.Err.Error()})
 		return

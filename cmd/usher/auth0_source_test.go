@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/usher-migrate/usher/internal/oracle"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 	"github.com/usher-migrate/usher/sources/auth0"
 )
@@ -30,7 +31,7 @@ func TestAuth0TenantMove(t *testing.T) {
 	cases := []struct {
 		name     string
 		args     []string
-		counts   importfiles.Counts
+		counts   runreport.Counts
 		reasons  map[string]int64
 		imported []imported
 		lazy     []string // positions
@@ -42,7 +43,7 @@ func TestAuth0TenantMove(t *testing.T) {
 		{
 			name:    "ndjson, defaults",
 			args:    []string{"--input", users, "--auth0-passwords", passwords},
-			counts:  importfiles.Counts{Read: 14, Imported: 10, Rejected: 4},
+			counts:  runreport.Counts{Read: 14, Imported: 10, Rejected: 4},
 			reasons: map[string]int64{"social_only": 2, auth0.CodeNotInUsersExport: 1, "parse_error": 1},
 			imported: []imported{{"ada@example.com", "pw-ada"}, {"bob@example.com", ""}, {"dan@example.com", "pw-dan"},
 				{"erin@example.com", "pw-erin"}, {"Fay@Example.com", "pw-fay"}, {"hal@example.com", "custom"},
@@ -56,7 +57,7 @@ func TestAuth0TenantMove(t *testing.T) {
 		{
 			name:    "ndjson, --social-only import",
 			args:    []string{"--input", users, "--auth0-passwords", passwords, "--social-only", "import"},
-			counts:  importfiles.Counts{Read: 14, Imported: 12, Rejected: 2},
+			counts:  runreport.Counts{Read: 14, Imported: 12, Rejected: 2},
 			reasons: map[string]int64{auth0.CodeNotInUsersExport: 1, "parse_error": 1},
 			imported: []imported{{"ada@example.com", "pw-ada"}, {"bob@example.com", ""}, {"carol@example.com", ""}, {"dan@example.com", "pw-dan"},
 				{"erin@example.com", "pw-erin"}, {"Fay@Example.com", "pw-fay"}, {"gus@acme.test", ""}, {"hal@example.com", "custom"},
@@ -70,7 +71,7 @@ func TestAuth0TenantMove(t *testing.T) {
 			name: "csv with export_as names, unmatched passwords rejected, passwordless users lazy",
 			args: []string{"--input", csv, "--source-opt", "passwords=" + passwords, "--auth0-unmatched-passwords", "reject",
 				"--passwordless", "lazy"},
-			counts:   importfiles.Counts{Read: 12, Imported: 2, Lazy: 1, Rejected: 9},
+			counts:   runreport.Counts{Read: 12, Imported: 2, Lazy: 1, Rejected: 9},
 			reasons:  map[string]int64{"social_only": 1, auth0.CodeNotInUsersExport: 7, "parse_error": 1},
 			imported: []imported{{"ada@example.com", "pw-ada"}, {"fay@example.com", "pw-fay"}},
 			lazy:     []string{csv + ":3"},

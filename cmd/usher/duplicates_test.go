@@ -12,6 +12,7 @@ import (
 
 	"github.com/usher-migrate/usher/internal/oracle"
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
@@ -93,7 +94,7 @@ func TestDuplicatesAcrossStormpathDirectories(t *testing.T) {
 			t.Errorf("the summary does not count the merged accounts: %s", msg)
 		}
 		rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-		if want := (importfiles.Counts{Read: 10, Imported: 5, Merged: 5}); rep.Counts != want {
+		if want := (runreport.Counts{Read: 10, Imported: 5, Merged: 5}); rep.Counts != want {
 			t.Fatalf("counts %+v, want %+v", rep.Counts, want)
 		}
 		oracle.ImportFiles(t, files...)
@@ -152,7 +153,7 @@ func TestDuplicatesAcrossStormpathDirectories(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, msg)
 		}
 		rep, _ := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-		if want := (importfiles.Counts{Read: 10, Imported: 5, Rejected: 5}); rep.Counts != want || rep.Reasons[pipeline.CodeDuplicateEmail] != 5 {
+		if want := (runreport.Counts{Read: 10, Imported: 5, Rejected: 5}); rep.Counts != want || rep.Reasons[pipeline.CodeDuplicateEmail] != 5 {
 			t.Fatalf("counts %+v reasons %v", rep.Counts, rep.Reasons)
 		}
 	})
@@ -183,7 +184,7 @@ func TestDuplicatesFromStdin(t *testing.T) {
 		t.Fatalf("%v: %s", err, msg)
 	}
 	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-	if want := (importfiles.Counts{Read: 3, Imported: 2, Merged: 1}); rep.Counts != want {
+	if want := (runreport.Counts{Read: 3, Imported: 2, Merged: 1}); rep.Counts != want {
 		t.Fatalf("counts %+v", rep.Counts)
 	}
 	b, _ := os.ReadFile(files[0])
@@ -216,7 +217,7 @@ func TestStormpathExportFolderPerDirectory(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
 	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-	if want := (importfiles.Counts{Read: 3, Imported: 2, Merged: 1}); rep.Counts != want {
+	if want := (runreport.Counts{Read: 3, Imported: 2, Merged: 1}); rep.Counts != want {
 		t.Fatalf("counts %+v", rep.Counts)
 	}
 	b, _ := os.ReadFile(files[0])

@@ -164,7 +164,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 	}
 	ex, err := export.Open(export.Config{Output: output, Format: e.Format, Schema: schema, ChangesSince: e.ChangesSince,
 		Options: format.Options{Compression: e.Compression, CSVEscapeFormulas: e.CSVEscapeFormulas, BatchRows: e.BatchRows},
-		Source:  o.Source, Inputs: o.Inputs, Decode: src.Decode})
+		Source:  o.Source, Inputs: o.Inputs})
 	if err != nil {
 		return err
 	}

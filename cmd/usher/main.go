@@ -22,7 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/usher-migrate/usher/sinks/importfiles"
+	"github.com/usher-migrate/usher/internal/nofollow"
 
 	_ "github.com/usher-migrate/usher/sources/all" // register every source
 )
@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type cpuProfile struct{ f *os.File }
 
 func (p *cpuProfile) start(path string) error {
-	f, err := importfiles.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	f, err := nofollow.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
 	if err != nil {
 		return fmt.Errorf("--cpuprofile: %w", err)
 	}

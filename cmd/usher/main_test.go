@@ -20,6 +20,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash"
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
@@ -48,13 +49,13 @@ func corpus(t testing.TB, cfg synth.Config) (string, synth.Stats) {
 	return p, st
 }
 
-func readReport(t testing.TB, dir string) importfiles.Report {
+func readReport(t testing.TB, dir string) runreport.Report {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, importfiles.ReportName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r importfiles.Report
+	var r runreport.Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func countLines(t testing.TB, path string) int64 {
 
 // checkRun asserts the accounting of a finished run against its files: read = imported + lazy +
 // rejected + merged, each file ≤ max bytes, users in files = imported, ndjson lines = lazy / rejected.
-func checkRun(t testing.TB, dir string, maxBytes int) (importfiles.Report, []string) {
+func checkRun(t testing.TB, dir string, maxBytes int) (runreport.Report, []string) {
 	t.Helper()
 	rep := readReport(t, dir)
 	c := rep.Counts
@@ -181,7 +182,7 @@ func TestRejectReasonsAndPositions(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
 	rep, _ := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-	if rep.Counts != (importfiles.Counts{Read: 9, Imported: 1, Lazy: 1, Rejected: 7}) {
+	if rep.Counts != (runreport.Counts{Read: 9, Imported: 1, Lazy: 1, Rejected: 7}) {
 		t.Fatalf("counts %+v", rep.Counts)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, importfiles.RejectsFile))
@@ -472,7 +473,7 @@ func TestLegacyHashesLogIn(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, msg)
 	}
 	rep, files := checkRun(t, out, importfiles.DefaultMaxFileBytes)
-	if rep.Counts != (importfiles.Counts{Read: 10, Imported: 6, Lazy: 3, Rejected: 1}) || rep.Reasons["invalid_password_hash"] != 1 {
+	if rep.Counts != (runreport.Counts{Read: 10, Imported: 6, Lazy: 3, Rejected: 1}) || rep.Reasons["invalid_password_hash"] != 1 {
 		t.Fatalf("counts %+v reasons %v", rep.Counts, rep.Reasons)
 	}
 	oracle.ImportFiles(t, files...)

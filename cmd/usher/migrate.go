@@ -13,9 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash"
 	"github.com/usher-migrate/usher/pipeline/ledger"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/pipeline/validate"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 	"github.com/usher-migrate/usher/sources/spool"
@@ -115,7 +117,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 		return err
 	}
 	sink, skip, err := importfiles.Open(ctx, importfiles.Config{Dir: dir, Source: o.Source, Inputs: o.Inputs, MaxRejects: o.MaxRejects,
-		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery, Decode: src.Decode,
+		MaxFileBytes: o.MaxFileBytes, Resume: o.Resume, DryRun: dry, Fingerprint: fp, CheckpointEvery: o.CheckpointEvery,
 		Namespace: namespace, MaxUserBytes: o.MaxFileBytes - 3,
 		Validate: func(u map[string]any) ([]pipeline.Issue, []pipeline.Issue) {
 			return validate.User(u, validate.Options{UsernameMin: o.UsernameMin, UsernameMax: o.UsernameMax})
@@ -229,7 +231,7 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 }
 
 // mergedNote is the summary's mention of merged accounts, when there are any.
-func mergedNote(c importfiles.Counts) string {
+func mergedNote(c runreport.Counts) string {
 	if c.Merged == 0 {
 		return ""
 	}
@@ -269,7 +271,7 @@ func spoolStdin(dir string, inputs []string) ([]string, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, err
 		}
-		f, err := importfiles.OpenOutput(path+".part", os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+		f, err := nofollow.OpenOutput(path+".part", os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
 		if err != nil {
 			return nil, fmt.Errorf("saving standard input: %w", err)
 		}

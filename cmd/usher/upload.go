@@ -8,8 +8,8 @@ import (
 
 	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/internal/secret"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/auth0"
-	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
 // clientSecretEnv holds the M2M client secret when no --client-secret-file is given.
@@ -36,7 +36,7 @@ func (t tenantOptions) client(log *slog.Logger) (*auth0api.Client, string, error
 }
 
 // upload turns the run's import files into Auth0 import jobs and returns the final report.
-func upload(ctx context.Context, log *slog.Logger, stderr io.Writer, o migrateOptions, dir string, base *importfiles.Report) (*importfiles.Report, error) {
+func upload(ctx context.Context, log *slog.Logger, stderr io.Writer, o migrateOptions, dir string, base *runreport.Report) (*runreport.Report, error) {
 	c, baseURL, err := tenantOptions{o.Tenant, o.ClientID, o.ClientSecretFile}.client(log)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/usher-migrate/usher/internal/auth0api/auth0test"
 	"github.com/usher-migrate/usher/internal/synth"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
@@ -69,7 +70,7 @@ func (f uploadFixture) args(out, tenant string, extra ...string) []string {
 // checkTenant verifies the end state of an upload: every corpus user is in the tenant exactly
 // once, the report accounts for every record, and each conflicting user is a rejects.ndjson line
 // with its source position and the Auth0 code.
-func (f uploadFixture) checkTenant(t *testing.T, srv *auth0test.Server, out string) importfiles.Report {
+func (f uploadFixture) checkTenant(t *testing.T, srv *auth0test.Server, out string) runreport.Report {
 	t.Helper()
 	count := map[string]int{}
 	for _, u := range srv.Users(auth0test.DefaultConnectionName) {

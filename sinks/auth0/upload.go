@@ -28,7 +28,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/internal/wait"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 
 	json "github.com/goccy/go-json"
 	"golang.org/x/sync/errgroup"
@@ -36,7 +38,6 @@ import (
 	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/ledger"
-	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
 // API is the part of the Management API client the sink uses (auth0api.Client).
@@ -97,7 +98,7 @@ const CodeJobFailed = "auth0:job_failed"
 // migration's report as importfiles.Sink.Close returned it). It returns the final report. An
 // error means the upload stopped (fatal API error, I/O, cancellation); the journal keeps what was
 // done and the same call resumes it.
-func Upload(ctx context.Context, cfg Config, base *importfiles.Report) (*importfiles.Report, error) {
+func Upload(ctx context.Context, cfg Config, base *runreport.Report) (*runreport.Report, error) {
 	if cfg.MaxJobs <= 0 {
 		cfg.MaxJobs = 2
 	}
@@ -404,7 +405,7 @@ func summaryText(s *auth0api.Summary) string {
 // merge writes the journal's outcome: rejects.ndjson is cut back to the migration's end and gets
 // one line per user Auth0 refused; those users become rejected in the ledger; report.json gets
 // the jobs and the corrected counts. Everything is derived from the journal, so it is idempotent.
-func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*importfiles.Report, error) {
+func (u *uploader) merge(ctx context.Context, base *runreport.Report) (*runreport.Report, error) {
 	u.cfg.Fault("merge", 0)
 	cp, err := u.led.Checkpoint()
 	if err != nil {
@@ -442,7 +443,7 @@ func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*import
 			return nil, err
 		}
 		for _, r := range refused {
-			b, err := importfiles.MarshalRejectLine(r.line)
+			b, err := runreport.MarshalRejectLine(r.line)
 			if err != nil {
 				return nil, err
 			}
@@ -457,7 +458,7 @@ func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*import
 			}
 		}
 	}
-	if err := rewriteRejects(filepath.Join(u.cfg.Dir, importfiles.RejectsFile), cp.RejectsOff, lines); err != nil {
+	if err := rewriteRejects(filepath.Join(u.cfg.Dir, runreport.RejectsFile), cp.RejectsOff, lines); err != nil {
 		return nil, err
 	}
 	u.mu.Lock()
@@ -472,7 +473,7 @@ func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*import
 	if err != nil {
 		return nil, err
 	}
-	if err := importfiles.WriteFileAtomic(filepath.Join(u.cfg.Dir, importfiles.ReportName), append(b, '\n')); err != nil {
+	if err := nofollow.WriteFileAtomic(filepath.Join(u.cfg.Dir, runreport.ReportName), append(b, '\n')); err != nil {
 		return nil, err
 	}
 	return &rep, nil
@@ -481,7 +482,7 @@ func (u *uploader) merge(ctx context.Context, base *importfiles.Report) (*import
 type refusal struct {
 	seq   int64
 	codes string
-	line  importfiles.RejectLine
+	line  runreport.RejectLine
 }
 
 // refused maps a finished job's per-user errors (or, for a failed job, all its users) to the
@@ -498,7 +499,7 @@ func (u *uploader) refused(j ledger.Job, source string) ([]refusal, error) {
 			msg += ": " + j.Detail
 		}
 		for _, usr := range users {
-			out = append(out, refusal{seq: usr.Seq, codes: CodeJobFailed, line: importfiles.RejectLine{
+			out = append(out, refusal{seq: usr.Seq, codes: CodeJobFailed, line: runreport.RejectLine{
 				Source: source, Position: usr.Pos, Key: key(usr), Email: usr.Email,
 				Errors: []pipeline.Issue{{Code: CodeJobFailed, Message: msg + " (job " + j.JobID + ", " + j.Path + ")"}}}})
 		}
@@ -526,7 +527,7 @@ func (u *uploader) refused(j ledger.Job, source string) ([]refusal, error) {
 	at := map[int64]int{} // seq → index in out: several error items for one user make one line
 	for i, e := range errs {
 		usr, found := match(e.User, byID, byEmail, byName)
-		line := importfiles.RejectLine{Source: source, Position: usr.Pos, Key: key(usr), Email: usr.Email, Record: pipeline.Redact(e.User)}
+		line := runreport.RejectLine{Source: source, Position: usr.Pos, Key: key(usr), Email: usr.Email, Record: pipeline.Redact(e.User)}
 		if !found {
 			line.Position = fmt.Sprintf("%s#%d", j.Path, i+1)
 			line.Email, _ = e.User["email"].(string)
@@ -592,7 +593,7 @@ func copyCounts(m map[string]int64) map[string]int64 {
 
 // rewriteRejects cuts rejects.ndjson back to off (the migration's end) and appends lines, synced.
 func rewriteRejects(path string, off int64, lines [][]byte) error {
-	f, err := importfiles.OpenOutput(path, os.O_CREATE|os.O_RDWR) // never through a link
+	f, err := nofollow.OpenOutput(path, os.O_CREATE|os.O_RDWR) // never through a link
 	if err != nil {
 		return err
 	}

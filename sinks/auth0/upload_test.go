@@ -16,12 +16,13 @@ import (
 	"github.com/usher-migrate/usher/internal/auth0api"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/ledger"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
 // makeRun writes a finished migration of n users (small import files, several per run) into a
 // new folder and returns it with the migration's report.
-func makeRun(t *testing.T, n int) (string, *importfiles.Report) {
+func makeRun(t *testing.T, n int) (string, *runreport.Report) {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()

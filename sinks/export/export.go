@@ -17,9 +17,10 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/sinks/export/format"
-	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
 // Suffixes of the files written beside an export at PATH.
@@ -41,9 +42,7 @@ type Config struct {
 	ChangesSince string
 	Source       string
 	Inputs       []string
-	// Decode re-reads a rejected record for rejects.ndjson (password material is redacted).
-	Decode func(*pipeline.RawRecord) (map[string]any, error)
-	Now    func() time.Time
+	Now          func() time.Time
 	// wrap, in tests, stands between the export's temporary file and its buffer (fault injection).
 	wrap func(io.Writer) io.Writer
 }
@@ -144,7 +143,7 @@ func Open(cfg Config) (*Exporter, error) {
 	}
 	var err error
 	// Temporary outputs are never opened through a link (O_NOFOLLOW) and are created 0600.
-	if e.tmp, err = importfiles.OpenOutput(tmpName(cfg.Output), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
+	if e.tmp, err = nofollow.OpenOutput(tmpName(cfg.Output), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
 		return nil, err
 	}
 	var w io.Writer = e.tmp
@@ -156,12 +155,12 @@ func Open(cfg Config) (*Exporter, error) {
 	if e.w, err = format.New(cfg.Format, e.buf, cols, cfg.Options); err != nil {
 		return nil, e.writeErr(err)
 	}
-	if e.rejects, err = importfiles.OpenOutput(tmpName(cfg.Output+RejectsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
+	if e.rejects, err = nofollow.OpenOutput(tmpName(cfg.Output+RejectsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
 		return nil, err
 	}
 	e.rejW = bufio.NewWriter(e.rejects)
 	if e.keyCol >= 0 {
-		if e.digests, err = importfiles.OpenOutput(tmpName(cfg.Output+DigestsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
+		if e.digests, err = nofollow.OpenOutput(tmpName(cfg.Output+DigestsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
 			return nil, err
 		}
 		e.digW = bufio.NewWriterSize(e.digests, 1<<20)
@@ -322,7 +321,7 @@ func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
 	for _, i := range issues {
 		e.rep.Reasons[i.Code]++
 	}
-	b, err := importfiles.MarshalRejectLine(importfiles.NewRejectLine(e.cfg.Source, r, issues, e.cfg.Decode))
+	b, err := runreport.MarshalRejectLine(runreport.NewRejectLine(e.cfg.Source, r, issues))
 	if err != nil {
 		return err
 	}
@@ -427,7 +426,7 @@ func (e *Exporter) Close() (rep *Report, err error) {
 // writeNew writes data to a new temporary file at path (never through a link, mode 0600),
 // removing it when the write fails.
 func writeNew(path string, data []byte) error {
-	f, err := importfiles.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	f, err := nofollow.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
 	if err != nil {
 		return err
 	}
@@ -569,7 +568,7 @@ func CheckOutput(output string, inputs []string) error {
 			}
 		}
 	}
-	if err := importfiles.RefuseLinks(outs, nil); err != nil {
+	if err := nofollow.RefuseLinks(outs, nil); err != nil {
 		return &OutputError{Path: output, Reason: err.Error()}
 	}
 	return nil

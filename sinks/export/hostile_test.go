@@ -14,9 +14,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sinks/export/format"
-	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
 // diskFull accepts limit bytes, then fails every write as a full disk does.
@@ -201,7 +201,7 @@ func TestExportOutputsRefuseLinks(t *testing.T) {
 			os.WriteFile(victim, []byte("keep"), 0o600)
 			os.Symlink(victim, tc.at(out))
 			_, err := Open(Config{Output: out, Format: format.CSV, Schema: schema})
-			var le *importfiles.LinkError
+			var le *nofollow.LinkError
 			if !errors.As(err, &le) || le.Path != tc.at(out) {
 				t.Fatalf("err %v", err)
 			}

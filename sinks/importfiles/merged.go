@@ -181,8 +181,10 @@ func (s *Sink) writeMerged(ctx context.Context, rows []ledger.User) error {
 	if len(issues) > 0 {
 		// Nothing of the group is written: each account is rejected as it would have been alone.
 		for i, row := range rows {
-			rr := &pipeline.Result{Seq: row.Seq, Pos: position(row.Pos), Email: row.Email, UserID: row.UserID,
-				Raw: pipeline.RawRecord{Aux: mergedUser{accounts[i].User}}}
+			rr := &pipeline.Result{Seq: row.Seq, Pos: position(row.Pos), Email: row.Email, UserID: row.UserID}
+			// rejects.ndjson shows the account's user (redacted), as the merge read it.
+			user := accounts[i].User
+			rr.SetDecoder(func(*pipeline.RawRecord) (map[string]any, error) { return user, nil })
 			rr.Reject(issues...)
 			if err := s.place(ctx, rr, ledger.User{Seq: row.Seq, Pos: row.Pos, Status: rr.Outcome.String(), Email: row.Email,
 				UserID: row.UserID, Hash: row.Hash}); err != nil {
@@ -218,9 +220,6 @@ func providersOr(p []string) []string {
 	}
 	return p
 }
-
-// mergedUser marks the rejected record of a merged user: rejects.ndjson shows the user (redacted).
-type mergedUser struct{ user map[string]any }
 
 // position parses a ledger position back ("file:line" or "file#index"); it is only displayed.
 func position(p string) pipeline.Position {

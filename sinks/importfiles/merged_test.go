@@ -14,6 +14,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/ledger"
 	"github.com/usher-migrate/usher/pipeline/merge"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 )
 
 // account builds a routed record for the merge tests.
@@ -49,9 +50,9 @@ func repeatedOf(in []*pipeline.Result) func(string) bool {
 }
 
 // checkMerged checks the outputs of a finished mergeInput run.
-func checkMerged(t *testing.T, dir string, rep *Report) {
+func checkMerged(t *testing.T, dir string, rep *runreport.Report) {
 	t.Helper()
-	want := Counts{Read: 7, Imported: 2, Lazy: 1, Rejected: 1, Merged: 3}
+	want := runreport.Counts{Read: 7, Imported: 2, Lazy: 1, Rejected: 1, Merged: 3}
 	if rep.Counts != want {
 		t.Errorf("counts %+v, want %+v", rep.Counts, want)
 	}
@@ -243,7 +244,7 @@ func TestMergeSocialOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b@'s two social accounts are both rejected, as each would have been alone.
-	if want := (Counts{Read: 5, Imported: 1, Rejected: 3, Merged: 1}); rep.Counts != want {
+	if want := (runreport.Counts{Read: 5, Imported: 1, Rejected: 3, Merged: 1}); rep.Counts != want {
 		t.Errorf("counts %+v, want %+v", rep.Counts, want)
 	}
 	if rep.Reasons[pipeline.CodeSocialOnly] != 3 {
@@ -290,7 +291,7 @@ func TestMergeManyGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Counts{Read: 3 * people, Imported: people, Merged: 2 * people}); rep.Counts != want {
+	if want := (runreport.Counts{Read: 3 * people, Imported: people, Merged: 2 * people}); rep.Counts != want {
 		t.Fatalf("counts %+v, want %+v", rep.Counts, want)
 	}
 }

@@ -1,4 +1,4 @@
-package importfiles
+package runreport
 
 import (
 	"strings"
@@ -42,7 +42,8 @@ func TestRejectLineRedaction(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &pipeline.Result{Pos: pipeline.Position{File: "in", Line: 1}, Outcome: pipeline.Rejected, Raw: pipeline.RawRecord{Data: []byte(tc.raw)}}
-			line := NewRejectLine("json", r, []pipeline.Issue{{Code: pipeline.CodeParseError}}, decodeJSON)
+			r.SetDecoder(decodeJSON)
+			line := NewRejectLine("json", r, []pipeline.Issue{{Code: pipeline.CodeParseError}})
 			if (line.Record != nil) != tc.parses {
 				t.Fatalf("record %v raw %q", line.Record, line.Raw)
 			}
@@ -97,7 +98,8 @@ func TestRejectLineTimes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &pipeline.Result{Pos: pipeline.Position{File: "in", Line: 1}, Outcome: pipeline.Rejected, Raw: pipeline.RawRecord{Data: []byte(tc.raw)}}
-			line := NewRejectLine("json", r, []pipeline.Issue{{Code: pipeline.CodeParseError}}, decodeJSON)
+			r.SetDecoder(decodeJSON)
+			line := NewRejectLine("json", r, []pipeline.Issue{{Code: pipeline.CodeParseError}})
 			if (line.Record != nil) != tc.parses {
 				t.Fatalf("record %v raw %q", line.Record, line.Raw)
 			}

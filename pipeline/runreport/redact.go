@@ -1,4 +1,4 @@
-package importfiles
+package runreport
 
 import (
 	"strconv"

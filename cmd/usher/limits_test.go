@@ -172,7 +172,8 @@ func TestMaxRecordBytesOption(t *testing.T) {
 	}{
 		{"too small", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "100"}, exitUsage, "--max-record-bytes 100: must be between 1024 and 67108864"},
 		{"too large", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "100000000"}, exitUsage, "must be between 1024 and 67108864"},
-		{"not a json or csv source", []string{"validate", "--source", "gigya", "--input", in, "--max-record-bytes", "4096"}, exitUsage, "--max-record-bytes applies to the json and csv sources, not gigya"},
+		{"a source that reads whole files", []string{"validate", "--source", "stormpath", "--input", in, "--max-record-bytes", "4096"}, exitUsage, "--max-record-bytes applies to the json, csv, gigya, okta and auth0 sources, not stormpath"},
+		{"gigya files", []string{"validate", "--source", "gigya", "--input", in, "--max-record-bytes", "2048"}, exitRejected, "rejected"},
 		{"default keeps the record", []string{"validate", "--source", "json", "--input", in}, exitOK, "read 3 records: importable 3"},
 		{"the default spelt out", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "1048576"}, exitOK, "importable 3"},
 		{"a smaller limit rejects it", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "2048"}, exitRejected, "importable 2, lazy 0, rejected 1"},

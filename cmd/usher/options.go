@@ -327,8 +327,8 @@ func (o *migrateOptions) check(needOut bool) error {
 		o.MaxRecordBytes = 0
 	}
 	if o.MaxRecordBytes != 0 {
-		if o.Source != "json" && o.Source != "csv" {
-			return usagef("--max-record-bytes applies to the json and csv sources, not %s", o.Source)
+		if !slices.Contains([]string{"json", "csv", "gigya", "okta", "auth0"}, o.Source) {
+			return usagef("--max-record-bytes applies to the json, csv, gigya, okta and auth0 sources, not %s", o.Source)
 		}
 		if o.MaxRecordBytes < 1024 || o.MaxRecordBytes > maxRecordBytesCap {
 			return usagef("--max-record-bytes %d: must be between 1024 and %d", o.MaxRecordBytes, maxRecordBytesCap)

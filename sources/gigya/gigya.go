@@ -62,7 +62,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*gigyaapi.Config)) (*live.S
 		for k := range o {
 			return nil, fmt.Errorf("gigya source: option %q needs api-key (the live API)", k)
 		}
-		return live.NewFiles("gigya", cfg.Inputs)
+		return live.NewFiles("gigya", cfg.Inputs, cfg.MaxRecordBytes)
 	}
 	if len(cfg.Inputs) > 0 {
 		return nil, fmt.Errorf("gigya source: give either --input files or the live API (api-key), not both")

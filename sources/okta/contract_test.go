@@ -36,12 +36,7 @@ func TestContract(t *testing.T) {
 		},
 		Gzip:        true,
 		RecordLimit: true,
-		Known: map[string]string{
-			// Reproduce: delete this entry and run go test ./sources/okta -run TestContract/RecordTooLarge.
-			sourcetest.RecordTooLarge: "files are read through live.NewFiles, which builds the json reader without " +
-				"SourceConfig.MaxRecordBytes (sources/internal/live/live.go), so --max-record-bytes is ignored and " +
-				"only the 1 MiB default applies: a 12 KB account under a 4 KB limit is read whole and imported",
-		},
+
 	})
 }
 

@@ -59,7 +59,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*oktaapi.Config)) (*live.So
 		for k := range o {
 			return nil, fmt.Errorf("okta source: option %q needs url (the live API)", k)
 		}
-		return live.NewFiles("okta", cfg.Inputs)
+		return live.NewFiles("okta", cfg.Inputs, cfg.MaxRecordBytes)
 	}
 	if len(cfg.Inputs) > 0 {
 		return nil, fmt.Errorf("okta source: give either --input files or the live API (url), not both")

@@ -29,9 +29,10 @@ type Source struct {
 	inner atomic.Pointer[jsonfile.Source]
 }
 
-// NewFiles reads the inputs as the json source does (arrays, NDJSON, result pages, folders, gzip).
-func NewFiles(name string, inputs []string) (*Source, error) {
-	js, err := jsonfile.New(pipeline.SourceConfig{Inputs: inputs})
+// NewFiles reads the inputs as the json source does (arrays, NDJSON, result pages, folders, gzip),
+// records over maxRecordBytes (0: pipeline.DefaultMaxRecordBytes) flagged record_too_large.
+func NewFiles(name string, inputs []string, maxRecordBytes int) (*Source, error) {
+	js, err := jsonfile.New(pipeline.SourceConfig{Inputs: inputs, MaxRecordBytes: maxRecordBytes})
 	if err != nil {
 		return nil, fmt.Errorf("%s source: %w", name, err)
 	}

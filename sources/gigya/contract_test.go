@@ -39,7 +39,6 @@ func TestContract(t *testing.T) {
 		},
 		Gzip:        true,
 		RecordLimit: true,
-
 	})
 }
 

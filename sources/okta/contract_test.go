@@ -36,7 +36,6 @@ func TestContract(t *testing.T) {
 		},
 		Gzip:        true,
 		RecordLimit: true,
-
 	})
 }
 

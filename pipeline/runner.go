@@ -315,45 +315,24 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 			return
 		}
 	}
-	format := pw.Format
-	res.Outcome = Imported
+	d := r.Routing.Decide(importable, why, pw.Format, norm.SocialOnly, norm.Providers)
 	switch {
-	case !importable:
-		if why == "" {
-			why = "the password hash is not importable"
-		}
-		switch r.Routing.Unimportable {
-		case "reject":
-			res.Reject(Issue{Code: CodeUnsupportedHash, Field: "password", Message: why})
-			return
-		case "import":
-			r.Routing.Strip(user)
-		default:
-			res.Outcome, res.LazyReason = Lazy, CodeUnsupportedHash
-			if norm.Legacy != nil {
-				user[LegacyPasswordKey] = norm.Legacy
+	case d.Outcome == Rejected:
+		res.Reject(*d.Issue)
+		if d.Issue.Code == CodeSocialOnly {
+			// The user stays with the reject: with --duplicates merge, an account of the same
+			// person that has a password takes this one in (see Result.User).
+			if b, err := Marshal(user); err == nil {
+				res.User = b
 			}
 		}
-	case format == "none" && norm.SocialOnly && r.Routing.SocialOnly != "import":
-		res.Reject(Issue{Code: CodeSocialOnly, Message: socialOnlyMessage(norm.Providers)})
-		// The user stays with the reject: with --duplicates merge, an account of the same person
-		// that has a password takes this one in (see Result.User).
-		if b, err := Marshal(user); err == nil {
-			res.User = b
-		}
 		return
-	case format == "none":
-		switch r.Routing.Passwordless {
-		case "reject":
-			res.Reject(Issue{Code: CodeNoPassword, Message: "the user has no password (--passwordless reject)"})
-			return
-		case "lazy":
-			res.Outcome, res.LazyReason = Lazy, CodeNoPassword
-		}
+	case d.Strip:
+		r.Routing.Strip(user)
+	case d.KeepLegacy && norm.Legacy != nil:
+		user[LegacyPasswordKey] = norm.Legacy
 	}
-	if r.Routing.AllLazy && res.Outcome == Imported {
-		res.Outcome, res.LazyReason = Lazy, "staged"
-	}
+	res.Outcome, res.LazyReason = d.Outcome, d.LazyReason
 	if r.Stages.Encode != nil {
 		// The sink's own encoding, done here on the workers rather than in the ordered writer.
 		if res.Payload, err = r.Stages.Encode(user); err != nil {
@@ -372,6 +351,54 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		return
 	}
 	res.User = b
+}
+
+// Decision is where Routing sends a valid user: imported, held for lazy migration (with
+// LazyReason) or rejected (with Issue).
+type Decision struct {
+	Outcome    Outcome
+	LazyReason string
+	Issue      *Issue
+	// Strip: imported without its password material (--unimportable import).
+	Strip bool
+	// KeepLegacy: held with the source's password material for the hook (Mapped.Legacy).
+	KeepLegacy bool
+}
+
+// Decide routes a valid user by its password: importable says whether Auth0 can import it (why
+// not, when it cannot), format is its stored format ("none" without one), socialOnly and
+// providers whether its only logins are social ones. In order: an unimportable password follows
+// --unimportable; a social-only user without a password --social-only; a user without a password
+// --passwordless; and usher stage (AllLazy) holds every user it would import.
+func (rt Routing) Decide(importable bool, why, format string, socialOnly bool, providers []string) Decision {
+	d := Decision{Outcome: Imported}
+	switch {
+	case !importable:
+		if why == "" {
+			why = "the password hash is not importable"
+		}
+		switch rt.Unimportable {
+		case "reject":
+			return Decision{Outcome: Rejected, Issue: &Issue{Code: CodeUnsupportedHash, Field: "password", Message: why}}
+		case "import":
+			d.Strip = true
+		default:
+			d = Decision{Outcome: Lazy, LazyReason: CodeUnsupportedHash, KeepLegacy: true}
+		}
+	case format == "none" && socialOnly && rt.SocialOnly != "import":
+		return Decision{Outcome: Rejected, Issue: &Issue{Code: CodeSocialOnly, Message: socialOnlyMessage(providers)}}
+	case format == "none":
+		switch rt.Passwordless {
+		case "reject":
+			return Decision{Outcome: Rejected, Issue: &Issue{Code: CodeNoPassword, Message: "the user has no password (--passwordless reject)"}}
+		case "lazy":
+			d = Decision{Outcome: Lazy, LazyReason: CodeNoPassword}
+		}
+	}
+	if rt.AllLazy && d.Outcome == Imported {
+		d.Outcome, d.LazyReason = Lazy, "staged"
+	}
+	return d
 }
 
 // socialOnlyMessage explains a social_only reject.

@@ -50,7 +50,6 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -223,7 +222,7 @@ type Server struct {
 	// request's scheme and Host + "/api/v2/").
 	URL string
 
-	ts        *httptest.Server
+	srv       *emulator.Server // nil for New
 	o         Options
 	now       func() time.Time
 	closing   chan struct{}
@@ -252,12 +251,12 @@ type tokenInfo struct {
 	scopes  []string
 }
 
-// NewServer starts an emulator on a loopback port (net/http/httptest). It panics on invalid
+// NewServer starts an emulator on a loopback port (emulator.Start). It panics on invalid
 // options, as New does. Call Close when done.
 func NewServer(o Options) *Server {
 	s := New(o)
-	s.ts = httptest.NewServer(s)
-	s.URL = s.ts.URL
+	s.srv = emulator.Start(s)
+	s.URL = s.srv.URL
 	return s
 }
 
@@ -348,9 +347,8 @@ func (s *Server) Handler() http.Handler { return s }
 // it down and waits for its handlers. The emulator runs no goroutines of its own.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
-	if s.ts != nil {
-		s.ts.CloseClientConnections()
-		s.ts.Close()
+	if s.srv != nil {
+		s.srv.Close()
 	}
 }
 

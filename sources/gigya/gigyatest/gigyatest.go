@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -134,18 +133,18 @@ type Stats struct {
 	Slowed           int            // requests delayed
 }
 
-// Server is a running emulator on a loopback httptest.Server.
+// Server is a running emulator on a loopback port (internal/emulator's Start).
 type Server struct {
 	URL string // base URL, e.g. "http://127.0.0.1:41234"; append "/accounts.search"
 
-	srv *httptest.Server
+	srv *kit.Server
 	e   *emulator
 }
 
 // NewServer starts an emulator serving o on a loopback address. Close it when done.
 func NewServer(o Options) *Server {
 	e := newEmulator(o)
-	srv := httptest.NewServer(e)
+	srv := kit.Start(e)
 	return &Server{URL: srv.URL, srv: srv, e: e}
 }
 
@@ -157,7 +156,6 @@ func (s *Server) Handler() http.Handler { return s.e }
 // handlers to return.
 func (s *Server) Close() {
 	s.e.closeOnce.Do(func() { close(s.e.closed) })
-	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
 

@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -128,7 +127,7 @@ type Server struct {
 	// URL is the base URL of the server, e.g. "http://127.0.0.1:41234" (no trailing slash).
 	URL string
 
-	ts      *httptest.Server
+	srv     *emulator.Server // nil for New
 	token   string
 	limit   int
 	faults  Faults
@@ -153,13 +152,13 @@ type Server struct {
 	authnFor []string // the username of every authn request, in order
 }
 
-// NewServer starts an emulator on a loopback port (net/http/httptest). It panics when the
+// NewServer starts an emulator on a loopback port (emulator.Start). It panics when the
 // options are invalid (no Token, a user without id or status, a duplicate id, a Groups value
 // that is not a JSON array), as httptest does for setup errors. Call Close when done.
 func NewServer(o Options) *Server {
 	s := New(o)
-	s.ts = httptest.NewServer(s)
-	s.URL = s.ts.URL
+	s.srv = emulator.Start(s)
+	s.URL = s.srv.URL
 	return s
 }
 
@@ -232,12 +231,12 @@ func parseUser(raw []byte) (user, error) {
 // Handler returns the emulator's http.Handler (the Server itself).
 func (s *Server) Handler() http.Handler { return s }
 
-// Close stops the server (if NewServer started it) after releasing handlers held back by the
-// slow fault.
+// Close releases handlers held back by the slow fault and, for a server started by NewServer,
+// drops its open connections and stops it, waiting for its handlers.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.closing) })
-	if s.ts != nil {
-		s.ts.Close()
+	if s.srv != nil {
+		s.srv.Close()
 	}
 }
 

@@ -443,11 +443,13 @@ func (h *Handler) asksLive() bool {
 // storedAccount finds the stored user of the legacy account id that a login or a lookup named
 // (when Live implements LiveLoginNames): the user whose user_id is id, else the user of the
 // account's e-mail that merged it (--duplicates merge); key "" when the store holds none. An
-// error wraps ErrGone for a swept user.
-func (h *Handler) storedAccount(ctx context.Context, id string) (key string, profile map[string]any, err error) {
+// error wraps ErrGone for a swept user. account is the account's record when a lookup already
+// read it (nil: it is read from Live when needed); fetched returns the record read, if any, for
+// the caller to map without asking Live again.
+func (h *Handler) storedAccount(ctx context.Context, id string, account []byte) (key string, profile map[string]any, fetched []byte, err error) {
 	l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames)
 	if !isLogins || id == "" {
-		return "", nil, nil
+		return "", nil, account, nil
 	}
 	find := func(login string) (string, map[string]any, error) {
 		key, raw, err := h.cfg.Users.Find(ctx, login)
@@ -467,17 +469,18 @@ func (h *Handler) storedAccount(ctx context.Context, id string) (key string, pro
 		return key, profile, nil
 	}
 	if key, profile, err = find(id); key != "" || err != nil {
-		return key, profile, err
+		return key, profile, account, err
 	}
 	// An account merged into another account's user is stored under that user: by its e-mail.
-	account, err := h.cfg.Live.Account(ctx, id)
-	if err != nil {
-		return "", nil, fmt.Errorf("reading live account %q: %w", id, err)
+	if account == nil {
+		if account, err = h.cfg.Live.Account(ctx, id); err != nil {
+			return "", nil, nil, fmt.Errorf("reading live account %q: %w", id, err)
+		}
 	}
 	if email := l.AccountEmail(account); email != "" {
-		return find(email)
+		key, profile, err = find(email)
 	}
-	return "", nil, nil
+	return key, profile, account, err
 }
 
 // accountIDs are the legacy account ids a stored user stands for: its user_id and those of the
@@ -565,7 +568,7 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 		h.fail(w, "login", errors.New("the legacy system accepted the password of an unstaged user but named no account"))
 		return
 	}
-	key, profile, err := h.storedAccount(ctx, id)
+	key, profile, account, err := h.storedAccount(ctx, id, nil)
 	switch {
 	case errors.Is(err, ErrGone):
 		h.refuse(ctx, w, t0)
@@ -588,10 +591,11 @@ func (h *Handler) liveLogin(ctx context.Context, w http.ResponseWriter, login, p
 		h.refuse(ctx, w, t0)
 		return
 	}
-	account, err := h.cfg.Live.Account(ctx, id)
-	if err != nil {
-		h.fail(w, "login", fmt.Errorf("reading live account %q: %w", id, err))
-		return
+	if account == nil {
+		if account, err = h.cfg.Live.Account(ctx, id); err != nil {
+			h.fail(w, "login", fmt.Errorf("reading live account %q: %w", id, err))
+			return
+		}
 	}
 	profile, err = h.cfg.Map(account)
 	if err != nil {
@@ -633,7 +637,7 @@ func (h *Handler) liveGetUser(ctx context.Context, w http.ResponseWriter, email 
 	var profile map[string]any
 	if l, isLogins := h.cfg.Live.(pipeline.LiveLoginNames); isLogins {
 		var key string
-		key, profile, err = h.storedAccount(ctx, l.AccountID(account))
+		key, profile, _, err = h.storedAccount(ctx, l.AccountID(account), account)
 		switch {
 		case errors.Is(err, ErrGone):
 			notFound() // a swept user is never answered for

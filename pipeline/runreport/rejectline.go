@@ -73,15 +73,15 @@ func MarshalRejectLine(line RejectLine) ([]byte, error) {
 	}
 	line.Truncated, line.RecordBytes = true, len(text)
 	line.Record, line.Raw = nil, ""
-	line.Key, line.Email = cut(line.Key, maxIdentity), cut(line.Email, maxIdentity)
-	line.Position = cut(line.Position, maxIdentity)
+	line.Key, line.Email = Cut(line.Key, maxIdentity), Cut(line.Email, maxIdentity)
+	line.Position = Cut(line.Position, maxIdentity)
 	if len(line.Errors) > 64 {
 		line.ErrorsOmitted = len(line.Errors) - 64
 		line.Errors = line.Errors[:64]
 	}
 	errs := make([]pipeline.Issue, len(line.Errors))
 	for i, is := range line.Errors {
-		errs[i] = pipeline.Issue{Code: cut(is.Code, 128), Field: cut(is.Field, 256), Message: cut(is.Message, 512)}
+		errs[i] = pipeline.Issue{Code: Cut(is.Code, 128), Field: Cut(is.Field, 256), Message: Cut(is.Message, 512)}
 	}
 	line.Errors = errs
 	head, err := pipeline.Marshal(line)
@@ -91,7 +91,7 @@ func MarshalRejectLine(line RejectLine) ([]byte, error) {
 	// Escaping can grow text up to 6×: try the longest prefix that fits, shrinking until it does.
 	room := MaxRejectLineBytes - len(head) - len(`,"raw":""`)
 	for room > 0 {
-		line.Raw = cut(text, room)
+		line.Raw = Cut(text, room)
 		if b, err = pipeline.Marshal(line); err != nil || len(b) <= MaxRejectLineBytes {
 			return b, err
 		}
@@ -101,8 +101,8 @@ func MarshalRejectLine(line RejectLine) ([]byte, error) {
 	return head, nil
 }
 
-// cut returns s cut to at most n bytes at a UTF-8 boundary.
-func cut(s string, n int) string {
+// Cut returns s cut to at most n bytes at a UTF-8 boundary.
+func Cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

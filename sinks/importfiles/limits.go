@@ -3,7 +3,6 @@ package importfiles
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 // Reject limits. A file that is not what --source says (gzip garbage, a binary, another kind of
@@ -68,13 +67,3 @@ func (s *Sink) tooManyRejects() error {
 		Input: input, Kind: s.cfg.Source}
 }
 
-// cut returns s cut to at most n bytes at a UTF-8 boundary.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}

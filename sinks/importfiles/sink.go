@@ -332,7 +332,7 @@ func (s *Sink) place(ctx context.Context, r *pipeline.Result, row ledger.User) e
 		}
 		row.Reasons = strings.Join(codes, ",")
 		// A rejected record's identity can be anything the input holds: the ledger keeps a bounded one.
-		row.Email, row.UserID, row.Username = cut(row.Email, maxRowIdentity), cut(row.UserID, maxRowIdentity), cut(row.Username, maxRowIdentity)
+		row.Email, row.UserID, row.Username = runreport.Cut(row.Email, maxRowIdentity), runreport.Cut(row.UserID, maxRowIdentity), runreport.Cut(row.Username, maxRowIdentity)
 		if err := s.writeReject(r); err != nil {
 			return err
 		}

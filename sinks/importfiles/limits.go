@@ -66,4 +66,3 @@ func (s *Sink) tooManyRejects() error {
 	return &TooManyRejectsError{Limit: limit, Default: s.cfg.MaxRejects == 0, Rejected: c.Rejected, Read: c.Read,
 		Input: input, Kind: s.cfg.Source}
 }
-

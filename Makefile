@@ -36,7 +36,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./pipeline/validate
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/auth0hash
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
-	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
+	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyahash
+	$(GO) test -run='^$$' -fuzz='^FuzzParseStormpath$$' -fuzztime=$(FUZZTIME) ./sources/stormpath/stormpathhash
 	$(GO) test -run='^$$' -fuzz='^FuzzOldCrypt$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy/oldcrypt
 	$(GO) test -run='^$$' -fuzz='^FuzzMappingFile$$' -fuzztime=$(FUZZTIME) ./mappings
 	$(GO) test -run='^$$' -fuzz='^FuzzAccount$$' -fuzztime=$(FUZZTIME) ./sources/stormpath

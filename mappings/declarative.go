@@ -555,7 +555,11 @@ func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Mapped) *p
 			return bad("%s must be a custom_password_hash object, got %s", field, pipeline.JSONType(v))
 		}
 		out.User["custom_password_hash"] = v
-	default: // a stored-hash format name (legacy.DeclaredFormats)
+	default:
+		if scheme, ok := legacy.SchemeNamed(d.password.format); ok && scheme.Material != nil {
+			return d.applyMaterial(scheme, rec, v, out, bad)
+		}
+		// a stored-hash format name (legacy.DeclaredFormats)
 		s, isStr := v.(string)
 		if !isStr {
 			return bad("%s must be a %s hash string, got %s", field, d.password.format, pipeline.JSONType(v))
@@ -563,34 +567,47 @@ func (d *Declarative) applyPassword(rec map[string]any, out *pipeline.Mapped) *p
 		if err := hash.Declared(out, d.password.format, s, passwordUser(out.User)); err != nil {
 			return bad("%s is not a %s hash: %v", field, d.password.format, err)
 		}
-	case "gigya":
-		obj, err := gigyaPassword(rec, d.password.from, v)
-		if err != nil {
-			return bad("%v", err)
-		}
-		if !legacy.GigyaHasPassword(obj) {
-			return nil // social-only accounts carry an empty password object
-		}
-		h, err := legacy.ParseGigya(obj)
-		if err == nil {
-			err = legacy.CheckBounds(h)
-		}
-		if err != nil {
-			return bad("%v", err)
-		}
-		out.Format = h.Format()
-		bcryptHash, custom, err := h.Auth0()
-		switch {
-		case errors.Is(err, legacy.ErrUnimportable):
-			out.Unimportable = err.Error()
-			out.Legacy = map[string]any{"kind": hash.LegacyGigya, "value": obj}
-		case err != nil:
-			return bad("%v", err)
-		case bcryptHash != "":
-			out.User["password_hash"] = bcryptHash
-		default:
-			out.User["custom_password_hash"] = hash.CustomToMap(custom)
-		}
+	}
+	return nil
+}
+
+// applyMaterial moves a legacy system's password object (a registered legacy.Scheme: Gigya's
+// {hash, hashSettings}, …) into the user: translated to Auth0's form when Auth0 can import it,
+// else kept as legacy_password for lazy migration.
+func (d *Declarative) applyMaterial(scheme legacy.Scheme, rec map[string]any, v any, out *pipeline.Mapped,
+	bad func(string, ...any) *pipeline.Issue) *pipeline.Issue {
+	field := d.password.from.String()
+	parent := rec
+	if len(d.password.from) > 1 {
+		p, _ := d.password.from[:len(d.password.from)-1].get(rec)
+		parent, _ = p.(map[string]any)
+	}
+	obj, err := scheme.Material(v, parent)
+	if err != nil {
+		return bad("%s: %v", field, err)
+	}
+	if obj == nil {
+		return nil // no password: a social-only account's empty password object
+	}
+	h, err := scheme.ParseMaterial(obj)
+	if err == nil {
+		err = legacy.CheckBounds(h)
+	}
+	if err != nil {
+		return bad("%v", err)
+	}
+	out.Format = h.Format()
+	bcryptHash, custom, err := h.Auth0()
+	switch {
+	case errors.Is(err, legacy.ErrUnimportable):
+		out.Unimportable = err.Error()
+		out.Legacy = map[string]any{"kind": scheme.Name, "value": obj}
+	case err != nil:
+		return bad("%v", err)
+	case bcryptHash != "":
+		out.User["password_hash"] = bcryptHash
+	default:
+		out.User["custom_password_hash"] = hash.CustomToMap(custom)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -185,8 +186,8 @@ func parseSpec(file string, data []byte) (*spec, error) {
 				return err
 			}
 			if p.from == "" || !validPasswordFormat(p.format) {
-				return specError(file, v.Line, "password needs from (a path) and format (%s, or a stored-hash format: %s)",
-					strings.Join(passwordFormats, ", "), strings.Join(legacy.DeclaredFormats(), ", "))
+				return specError(file, v.Line, "password needs from (a path) and format (%s, a legacy system's password object: %s, or a stored-hash format: %s)",
+					strings.Join(passwordFormats, ", "), strings.Join(legacy.MaterialSchemes(), ", "), strings.Join(legacy.DeclaredFormats(), ", "))
 			}
 			s.password = &p
 			return nil
@@ -260,15 +261,14 @@ func parseSpec(file string, data []byte) (*spec, error) {
 
 var topKeys = []string{"inherit", "namespace", "email_verified", "unknown_fields", "vars", "reject", "password", "social_only", "fields", "drop", "rest"}
 
-var passwordFormats = []string{"gigya", "mcf", "plaintext", "custom"}
+var passwordFormats = []string{"mcf", "plaintext", "custom"}
 
-// validPasswordFormat accepts the rule formats above and every stored-hash format name
+// validPasswordFormat accepts the rule formats above, the password objects of registered legacy
+// systems (legacy.MaterialSchemes: gigya, …) and every stored-hash format name
 // (legacy.DeclaredFormats: hex_md5, nthash, postgres_md5, django_pbkdf2_sha256, …).
 func validPasswordFormat(f string) bool {
-	for _, x := range passwordFormats {
-		if f == x {
-			return true
-		}
+	if slices.Contains(passwordFormats, f) || slices.Contains(legacy.MaterialSchemes(), f) {
+		return true
 	}
 	return checkPasswordFormat(f) == nil && f != ""
 }

@@ -164,6 +164,13 @@ func TestMaxRecordBytesOption(t *testing.T) {
 	os.WriteFile(in, []byte(ndjsonUsers(1, 2)+`{"email":"big@example.com","user_metadata":{"bio":"`+strings.Repeat("x", 3000)+"\"}}\n"), 0o600)
 	csvIn := filepath.Join(dir, "u.csv")
 	os.WriteFile(csvIn, []byte("email\na@example.com\n"), 0o600)
+	// A Stormpath tenant: one account per file, the second larger than 2048 bytes.
+	tenant := filepath.Join(dir, "tenant")
+	os.MkdirAll(filepath.Join(tenant, "accounts"), 0o700)
+	for _, a := range []struct{ id, extra string }{{"A", ""}, {"B", `,"customData":{"bio":"` + strings.Repeat("x", 3000) + `"}`}, {"C", ""}} {
+		os.WriteFile(filepath.Join(tenant, "accounts", a.id+".json"), []byte(`{"href":"https://api.stormpath.com/v1/accounts/`+a.id+
+			`","id":"`+a.id+`","email":"`+strings.ToLower(a.id)+`@example.com","status":"ENABLED"`+a.extra+"}"), 0o600)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -172,8 +179,10 @@ func TestMaxRecordBytesOption(t *testing.T) {
 	}{
 		{"too small", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "100"}, exitUsage, "--max-record-bytes 100: must be between 1024 and 67108864"},
 		{"too large", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "100000000"}, exitUsage, "must be between 1024 and 67108864"},
-		{"a source that reads whole files", []string{"validate", "--source", "stormpath", "--input", in, "--max-record-bytes", "4096"}, exitUsage, "--max-record-bytes applies to the json, csv, gigya, okta and auth0 sources, not stormpath"},
+		{"a source added through the registry", []string{"validate", "--source", "fakesys", "--input", in, "--max-record-bytes", "4096"}, exitUsage, "--max-record-bytes applies to the json, csv, gigya, okta, auth0 and stormpath sources, not fakesys"},
 		{"gigya files", []string{"validate", "--source", "gigya", "--input", in, "--max-record-bytes", "2048"}, exitRejected, "rejected"},
+		{"stormpath: an account file over it", []string{"validate", "--source", "stormpath", "--input", tenant, "--max-record-bytes", "2048"}, exitRejected, "importable 2, lazy 0, rejected 1"},
+		{"stormpath: the default keeps it", []string{"validate", "--source", "stormpath", "--input", tenant}, exitOK, "importable 3"},
 		{"default keeps the record", []string{"validate", "--source", "json", "--input", in}, exitOK, "read 3 records: importable 3"},
 		{"the default spelt out", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "1048576"}, exitOK, "importable 3"},
 		{"a smaller limit rejects it", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "2048"}, exitRejected, "importable 2, lazy 0, rejected 1"},
@@ -196,6 +205,21 @@ func TestMaxRecordBytesOption(t *testing.T) {
 		}
 		if rep := readReport(t, out); rep.Counts.Read != 3 || rep.Reasons["record_too_large"] != 1 {
 			t.Fatalf("report %+v %v", rep.Counts, rep.Reasons)
+		}
+	})
+	t.Run("stormpath reject", func(t *testing.T) {
+		out := filepath.Join(dir, "stormpath")
+		if code, msg := usher(t, "migrate", "--source", "stormpath", "--input", tenant, "--out", out, "--progress", "never", "--max-record-bytes", "2048"); code != exitRejected {
+			t.Fatalf("exit %d: %s", code, msg)
+		}
+		if rep := readReport(t, out); rep.Counts.Read != 3 || rep.Counts.Rejected != 1 || rep.Reasons["record_too_large"] != 1 {
+			t.Fatalf("report %+v %v", rep.Counts, rep.Reasons)
+		}
+		file := filepath.Join(tenant, "accounts", "B.json")
+		rej := readRejects(t, filepath.Join(out, "rejects.ndjson"))
+		if len(rej) != 1 || rej[0].Position != file+":1" || len(rej[0].Errors) != 1 || rej[0].Errors[0].Code != "record_too_large" ||
+			!strings.Contains(rej[0].Errors[0].Message, "account file "+file+" is ") {
+			t.Fatalf("rejects %+v", rej)
 		}
 	})
 	t.Run("export", func(t *testing.T) {

@@ -47,9 +47,10 @@ type migrateOptions struct {
 	// PasswordFormat declares the format of stored hash strings that cannot be told from their
 	// text (hex_md5, nthash, postgres_md5, …); also --source-opt password-format=NAME.
 	PasswordFormat string `yaml:"password-format" json:"password_format"`
-	// MaxRecordBytes is the largest record the json and csv sources read (0: the default,
-	// pipeline.DefaultMaxRecordBytes, which check also turns into 0 so fingerprints stay as
-	// they were without the flag).
+	// MaxRecordBytes is the largest record a source reads: a json or csv record, a gigya, okta or
+	// auth0 user from files or a live fetch, a whole stormpath account or customData file (0:
+	// the default, pipeline.DefaultMaxRecordBytes, which check also turns into 0 so fingerprints
+	// stay as they were without the flag).
 	MaxRecordBytes int `yaml:"max-record-bytes" json:"max_record_bytes,omitempty"`
 	// MaxRejects stops a run whose input is evidently not of its kind: 0 is the default rule
 	// (more than 1,000 rejected and over half of those read), N > 0 more than N rejected, a
@@ -148,6 +149,10 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	}
 }
 
+// maxRecordBytesSources are the source kinds that apply --max-record-bytes (files and live
+// fetches alike); another kind added through the registry is refused the flag.
+var maxRecordBytesSources = []string{"json", "csv", "gigya", "okta", "auth0", "stormpath"}
+
 // maxRecordBytesCap is the largest --max-record-bytes: the framers keep a record whole below it,
 // and the pipeline holds hundreds of records at once.
 const maxRecordBytesCap = 64 << 20
@@ -155,7 +160,7 @@ const maxRecordBytesCap = 64 << 20
 // bindMaxRecordBytes registers --max-record-bytes.
 func bindMaxRecordBytes(fs *pflag.FlagSet, o *migrateOptions) {
 	fs.IntVar(&o.MaxRecordBytes, "max-record-bytes", o.MaxRecordBytes, fmt.Sprintf(
-		"json and csv sources: the largest record (JSON value, NDJSON line, CSV row) read, in bytes; a larger one is rejected record_too_large unread (default %d, 1 MiB; at most %d)",
+		"the largest record read, in bytes (a JSON value, NDJSON line or CSV row; a live fetch's user; a whole stormpath account or customData file); a larger one is rejected record_too_large unread (default %d, 1 MiB; at most %d)",
 		pipeline.DefaultMaxRecordBytes, maxRecordBytesCap))
 }
 
@@ -327,8 +332,8 @@ func (o *migrateOptions) check(needOut bool) error {
 		o.MaxRecordBytes = 0
 	}
 	if o.MaxRecordBytes != 0 {
-		if !slices.Contains([]string{"json", "csv", "gigya", "okta", "auth0"}, o.Source) {
-			return usagef("--max-record-bytes applies to the json, csv, gigya, okta and auth0 sources, not %s", o.Source)
+		if !slices.Contains(maxRecordBytesSources, o.Source) {
+			return usagef("--max-record-bytes applies to the json, csv, gigya, okta, auth0 and stormpath sources, not %s", o.Source)
 		}
 		if o.MaxRecordBytes < 1024 || o.MaxRecordBytes > maxRecordBytesCap {
 			return usagef("--max-record-bytes %d: must be between 1024 and %d", o.MaxRecordBytes, maxRecordBytesCap)

@@ -9,14 +9,12 @@ import (
 	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
-// Legacy password kinds kept under pipeline.LegacyPasswordKey for the hook.
-const (
-	// LegacyGigya is a Gigya password object: {"kind":"gigya","value":{hash, hashSettings}}.
-	LegacyGigya = "gigya"
-	// LegacyHash is a stored hash string in a named format:
-	// {"kind":"hash","format":NAME,"value":STRING,"user":USER-NAME-IF-SALTED-WITH-IT}.
-	LegacyHash = "hash"
-)
+// LegacyHash is the kind of legacy password material (kept under pipeline.LegacyPasswordKey for
+// the hook) that is a stored hash string in a named format:
+// {"kind":"hash","format":NAME,"value":STRING,"user":USER-NAME-IF-SALTED-WITH-IT}. Any other kind
+// names a registered legacy.Scheme whose material is the value: {"kind":"gigya","value":{hash,
+// hashSettings}}.
+const LegacyHash = "hash"
 
 // Declared moves a stored password string in the declared format (a legacy.DeclaredFormats name;
 // legacy.FormatAuto recognises self-identifying strings) into out: a bcrypt password_hash or a
@@ -55,23 +53,22 @@ func Declared(out *pipeline.Mapped, format, value, user string) error {
 }
 
 // ParseLegacy parses the legacy password material of a lazy record (pipeline.LegacyPasswordKey)
-// for verification: a Gigya password object or a hash string in a named format.
+// for verification: a hash string in a named format (LegacyHash) or a registered legacy system's
+// password object (legacy.ParseMaterial; ErrUnsupported when no scheme of that kind is
+// registered).
 func ParseLegacy(lp map[string]any) (legacy.Hash, error) {
 	kind, _ := lp["kind"].(string)
-	switch kind {
-	case LegacyGigya:
-		value, _ := lp["value"].(map[string]any)
-		if value == nil {
-			return nil, fmt.Errorf("%w: gigya legacy password without a value", legacy.ErrMalformed)
-		}
-		return legacy.ParseGigya(value)
-	case LegacyHash:
+	if kind == LegacyHash {
 		format, _ := lp["format"].(string)
 		value, _ := lp["value"].(string)
 		user, _ := lp["user"].(string)
 		return legacy.ParseAs(format, value, user)
 	}
-	return nil, fmt.Errorf("%w: legacy password of kind %q", legacy.ErrUnsupported, kind)
+	value, _ := lp["value"].(map[string]any)
+	if value == nil {
+		return nil, fmt.Errorf("%w: %s legacy password without a value", legacy.ErrMalformed, kind)
+	}
+	return legacy.ParseMaterial(kind, value)
 }
 
 // Unverifiable reports, for the password material of a stored lazy profile (password_hash,

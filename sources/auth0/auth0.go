@@ -143,7 +143,7 @@ func newLive(cfg pipeline.SourceConfig) (*live.Source, error) {
 		return nil, fmt.Errorf("auth0 source: %w", err)
 	}
 	f := &fetcher{api: c, connection: o["connection"], sleep: wait.Sleep, logf: logf}
-	return live.NewLive("auth0", "users", cfg.WorkDir, f.fetch, logf)
+	return live.NewLive("auth0", "users", cfg.WorkDir, cfg.MaxRecordBytes, f.fetch, logf)
 }
 
 // API is what the source needs of the Management API client.

@@ -154,11 +154,6 @@ func TestContractLive(t *testing.T) {
 					return writeLive(t, dir, users, tc.passwords)
 				},
 				RecordLimit: true,
-				Known: map[string]string{
-					// Reproduce: delete this entry and run go test ./sources/auth0 -run TestContractLive/Live/RecordTooLarge.
-					sourcetest.RecordTooLarge: "the spool is read by live.Source.Read through jsonfile.New without " +
-						"SourceConfig.MaxRecordBytes (sources/internal/live/live.go), so --max-record-bytes is ignored",
-				},
 			})
 		})
 	}

@@ -97,7 +97,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*gigyaapi.Config)) (*live.S
 	if err != nil {
 		return nil, fmt.Errorf("gigya source: %w", err)
 	}
-	return live.NewLive("gigya", "accounts", cfg.WorkDir, func(ctx context.Context, emit func([]byte) error) error {
+	return live.NewLive("gigya", "accounts", cfg.WorkDir, cfg.MaxRecordBytes, func(ctx context.Context, emit func([]byte) error) error {
 		return client.Search(ctx, emit)
 	}, acfg.Logf)
 }

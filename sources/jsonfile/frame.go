@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // WrapperKeys are the keys of an object whose array value holds the records (Firebase {"users":…},
-// Gigya search {"results":…}, {"data":…}, Stormpath collections {"items":…}).
+// Gigya search {"results":…}, {"data":…}, Stormpath collections {"items":…}), unless a source
+// gives its own (Options.Wrappers).
 var WrapperKeys = []string{"users", "results", "data", "items"}
 
 // framer splits one input stream into records. It recognises a top-level array, NDJSON (one value
@@ -35,6 +37,8 @@ type framer struct {
 	unit string
 	// sub is the reader of the page framed within an NDJSON line (reused from line to line).
 	sub *bufio.Reader
+	// wrappers are the wrapper keys (nil: WrapperKeys).
+	wrappers []string
 }
 
 type frameRec struct {
@@ -114,14 +118,14 @@ func (f *framer) classify() (ndjson, pages bool) {
 	atEOF := err != nil
 	first, rest, ok := cutLine(peek, atEOF)
 	if !ok { // longer than the buffer
-		_, pages := findWrapper(first)
+		_, pages := f.findWrapper(first)
 		return true, pages
 	}
 	if stop, ok := valueEnd(first); ok {
 		if len(bytes.TrimSpace(first[stop:])) != 0 {
 			return false, false // several values on the first line
 		}
-		_, pages := findWrapper(first)
+		_, pages := f.findWrapper(first)
 		return true, pages
 	}
 	seen, whole := 0, 0
@@ -132,7 +136,7 @@ func (f *framer) classify() (ndjson, pages bool) {
 		if !ok {
 			if len(t) > 0 && t[0] == '{' { // a line longer than the rest of the buffer
 				if whole == 0 {
-					_, pages = findWrapper(t)
+					_, pages = f.findWrapper(t)
 				}
 				seen++
 				whole++
@@ -145,7 +149,7 @@ func (f *framer) classify() (ndjson, pages bool) {
 		seen++
 		if stop, complete := valueEnd(t); complete && (t[0] == '{' || t[0] == '[') && len(bytes.TrimSpace(t[stop:])) == 0 {
 			if whole == 0 {
-				_, pages = findWrapper(t)
+				_, pages = f.findWrapper(t)
 			}
 			whole++
 		}
@@ -249,7 +253,7 @@ func (f *framer) pageLine() (handled, eof bool, err error) {
 	if lead == len(peek) || peek[lead] != '{' {
 		return false, false, nil
 	}
-	off, ok := findWrapper(peek[lead:])
+	off, ok := f.findWrapper(peek[lead:])
 	if !ok {
 		return false, false, nil
 	}
@@ -260,7 +264,7 @@ func (f *framer) pageLine() (handled, eof bool, err error) {
 	} else {
 		f.sub.Reset(lr)
 	}
-	sub := &framer{r: f.sub, name: f.name, line: f.line, idx: f.idx, max: f.max, buf: f.buf, emit: f.emit, unit: "line"}
+	sub := &framer{r: f.sub, name: f.name, line: f.line, idx: f.idx, max: f.max, buf: f.buf, emit: f.emit, unit: "line", wrappers: f.wrappers}
 	err = sub.array()
 	f.idx, f.buf = sub.idx, sub.buf
 	if err != nil {
@@ -571,8 +575,8 @@ func (f *framer) stream() error {
 			}
 			continue
 		case '{':
-			handled, err := f.maybeWrapper()
-			if err != nil {
+			handled, err := f.maybeWrapper(start)
+			if err != nil || f.abandoned {
 				return err
 			}
 			if handled {
@@ -595,25 +599,29 @@ func (f *framer) stream() error {
 	}
 }
 
-// maybeWrapper looks into the object that starts at the reader: when one of its first-level keys
-// is a wrapper key whose value is an array, it frames that array's elements, skips the rest of
-// the object and reports true. Otherwise it leaves the reader untouched and reports false.
-// Looking ahead is bounded by the reader's buffer, which covers the keys that precede the array in
-// real exports (Gigya puts "results" first; Firebase has only "users"); it looks no further than
-// the object's end.
-func (f *framer) maybeWrapper() (bool, error) {
+// maybeWrapper looks into the object that starts at the reader (on line start): when one of its
+// first-level keys is a wrapper key whose value is an array of objects, it frames that array's
+// elements, skips the rest of the object and reports true. Otherwise it leaves the reader
+// untouched and reports false. It looks ahead within the reader's buffer, which covers the keys
+// that precede the array in most exports (Gigya puts "results" first; Firebase has only
+// "users"); an object whose first-level keys run past the buffer (a Keycloak realm export holds
+// the realm's roles, clients and settings before "users") is walked as it streams past instead.
+func (f *framer) maybeWrapper(start int) (bool, error) {
 	var off int
 	for n := 4096; ; n *= 2 {
 		n = min(n, f.r.Size())
 		peek, err := f.r.Peek(n)
-		o, found, decided := scanWrapper(peek)
+		o, found, decided := f.scanWrapper(peek)
 		if found {
 			off = o
 			f.line += bytes.Count(peek[:off], []byte{'\n'})
 			break
 		}
-		if decided || err != nil || n == f.r.Size() {
+		if decided || err != nil {
 			return false, nil
+		}
+		if n == f.r.Size() {
+			return true, f.walkWrapper(start)
 		}
 	}
 	f.r.Discard(off) // now at '['
@@ -621,12 +629,18 @@ func (f *framer) maybeWrapper() (bool, error) {
 	if err := f.elements(); err != nil {
 		return true, err
 	}
-	// Skip the remainder of the wrapper object.
+	f.skipObjectRest()
+	return true, nil
+}
+
+// skipObjectRest skips the remainder of an object whose first level the reader is inside, after
+// a wrapper array. An object not closed after its array is ignored: its records are complete.
+func (f *framer) skipObjectRest() {
 	depth := 1
 	for depth > 0 {
 		c, err := f.skipSpace()
 		if err != nil {
-			return true, nil // wrapper not closed after its array: records are complete, ignore
+			return
 		}
 		switch c {
 		case '}':
@@ -636,23 +650,143 @@ func (f *framer) maybeWrapper() (bool, error) {
 			f.r.ReadByte()
 		default:
 			if _, _, err := f.value(); err != nil {
-				return true, nil
+				return
 			}
 		}
 	}
-	return true, nil
+}
+
+// walkWrapper frames an object larger than the reader's buffer, starting at the reader (on line
+// start), by walking its first-level keys as they stream past: the array of a wrapper key is
+// framed element by element and the rest of the object skipped; the values of other keys are
+// skipped without being kept. The object's bytes are kept up to max meanwhile, so that an object
+// without a wrapper array is one record (or one record_too_large), exactly as a value.
+func (f *framer) walkWrapper(start int) error {
+	var capture []byte
+	var size int64
+	over := false
+	keep := func(p []byte, n int64) { // n bytes consumed, p their text (nil: too large to keep)
+		size += n
+		if over {
+			return
+		}
+		if p == nil || len(capture)+len(p) > f.max {
+			over, capture = true, nil
+			return
+		}
+		capture = append(capture, p...)
+	}
+	// space consumes white space, kept, and returns the next byte without consuming it.
+	space := func() (byte, error) {
+		for {
+			c, err := f.r.ReadByte()
+			if err != nil {
+				return 0, err
+			}
+			switch c {
+			case '\n':
+				f.line++
+			case ' ', '\t', '\r':
+			default:
+				f.r.UnreadByte()
+				return c, nil
+			}
+			keep([]byte{c}, 1)
+		}
+	}
+	take := func() {
+		c, _ := f.r.ReadByte()
+		keep([]byte{c}, 1)
+	}
+	broken := func(err error) error {
+		if err == io.EOF {
+			err = errTruncated
+		}
+		f.abandoned = true
+		if e := f.send(start, nil, err); e != nil {
+			return e
+		}
+		return f.send(f.line, nil, fmt.Errorf("rest of %s skipped after a broken value", f.unit))
+	}
+	expect := func(want byte, what string) error {
+		c, err := space()
+		if err != nil {
+			return err
+		}
+		if c != want {
+			return fmt.Errorf("expected %s, found %q", what, c)
+		}
+		take()
+		return nil
+	}
+	if err := expect('{', "an object"); err != nil {
+		return broken(err)
+	}
+	for first := true; ; first = false {
+		c, err := space()
+		if err != nil {
+			return broken(err)
+		}
+		if c == '}' {
+			take()
+			break
+		}
+		if !first {
+			if err := expect(',', "',' or '}' between an object's members"); err != nil {
+				return broken(err)
+			}
+			if c, err = space(); err != nil {
+				return broken(err)
+			}
+		}
+		if c != '"' {
+			return broken(fmt.Errorf("expected a key, found %q", c))
+		}
+		key, n, err := f.value()
+		if err != nil {
+			return broken(err)
+		}
+		name := string(key)
+		keep(key, n)
+		if err := expect(':', "':' after a key"); err != nil {
+			return broken(err)
+		}
+		if c, err = space(); err != nil {
+			return broken(err)
+		}
+		if c == '[' && len(name) >= 2 && f.isWrapperKey(name[1:len(name)-1]) {
+			peek, _ := f.r.Peek(min(f.r.Size(), 4096))
+			if objects, _ := arrayOfObjects(peek[1:]); objects {
+				f.r.ReadByte()
+				if err := f.elements(); err != nil {
+					return err
+				}
+				f.skipObjectRest()
+				return nil
+			}
+		}
+		v, n, err := f.value()
+		if err != nil {
+			return broken(err)
+		}
+		keep(v, n)
+	}
+	if over {
+		return f.sendTooLarge(start, size)
+	}
+	return f.send(start, capture, nil)
 }
 
 // findWrapper scans the first-level keys of the object at the start of b and returns the offset
 // of the '[' that starts a wrapper key's array value.
-func findWrapper(b []byte) (int, bool) {
-	off, found, _ := scanWrapper(b)
+func (f *framer) findWrapper(b []byte) (int, bool) {
+	off, found, _ := f.scanWrapper(b)
 	return off, found
 }
 
 // scanWrapper is findWrapper that also says whether b was enough to decide: the wrapper array was
 // found, or the object ended without one (or b is no object).
-func scanWrapper(b []byte) (off int, found, decided bool) {
+func (f *framer) scanWrapper(b []byte) (off int, found, decided bool) {
 	if len(b) == 0 || b[0] != '{' {
 		return 0, false, len(b) > 0
 	}
@@ -677,7 +811,7 @@ func scanWrapper(b []byte) (off int, found, decided bool) {
 					for j < len(b) && isSpace(b[j]) {
 						j++
 					}
-					if j < len(b) && b[j] == '[' && isWrapperKey(string(key)) {
+					if j < len(b) && b[j] == '[' && f.isWrapperKey(string(key)) {
 						if objects, _ := arrayOfObjects(b[j+1:]); objects { // not sure yet counts as objects
 							return j, true, true
 						}
@@ -725,11 +859,10 @@ func stringEnd(b []byte, start int) int {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func isWrapperKey(k string) bool {
-	for _, w := range WrapperKeys {
-		if k == w {
-			return true
-		}
+func (f *framer) isWrapperKey(k string) bool {
+	keys := f.wrappers
+	if keys == nil {
+		keys = WrapperKeys
 	}
-	return false
+	return slices.Contains(keys, k)
 }

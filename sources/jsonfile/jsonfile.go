@@ -1,7 +1,9 @@
 // Package jsonfile is the "json" source: users as a JSON array, NDJSON (including Auth0's own
 // users-export files), wrapper objects ({"users":[…]}, {"results":[…]}, {"data":[…]},
-// {"items":[…]}), a stream of pretty-printed objects, or a folder of such files (walked
-// recursively), each optionally gzip-compressed.
+// {"items":[…]}, whatever precedes the array: a wrapper's other keys are skipped as they stream
+// past), a stream of pretty-printed objects, or a folder of such files (walked recursively), each
+// optionally gzip-compressed. Legacy sources framing their files with this package may name
+// their own wrapper keys and file endings (NewWith).
 //
 // Hostile or damaged input costs one rejected record, never the run, and bounded memory:
 //
@@ -57,6 +59,17 @@ type Source struct {
 	// decoding themselves), the record's framing error is the record_too_large issue, which the
 	// runner reports as a parse_error with that text.
 	flags bool
+	opts  Options
+}
+
+// Options adjust how a legacy source that reads its files through this package frames them.
+type Options struct {
+	// Wrappers are the keys of an object whose array value holds the records, in place of
+	// WrapperKeys (Cognito's list-users pages: {"Users": […]}; a Keycloak realm export: {"users":
+	// […]} after the realm's settings, however long).
+	Wrappers []string
+	// Extensions are the file name endings taken from folders, in place of Extensions.
+	Extensions []string
 }
 
 // FlagTooLarge makes Read frame a record over the size limit without an error, and Decode return
@@ -69,15 +82,22 @@ func (s *Source) FlagTooLarge() *Source {
 
 // New checks the inputs exist and lists the files to read. The json source takes no options;
 // cfg.MaxRecordBytes bounds a record.
-func New(cfg pipeline.SourceConfig) (*Source, error) {
+func New(cfg pipeline.SourceConfig) (*Source, error) { return NewWith(cfg, Options{}) }
+
+// NewWith is New with framing options, for legacy sources whose files are JSON.
+func NewWith(cfg pipeline.SourceConfig, o Options) (*Source, error) {
 	for k := range cfg.Options {
 		return nil, fmt.Errorf("json source: unknown option %q", k)
 	}
-	files, err := inputs.Expand(cfg.Inputs, Extensions)
+	ext := o.Extensions
+	if ext == nil {
+		ext = Extensions
+	}
+	files, err := inputs.Expand(cfg.Inputs, ext)
 	if err != nil {
 		return nil, fmt.Errorf("json source: %w", err)
 	}
-	return &Source{files: files, max: cfg.RecordLimit()}, nil
+	return &Source{files: files, max: cfg.RecordLimit(), opts: o}, nil
 }
 
 // Read frames every file in order; see the package comment for the shapes recognised.
@@ -91,7 +111,7 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 			return fmt.Errorf("json source: %w", err)
 		}
 		var emitErr error // emit's error, returned unchanged (cancellation must propagate)
-		fr := &framer{r: r, name: file.Name, max: s.max, emit: func(rec frameRec) error {
+		fr := &framer{r: r, name: file.Name, max: s.max, wrappers: s.opts.Wrappers, emit: func(rec frameRec) error {
 			raw := pipeline.RawRecord{Pos: pipeline.Position{File: file.Name, Line: rec.line, Index: rec.index}, Err: rec.err}
 			switch {
 			case rec.size > 0:

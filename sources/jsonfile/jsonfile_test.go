@@ -1,6 +1,7 @@
 package jsonfile
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -143,6 +144,9 @@ func FuzzFrame(f *testing.F) {
 		`[{"a":"` + strings.Repeat("z", 40) + `"},{"b":2}]`,
 		"{\n \"a\": \"" + strings.Repeat("z", 40) + "\"\n}\n{\n \"b\": 2\n}\n",
 		"{\"users\": [\n{\"a\":1}\n]}\n",
+		// Wrappers after long preambles (a realm export), broken in places.
+		"{\n \"realm\": \"acme\",\n \"roles\": {\"realm\": [{\"name\": \"r1\"}, {\"name\": \"r2\"}]},\n \"users\": [\n  {\"username\": \"ann\"},\n  {\"username\": \"ben\"}\n ],\n \"clients\": []\n}\n",
+		"{\n \"realm\": \"acme\",\n \"roles\": {\"realm\": [{\"name\": \"r1\"}]},\n \"Users\": [1, 2],\n \"x\": ]\n}\n",
 		// Text and numbers Decode flags; nesting it refuses.
 		"{\"a\":\"\xff\",\"n\":1e999,\"s\":\"\\ud800\"}\n",
 		`{"a":` + strings.Repeat("[", 120) + strings.Repeat("]", 120) + "}\n",
@@ -186,6 +190,27 @@ func FuzzFrame(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
+		}
+		// A 16-byte reader buffer: objects whose first-level keys run past it are walked as
+		// they stream past (walkWrapper), the path a Keycloak realm export takes.
+		n, lastLine := 0, 0
+		fr := &framer{r: bufio.NewReaderSize(bytes.NewReader(data), 16), name: "f.json", max: 64, wrappers: []string{"users", "Users"},
+			emit: func(rec frameRec) error {
+				n++
+				if n > len(data)+2 {
+					t.Fatalf("more records (%d) than bytes", n)
+				}
+				if rec.line < lastLine || rec.index != n {
+					t.Fatalf("record %d at line %d after line %d", rec.index, rec.line, lastLine)
+				}
+				lastLine = rec.line
+				if len(rec.data) > 64 {
+					t.Fatalf("record of %d bytes kept with a 64-byte limit", len(rec.data))
+				}
+				return nil
+			}}
+		if err := fr.run(); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

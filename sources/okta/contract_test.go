@@ -63,10 +63,5 @@ func TestContractLive(t *testing.T) {
 			return in
 		},
 		RecordLimit: true,
-		Known: map[string]string{
-			// Reproduce: delete this entry and run go test ./sources/okta -run TestContractLive/RecordTooLarge.
-			sourcetest.RecordTooLarge: "the spool is read by live.Source.Read through jsonfile.New without " +
-				"SourceConfig.MaxRecordBytes (sources/internal/live/live.go), so --max-record-bytes is ignored",
-		},
 	})
 }

@@ -91,7 +91,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*oktaapi.Config)) (*live.So
 	if err != nil {
 		return nil, fmt.Errorf("okta source: %w", err)
 	}
-	return live.NewLive("okta", "users", cfg.WorkDir, func(ctx context.Context, emit func([]byte) error) error {
+	return live.NewLive("okta", "users", cfg.WorkDir, cfg.MaxRecordBytes, func(ctx context.Context, emit func([]byte) error) error {
 		return client.Users(ctx, emit)
 	}, acfg.Logf)
 }

@@ -2,7 +2,6 @@ package stormpath
 
 import (
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -105,13 +104,6 @@ func TestContract(t *testing.T) {
 				},
 				Gzip:        true,
 				RecordLimit: true,
-				Known: map[string]string{
-					// Reproduce: delete this entry and run go test ./sources/stormpath -run TestContract/LayoutA/RecordTooLarge.
-					sourcetest.RecordTooLarge: fmt.Sprintf("New ignores SourceConfig.MaxRecordBytes: an account file is read whole "+
-						"(up to %d MiB, parse.go maxFile) and decoded whatever its size, so an account larger than "+
-						"--max-record-bytes is imported (or rejected by validation) instead of rejected %s",
-						maxFile>>20, pipeline.CodeRecordTooLarge),
-				},
 			})
 		})
 	}

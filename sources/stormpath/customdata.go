@@ -2,6 +2,7 @@ package stormpath
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -31,10 +32,12 @@ import (
 // the element's index and line (a Position's fields).
 type cdPlace struct{ file, index, line int }
 
-// cdProblem is why an account's custom data cannot be joined; the account is rejected with it.
+// cdProblem is why an account's custom data cannot be joined; the account is rejected with it,
+// code parse_error, or record_too_large for a customData file larger than the record limit.
 type cdProblem struct {
-	at  cdPlace
-	msg string
+	at   cdPlace
+	code string
+	msg  string
 }
 
 // customData is the index of the customData resources of one Read.
@@ -50,15 +53,15 @@ func newCustomData() *customData {
 	return &customData{at: map[string]cdPlace{}, bad: map[string]*cdProblem{}, cacheFile: -1}
 }
 
-// loadCustomData indexes the customData files. A file that cannot be parsed is a problem of the
-// account its name designates; an element of a collection that cannot be parsed or names no
-// owner is a parse_error record.
+// loadCustomData indexes the customData files. A file that cannot be parsed, or is larger than
+// the record limit (skipped unread), is a problem of the account its name designates; an element
+// of a collection that cannot be parsed or names no owner is a parse_error record.
 func (rd *reader) loadCustomData(ctx context.Context) error {
 	for fi, f := range rd.src.customData {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		elems, err := readFile(f, &rd.src.read)
+		elems, err := readFile(f, &rd.src.read, rd.src.max)
 		if err != nil {
 			return fmt.Errorf("stormpath source: %w", err)
 		}
@@ -66,8 +69,13 @@ func (rd *reader) loadCustomData(ctx context.Context) error {
 		for _, e := range elems {
 			pos := e.pos(f.Name)
 			if e.err != nil {
+				at := cdPlace{fi, e.index, e.line}
+				if tl := (*tooLarge)(nil); errors.As(e.err, &tl) {
+					rd.cdFail(ownerByName(f.Name), at, pipeline.CodeRecordTooLarge, tl.issue("customData", f.Name).Message)
+					continue
+				}
 				if single {
-					rd.cdFail(ownerByName(f.Name), cdPlace{fi, e.index, e.line}, fmt.Sprintf("customData file %s: %v", f.Name, e.err))
+					rd.cdFail(ownerByName(f.Name), at, pipeline.CodeParseError, fmt.Sprintf("customData file %s: %v", f.Name, e.err))
 					continue
 				}
 				if err := rd.emit(pipeline.RawRecord{Pos: pos, Err: fmt.Errorf("customData: %w", e.err)}); err != nil {
@@ -91,7 +99,7 @@ func (rd *reader) loadCustomData(ctx context.Context) error {
 				continue
 			}
 			if prev, dup := rd.cd.at[id]; dup {
-				rd.cdFail(id, prev, fmt.Sprintf("account %s has two customData resources: %s and %s", id, cdName(rd.cdPos(prev)), cdName(pos)))
+				rd.cdFail(id, prev, pipeline.CodeParseError, fmt.Sprintf("account %s has two customData resources: %s and %s", id, cdName(rd.cdPos(prev)), cdName(pos)))
 				continue
 			}
 			rd.cd.at[strings.Clone(id)] = cdPlace{fi, e.index, e.line} // not the file's bytes
@@ -100,14 +108,15 @@ func (rd *reader) loadCustomData(ctx context.Context) error {
 	return nil
 }
 
-// cdFail records why account id's custom data cannot be joined (at: the first file involved).
-func (rd *reader) cdFail(id string, at cdPlace, msg string) {
+// cdFail records why account id's custom data cannot be joined (at: the first file involved;
+// code: the first problem's).
+func (rd *reader) cdFail(id string, at cdPlace, code, msg string) {
 	if p, ok := rd.cd.bad[id]; ok {
 		p.msg += "; " + msg
 		return
 	}
 	delete(rd.cd.at, id)
-	rd.cd.bad[strings.Clone(id)] = &cdProblem{at: at, msg: msg}
+	rd.cd.bad[strings.Clone(id)] = &cdProblem{at: at, code: code, msg: msg}
 }
 
 // cdPos is the position of a customData resource.
@@ -178,7 +187,7 @@ func (rd *reader) joinCustomData(acc map[string]any) ([]pipeline.Issue, error) {
 	}
 	if p, ok := rd.cd.bad[id]; ok {
 		delete(rd.cd.bad, id)
-		return []pipeline.Issue{{Code: pipeline.CodeParseError, Field: "customData", Message: p.msg}}, nil
+		return []pipeline.Issue{{Code: p.code, Field: "customData", Message: p.msg}}, nil
 	}
 	at, ok := rd.cd.at[id]
 	if !ok {
@@ -239,7 +248,7 @@ func (rd *reader) cdElems(fi int) ([]element, error) {
 		return rd.cd.cacheElems, nil
 	}
 	rd.cd.cacheFile, rd.cd.cacheElems = -1, nil
-	elems, err := readFile(rd.src.customData[fi], nil)
+	elems, err := readFile(rd.src.customData[fi], nil, rd.src.max)
 	if err != nil {
 		return nil, fmt.Errorf("stormpath source: %w", err)
 	}
@@ -250,18 +259,20 @@ func (rd *reader) cdElems(fi int) ([]element, error) {
 // emitOrphanCustomData emits, after the accounts, a parse_error record for each account
 // customData resource that was not joined (no account read has its id) and each customData file
 // that could not be used and designates no account read, in file order: custom data is never
-// dropped silently.
+// dropped silently. A customData file larger than the record limit that designates no account
+// read is a record flagged record_too_large instead.
 func (rd *reader) emitOrphanCustomData(ctx context.Context) error {
 	type orphan struct {
-		at  cdPlace
-		err error
+		at   cdPlace
+		code string // parse_error (framed with Err) or record_too_large (flagged)
+		err  error
 	}
 	var out []orphan
 	for id, at := range rd.cd.at {
-		out = append(out, orphan{at, fmt.Errorf("customData of account %s, which is not in the export: not imported", id)})
+		out = append(out, orphan{at, pipeline.CodeParseError, fmt.Errorf("customData of account %s, which is not in the export: not imported", id)})
 	}
 	for id, p := range rd.cd.bad {
-		out = append(out, orphan{p.at, fmt.Errorf("%s (no account %s in the export)", p.msg, id)})
+		out = append(out, orphan{p.at, p.code, fmt.Errorf("%s (no account %s in the export)", p.msg, id)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].at, out[j].at
@@ -278,7 +289,11 @@ func (rd *reader) emitOrphanCustomData(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := rd.emit(pipeline.RawRecord{Pos: rd.cdPos(o.at), Err: o.err}); err != nil {
+		raw := pipeline.RawRecord{Pos: rd.cdPos(o.at), Err: o.err}
+		if o.code == pipeline.CodeRecordTooLarge {
+			raw = pipeline.RawRecord{Pos: raw.Pos, Aux: []pipeline.Issue{{Code: o.code, Message: o.err.Error()}}}
+		}
+		if err := rd.emit(raw); err != nil {
 			return err
 		}
 	}

@@ -16,11 +16,42 @@ import (
 	"github.com/usher-migrate/usher/sources/internal/inputs"
 )
 
-// maxFile bounds one export file; Stormpath resources and collection pages are far smaller.
+// maxFile bounds one relation file (directories, providers, groups, groupMemberships,
+// accountLinks): its resources are kept in the relation tables whatever the file's size, so the
+// record limit would not bound them. Account and customData files are bounded by the record limit
+// (Source.max), which is at most this.
 const maxFile = 64 << 20
 
+// tooLarge is the error of a file larger than the record limit, skipped unread: Read rejects the
+// account it holds (or the account its customData belongs to) record_too_large.
+type tooLarge struct {
+	size  int64 // bytes read (the whole file's size when it was read to its end)
+	limit int
+	whole bool // size is the file's size, not only more than limit
+}
+
+func (e *tooLarge) Error() string { return "file " + e.describe() }
+
+// describe is the size part of the messages: "is N bytes, more than …".
+func (e *tooLarge) describe() string {
+	if e.whole {
+		return fmt.Sprintf("is %d bytes, more than the %d a record may have (--max-record-bytes): skipped unread", e.size, e.limit)
+	}
+	return fmt.Sprintf("is more than the %d bytes a record may have (--max-record-bytes): skipped unread", e.limit)
+}
+
+// issue is the record_too_large issue of the file, which holds what ("account",
+// "customData"): its message names the file.
+func (e *tooLarge) issue(what, file string) pipeline.Issue {
+	if file == "-" {
+		file = "(standard input)"
+	}
+	return pipeline.Issue{Code: pipeline.CodeRecordTooLarge, Message: what + " file " + file + " " + e.describe()}
+}
+
 // element is one resource read from a file: a single object (index 1, line where it starts) or
-// one element of a collection (index n, line 0). Exactly one of obj and err is set.
+// one element of a collection (index n, line 0). Exactly one of obj and err is set; err is a
+// *tooLarge when the file is larger than the limit it was read with.
 type element struct {
 	index, line int
 	obj         map[string]any
@@ -33,10 +64,13 @@ func (e element) pos(file string) pipeline.Position {
 	return pipeline.Position{File: file, Line: e.line, Index: e.index}
 }
 
-// readFile reads one export file whole, counting bytes into c (nil for re-reads) and parses it.
+// readFile reads one export file whole, counting bytes into c (nil for re-reads), and parses it.
+// At most limit bytes are held: a larger file is one element whose err is a *tooLarge, at index 1
+// and the line where its content starts, never parsed; a counted read goes on to the file's end
+// (without keeping it) to report its size, a re-read stops at once.
 // The error is an I/O error that stops the run (the file cannot be opened or read); content
 // problems, a corrupt gzip stream included, are elements with err set.
-func readFile(f inputs.File, c *inputs.Counter) ([]element, error) {
+func readFile(f inputs.File, c *inputs.Counter, limit int) ([]element, error) {
 	r, closer, err := inputs.Open(f, c)
 	if err != nil {
 		if ioFailure(err) {
@@ -45,17 +79,37 @@ func readFile(f inputs.File, c *inputs.Counter) ([]element, error) {
 		return []element{{index: 1, line: 1, err: errors.New(strings.TrimPrefix(err.Error(), f.Name+": "))}}, nil
 	}
 	defer closer.Close()
-	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	var buf bytes.Buffer
+	if f.Size > 0 && f.Size <= int64(limit) {
+		buf.Grow(int(f.Size) + bytes.MinRead) // a plain file's size: one allocation (gzip grows it)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		if ioFailure(err) {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		return []element{{index: 1, line: 1, err: fmt.Errorf("gzip: %w", err)}}, nil
 	}
-	if len(data) > maxFile {
-		return []element{{index: 1, line: 1, err: fmt.Errorf("file larger than %d MiB", maxFile>>20)}}, nil
+	data := buf.Bytes()
+	if n <= int64(limit) {
+		return parse(data), nil
 	}
-	return parse(data), nil
+	start := firstByte(data)
+	line := 1 + bytes.Count(data[:start], []byte{'\n'})
+	tl := &tooLarge{size: n, limit: limit}
+	buf, data = bytes.Buffer{}, nil // let the prefix go before reading on
+	if c != nil {
+		rest, err := io.Copy(io.Discard, r)
+		switch {
+		case err == nil:
+			tl.size, tl.whole = n+rest, true
+		case ioFailure(err):
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		default: // a corrupt gzip stream past the limit: the file is too large all the same
+			tl.size += rest
+		}
+	}
+	return []element{{index: 1, line: line, err: tl}}, nil
 }
 
 // ioFailure tells a failure of the file system (which stops the run) from corrupt content.

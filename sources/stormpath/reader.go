@@ -2,6 +2,7 @@ package stormpath
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -59,12 +60,16 @@ func (rd *reader) loadRelations(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		elems, err := readFile(f.File, &rd.src.read)
+		elems, err := readFile(f.File, &rd.src.read, maxFile)
 		if err != nil {
 			return fmt.Errorf("stormpath source: %w", err)
 		}
 		for _, e := range elems {
 			if e.err != nil {
+				var tl *tooLarge
+				if errors.As(e.err, &tl) {
+					e.err = fmt.Errorf("file larger than %d MiB", maxFile>>20) // not a record: --max-record-bytes does not apply
+				}
 				err := rd.emit(pipeline.RawRecord{Pos: e.pos(f.Name),
 					Err: fmt.Errorf("%s relation: %w", kindName(f.kind), e.err)})
 				if err != nil {
@@ -122,7 +127,7 @@ func (rd *reader) buildIndex(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		elems, err := readFile(files[i].File, nil)
+		elems, err := readFile(files[i].File, nil, rd.src.max)
 		if err != nil {
 			return fmt.Errorf("stormpath source: %w", err)
 		}
@@ -177,7 +182,7 @@ func (rd *reader) streamAccounts(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		elems, err := readFile(f.File, &rd.src.read)
+		elems, err := readFile(f.File, &rd.src.read, rd.src.max)
 		if err != nil {
 			return fmt.Errorf("stormpath source: %w", err)
 		}
@@ -187,7 +192,12 @@ func (rd *reader) streamAccounts(ctx context.Context) error {
 				if len(elems) == 1 && e.line > 0 && f.Name != "-" {
 					rd.cdDrop(fileID(f.Name)) // the unreadable account's reject stands for its custom data
 				}
-				if err := rd.emit(pipeline.RawRecord{Pos: pos, Err: e.err}); err != nil {
+				raw := pipeline.RawRecord{Pos: pos, Err: e.err}
+				if tl := (*tooLarge)(nil); errors.As(e.err, &tl) {
+					// Skipped unread: framed without error, flagged record_too_large by Decode.
+					raw = pipeline.RawRecord{Pos: pos, Aux: []pipeline.Issue{tl.issue("account", f.Name)}}
+				}
+				if err := rd.emit(raw); err != nil {
 					return err
 				}
 				continue
@@ -250,8 +260,15 @@ func (rd *reader) prepare(e element, dirHint string) (map[string]any, []pipeline
 }
 
 // emitData emits an encoded account at pos; with issues it is rejected with them (Decode flags
-// it) and shown redacted.
+// it) and shown redacted. A record larger than the record limit once joined (its customData,
+// directory and groups added, linked accounts merged) is emitted without its data, flagged
+// record_too_large.
 func (rd *reader) emitData(pos pipeline.Position, data []byte, issues []pipeline.Issue) error {
+	if len(data) > rd.src.max {
+		iss := pipeline.Issue{Code: pipeline.CodeRecordTooLarge, Message: fmt.Sprintf("the account is %d bytes once its customData, "+
+			"directory, groups and linked accounts are joined, more than the %d a record may have (--max-record-bytes)", len(data), rd.src.max)}
+		return rd.emit(pipeline.RawRecord{Pos: pos, Aux: []pipeline.Issue{iss}})
+	}
 	if len(issues) > 0 {
 		return rd.emit(pipeline.RawRecord{Pos: pos, Data: data, Aux: issues})
 	}
@@ -282,7 +299,7 @@ func (rd *reader) plan(ctx context.Context, root string, curFile int, curElems [
 				return err
 			}
 			var err error
-			if elems, err = readFile(rd.src.accounts[fi].File, nil); err != nil {
+			if elems, err = readFile(rd.src.accounts[fi].File, nil, rd.src.max); err != nil {
 				return fmt.Errorf("stormpath source: %w", err)
 			}
 		}

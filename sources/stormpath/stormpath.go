@@ -40,6 +40,7 @@ type Source struct {
 	customData []inputs.File // customData resources, joined to their accounts (see Read)
 	total      int64
 	read       inputs.Counter
+	max        int // the record limit: the largest account or customData file read, in bytes
 }
 
 // acctFile is one account file, with the folder directly under accounts/ when the file is nested
@@ -59,7 +60,8 @@ type relFile struct {
 // tenant folders, folders holding tenant folders, accounts folders or single account .json
 // files; a named file is an account unless it sits in a relation folder. The stormpath source
 // takes no options: any key in cfg.Options is an error. It is also an error when the inputs hold
-// no account file at all.
+// no account file at all. cfg.MaxRecordBytes (0: pipeline.DefaultMaxRecordBytes) bounds an
+// account or customData file (see Read).
 func New(cfg pipeline.SourceConfig) (*Source, error) {
 	for k := range cfg.Options {
 		return nil, fmt.Errorf("stormpath source: unknown option %q", k)
@@ -67,7 +69,7 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 	if len(cfg.Inputs) == 0 {
 		return nil, errors.New("stormpath source: no --input given")
 	}
-	s := &Source{}
+	s := &Source{max: cfg.RecordLimit()}
 	for _, in := range cfg.Inputs {
 		files, err := inputs.Expand([]string{in}, Extensions)
 		if err != nil {
@@ -124,6 +126,11 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 //     each element of a collection file ({"items":[…]} page or JSON array) in order with
 //     Position.Index set and Line 0; a single-object file has Index 1 and the Line where its
 //     object starts. An account file or element that is not a JSON object is a parse_error record.
+//     An account file larger than the record limit (SourceConfig.MaxRecordBytes) is one record
+//     at index 1 and the line where its content starts, without data, flagged record_too_large
+//     by Decode (the message names the file); it is skipped unread, never held whole nor
+//     decoded, and its customData resource goes with it. A collection file counts as one
+//     record here: the limit applies to the file.
 //
 // A record's Data is the account object as exported (unknown fields kept) with these changes:
 //
@@ -135,8 +142,10 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 //     one (its href …/accounts/<id>/customData, else its file <id>.json or
 //     accounts/<id>/customData.json), its fields added to the embedded object (the resource's
 //     win); a customData file that cannot be parsed, or a second resource for the same account,
-//     rejects the account with a parse_error issue on "customData" naming the file(s), and
-//     invalid text or numbers in the resource reject it with issues on "customData.…";
+//     rejects the account with a parse_error issue on "customData" naming the file(s), a
+//     customData file larger than the record limit (skipped unread) with a record_too_large
+//     issue on "customData" naming the file, and invalid text or numbers in the resource reject
+//     it with issues on "customData.…";
 //   - "id" filled from the last path segment of "href" when missing;
 //   - "directory": the embedded object (its "provider" reduced to {"providerId"}) completed with
 //     the directories/ relation ({id, name, description, status, href, provider:{providerId}});
@@ -158,9 +167,15 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 // parse_error record emitted before the accounts. The custom data of other resources (tenant,
 // application, directory, group, organization) is ignored.
 //
+// A record larger than the limit once built (customData joined, relations resolved, linked
+// accounts merged) is emitted without its data, flagged record_too_large, so no record's Data
+// exceeds the limit.
+//
 // Only linked accounts are held in memory (until their record is emitted); the others stream.
 // Of the customData folder only the position of each account's resource is kept; it is read
-// again when its account is emitted (one file at a time).
+// again when its account is emitted (one file at a time). No account or customData file is held
+// beyond the record limit; relation files, whose resources the relation tables keep anyway, are
+// read whole up to 64 MiB (a larger one is a parse_error record).
 // Read returns the error emit returns, unchanged, and stops on I/O errors.
 func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) error {
 	rd := newReader(s, emit)
@@ -180,12 +195,16 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 }
 
 // Decode parses one record emitted by Read strictly (pipeline.DecodeRecord): a JSON object,
-// numbers kept exact (json.Number); invalid text or numbers beyond float64 return it flagged.
+// numbers kept exact (json.Number); invalid text or numbers beyond float64 return it flagged, and
+// so does a record too large to read (it has no data).
 func (s *Source) Decode(raw *pipeline.RawRecord) (map[string]any, error) {
 	if raw.Err != nil {
 		return nil, raw.Err
 	}
 	if issues, ok := raw.Aux.([]pipeline.Issue); ok {
+		if raw.Data == nil {
+			return pipeline.Flag(nil, issues...), nil
+		}
 		m, err := pipeline.DecodeObject(raw.Data)
 		if err != nil {
 			return nil, err

@@ -6,20 +6,17 @@ import (
 
 // BenchmarkTranslate measures parse + Auth0 translation (no password verification) per
 // format. Target (issue): ≥ 1M hashes/s per core for pure-format translations such as Gigya
-// pbkdf2 → PHC. Run: go test -run '^$' -bench Translate -benchmem ./pipeline/hash/legacy
+// pbkdf2 → PHC. Run: go test -run '^$' -bench Translate -benchmem ./pipeline/hash/legacy (Gigya's
+// and Stormpath's formats: the same benchmark in sources/gigya/gigyahash and
+// sources/stormpath/stormpathhash).
 func BenchmarkTranslate(b *testing.B) {
 	type input struct {
-		name  string
-		mcf   string
-		gigya map[string]any
+		name string
+		mcf  string
 		// importable: Auth0 must succeed; otherwise it must fail (ErrUnimportable).
 		importable bool
 	}
 	inputs := []input{
-		{name: "gigya_pbkdf2_to_phc", importable: true,
-			gigya: gigya("XMGVWTbeKf4Xd+CGiuEZde8x7QA=", "pbkdf2", 10000.0, "wJuJqLoUFsdXa8k3sFhRlA==")},
-		{name: "stormpath2_md5", importable: true,
-			mcf: "$stormpath2$MD5$1$OWI3OTQwYjEwODEwOTdkNTcwZDY5NjQ2ZDNlNmZjNzM=$ULWTW74NXPyLYj3VfYHWrg=="},
 		{name: "phc_pbkdf2_sha256", importable: true,
 			mcf: "$pbkdf2-sha256$i=1000,l=32$c2FsdHlzYWx0$VDrl72vKkfYVFik4umYbkSDzyssrawhVf2ho/zPsSiQ"},
 		{name: "bcrypt_2y", importable: true,
@@ -31,13 +28,7 @@ func BenchmarkTranslate(b *testing.B) {
 		b.Run(in.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				var h Hash
-				var err error
-				if in.gigya != nil {
-					h, err = ParseGigya(in.gigya)
-				} else {
-					h, err = parseMCF(in.mcf)
-				}
+				h, err := parseMCF(in.mcf)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -59,15 +59,15 @@ func (*md5Crypt) Format() string { return "md5_crypt" }
 
 // Verify recomputes md5-crypt and compares the 22-character checksum in constant time.
 func (h *md5Crypt) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	return equal(md5CryptMagic([]byte(password), []byte(h.salt), "$1$"), []byte(h.sum))
+	return Equal(md5CryptMagic([]byte(password), []byte(h.salt), "$1$"), []byte(h.sum))
 }
 
 // Auth0 always reports ErrUnimportable: Auth0 has no md5-crypt.
 func (*md5Crypt) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("md5_crypt ($1$) is not an Auth0 algorithm (ldap {CRYPT} is excluded too)")
+	return "", nil, Unimportable("md5_crypt ($1$) is not an Auth0 algorithm (ldap {CRYPT} is excluded too)")
 }
 
 // md5CryptMagic is md5-crypt's 22-character checksum with the given magic ("$1$", or Apache's
@@ -154,7 +154,7 @@ func (h *shaCrypt) Format() string {
 	return "sha256_crypt"
 }
 
-func (h *shaCrypt) bounds() error {
+func (h *shaCrypt) Bounds() error {
 	if h.rounds > limits.maxCryptRounds {
 		return fmt.Errorf("%w: %s rounds=%d (max %d)", ErrOutOfBounds, h.Format(), h.rounds, limits.maxCryptRounds)
 	}
@@ -163,22 +163,22 @@ func (h *shaCrypt) bounds() error {
 
 // Verify recomputes SHA-crypt (rounds bounded) and compares the checksum in constant time.
 func (h *shaCrypt) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	if err := h.bounds(); err != nil {
+	if err := h.Bounds(); err != nil {
 		return err
 	}
 	sum, err := shaCryptSum(ctx, h.is512, []byte(password), []byte(h.salt), h.rounds)
 	if err != nil {
 		return err
 	}
-	return equal(sum, []byte(h.sum))
+	return Equal(sum, []byte(h.sum))
 }
 
 // Auth0 always reports ErrUnimportable: Auth0 has no sha-crypt.
 func (h *shaCrypt) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("%s is not an Auth0 algorithm (ldap {CRYPT} is excluded too)", h.Format())
+	return "", nil, Unimportable("%s is not an Auth0 algorithm (ldap {CRYPT} is excluded too)", h.Format())
 }
 
 var (

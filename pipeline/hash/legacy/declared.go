@@ -22,10 +22,10 @@ var declared = map[string]struct {
 	needsUser bool
 	parse     func(s, user string) (Hash, error)
 }{
-	"hex_md5":    {"MD5 of the password, hex", false, hexDigest("hex_md5", algMD5, false)},
-	"hex_sha1":   {"SHA-1 of the password, hex", false, hexDigest("hex_sha1", algSHA1, false)},
-	"hex_sha256": {"SHA-256 of the password, hex", false, hexDigest("hex_sha256", algSHA256, false)},
-	"hex_sha512": {"SHA-512 of the password, hex", false, hexDigest("hex_sha512", algSHA512, false)},
+	"hex_md5":    {"MD5 of the password, hex", false, hexDigest("hex_md5", MD5, false)},
+	"hex_sha1":   {"SHA-1 of the password, hex", false, hexDigest("hex_sha1", SHA1, false)},
+	"hex_sha256": {"SHA-256 of the password, hex", false, hexDigest("hex_sha256", SHA256, false)},
+	"hex_sha512": {"SHA-512 of the password, hex", false, hexDigest("hex_sha512", SHA512, false)},
 	"hex_md4":    {"MD4 of the password, hex", false, hexDigest("hex_md4", algMD4, false)},
 	"nthash":     {"Windows NT hash: MD4 of the UTF-16LE password, hex (optionally $3$$…)", false, parseNTHash},
 	"postgres_md5": {`PostgreSQL "md5" ‖ hex MD5(password ‖ user name); the user name is the record's username, else its email`,
@@ -54,14 +54,14 @@ func parseWerkzeugPrefixed(method, s string) (Hash, error) {
 }
 
 // DeclaredFormats lists the format names ParseAs takes, sorted: FormatAuto, the formats that must
-// be declared, then every self-identifying format.
+// be declared, then every self-identifying format (built in, then those of registered schemes).
 func DeclaredFormats() []string {
 	out := make([]string, 0, len(declared)+len(SelfIdentifying)+1)
 	for k := range declared {
 		out = append(out, k)
 	}
 	sort.Strings(out)
-	return append(append([]string{FormatAuto}, out...), SelfIdentifying...)
+	return append(append(append([]string{FormatAuto}, out...), SelfIdentifying...), schemeFormats()...)
 }
 
 // DeclaredHelp describes a format that must be declared ("" for others).
@@ -70,7 +70,8 @@ func DeclaredHelp(format string) string { return declared[format].help }
 // NeedsUser reports whether the declared format is salted with the user name.
 func NeedsUser(format string) bool { return declared[format].needsUser }
 
-// SelfIdentifying lists the report names of the formats Parse recognises by their text.
+// SelfIdentifying lists the report names of the built-in formats Parse recognises by their text
+// (registered schemes add theirs: Scheme.Formats).
 var SelfIdentifying = []string{
 	"apr_md5_crypt", "argon2d", "argon2i", "argon2id", "aspnet_identity_v2", "aspnet_identity_v3",
 	"atlassian_pbkdf2_sha1", "bcrypt", "bcrypt_sha256", "bsdi_crypt", "django_argon2", "django_bcrypt",
@@ -82,8 +83,7 @@ var SelfIdentifying = []string{
 	"ldap_salted_sha256", "ldap_salted_sha384", "ldap_salted_sha512", "ldap_sha1", "ldap_sha256",
 	"ldap_sha384", "ldap_sha512", "ldap_sha256_crypt", "ldap_sha512_crypt", "md5_crypt", "mssql2000",
 	"mssql2005", "mysql41", "oracle11", "pbkdf2_sha1", "pbkdf2_sha256", "pbkdf2_sha512", "phpass_md5",
-	"scram", "scrypt", "sha1_crypt", "sha256_crypt", "sha512_crypt", "stormpath1_hmac_sha256",
-	"stormpath2_md5", "stormpath2_sha1", "stormpath2_sha256", "stormpath2_sha384", "stormpath2_sha512",
+	"scram", "scrypt", "sha1_crypt", "sha256_crypt", "sha512_crypt",
 	"sun_md5_crypt", "werkzeug_pbkdf2", "werkzeug_scrypt", "werkzeug_salted_sha224", "werkzeug_salted_sha256",
 	"werkzeug_salted_sha384", "werkzeug_salted_sha512", "wordpress_bcrypt",
 	"ldap_bsdi_crypt", "ldap_sha1_crypt", "ldap_apr_md5_crypt", "ldap_sun_md5_crypt", "phpass",
@@ -126,9 +126,11 @@ func ParseAs(format, s, user string) (Hash, error) {
 	return h, nil
 }
 
-func isSelfIdentifying(format string) bool { return slices.Contains(SelfIdentifying, format) }
+func isSelfIdentifying(format string) bool {
+	return slices.Contains(SelfIdentifying, format) || slices.Contains(schemeFormats(), format)
+}
 
-func hexDigest(format string, alg digestAlg, utf16 bool) func(s, _ string) (Hash, error) {
+func hexDigest(format string, alg Digest, utf16 bool) func(s, _ string) (Hash, error) {
 	return func(s, _ string) (Hash, error) {
 		sum, err := decodeHex(s, alg.size, format)
 		if err != nil {
@@ -152,7 +154,7 @@ func parsePostgresMD5(s, user string) (Hash, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &saltedDigest{format: "postgres_md5", alg: algMD5, salt: []byte(user), suffix: true, saltText: true, rounds: 1, want: sum}, nil
+	return &saltedDigest{format: "postgres_md5", alg: MD5, salt: []byte(user), suffix: true, saltText: true, rounds: 1, want: sum}, nil
 }
 
 // hexString is a hash whose verification recomputes a hex string (MySQL 3.2.3, Oracle 10g),
@@ -167,15 +169,15 @@ func (h *hexString) Format() string { return h.format }
 
 // Verify recomputes the hex string and compares it in constant time.
 func (h *hexString) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	return equal([]byte(strings.ToLower(h.calc(password))), []byte(h.stored))
+	return Equal([]byte(strings.ToLower(h.calc(password))), []byte(h.stored))
 }
 
 // Auth0 always reports ErrUnimportable.
 func (h *hexString) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("%s is not an Auth0 algorithm", h.format)
+	return "", nil, Unimportable("%s is not an Auth0 algorithm", h.format)
 }
 
 func parseMySQL323(s, _ string) (Hash, error) {

@@ -16,7 +16,7 @@ import (
 )
 
 // algMD4 is MD4 (NT hashes, hex_md4); Auth0 offers it as algorithm md4.
-var algMD4 = digestAlg{"md4", md4.Size, md4.New, true}
+var algMD4 = Digest{"md4", md4.Size, md4.New, true}
 
 // saltedDigest is the plain-digest family: H(salt ‖ password) or H(password ‖ salt), iterated
 // rounds times (h = H(h) after the first), with the password as UTF-8 or UTF-16LE. It covers bare
@@ -24,7 +24,7 @@ var algMD4 = digestAlg{"md4", md4.Size, md4.New, true}
 // {SSHA}, {MD5}, {SMD5} and their SHA-2 forms, FSHP, MySQL 4.1, MSSQL 2005 and Oracle 11g.
 type saltedDigest struct {
 	format   string
-	alg      digestAlg
+	alg      Digest
 	utf16    bool   // the password is hashed as UTF-16LE
 	upper    bool   // the password is upper-cased first (MSSQL 2000's check)
 	salt     []byte // may be empty
@@ -36,11 +36,11 @@ type saltedDigest struct {
 
 func (h *saltedDigest) Format() string { return h.format }
 
-func (h *saltedDigest) bounds() error { return roundBounds(h.rounds) }
+func (h *saltedDigest) Bounds() error { return RoundBounds(h.rounds) }
 
 // Verify recomputes the digest and compares it in constant time.
 func (h *saltedDigest) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
 	if h.upper {
@@ -48,7 +48,7 @@ func (h *saltedDigest) Verify(ctx context.Context, password string) error {
 	}
 	pw := []byte(password)
 	if h.utf16 {
-		pw = utf16le(password)
+		pw = UTF16LE(password)
 	}
 	msg := make([]byte, 0, len(pw)+len(h.salt))
 	if h.suffix {
@@ -56,11 +56,11 @@ func (h *saltedDigest) Verify(ctx context.Context, password string) error {
 	} else {
 		msg = append(append(msg, h.salt...), pw...)
 	}
-	sum, err := iterDigest(ctx, h.alg, msg, h.rounds)
+	sum, err := IterDigest(ctx, h.alg, msg, h.rounds)
 	if err != nil {
 		return err
 	}
-	return equal(sum, h.want)
+	return Equal(sum, h.want)
 }
 
 // Auth0 is algorithm md4/md5/sha1/sha256/sha512 with a hex hash, the salt (utf8 when it is text in
@@ -70,11 +70,11 @@ func (h *saltedDigest) Verify(ctx context.Context, password string) error {
 func (h *saltedDigest) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	switch {
 	case !h.alg.auth0:
-		return "", nil, unimportable("%s: Auth0 has no plain %s digest", h.format, h.alg.name)
+		return "", nil, Unimportable("%s: Auth0 has no plain %s digest", h.format, h.alg.name)
 	case h.rounds > 1:
-		return "", nil, unimportable("%s: %d rounds of %s; Auth0 has no iterated digests", h.format, h.rounds, h.alg.name)
+		return "", nil, Unimportable("%s: %d rounds of %s; Auth0 has no iterated digests", h.format, h.rounds, h.alg.name)
 	case h.upper:
-		return "", nil, unimportable("%s: the password is upper-cased before hashing; Auth0 hashes it as typed", h.format)
+		return "", nil, Unimportable("%s: the password is upper-cased before hashing; Auth0 hashes it as typed", h.format)
 	}
 	c := &auth0hash.CustomPasswordHash{Algorithm: h.alg.name,
 		Hash: auth0hash.HashValue{Value: hex.EncodeToString(h.want), Encoding: "hex"}}
@@ -95,8 +95,8 @@ func (h *saltedDigest) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", c, nil
 }
 
-// utf16le encodes s as UTF-16 little-endian (invalid UTF-8 becomes U+FFFD, as Node does).
-func utf16le(s string) []byte {
+// UTF16LE encodes s as UTF-16 little-endian (invalid UTF-8 becomes U+FFFD, as Node does).
+func UTF16LE(s string) []byte {
 	u := utf16.Encode([]rune(s))
 	b := make([]byte, 0, 2*len(u))
 	for _, c := range u {

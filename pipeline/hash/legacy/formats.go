@@ -102,7 +102,7 @@ type cryptString struct {
 
 func (h *cryptString) Format() string { return h.format }
 
-func (h *cryptString) bounds() error {
+func (h *cryptString) Bounds() error {
 	if h.rounds > limits.maxCryptRounds {
 		return fmt.Errorf("%w: %s: %d rounds (max %d)", ErrOutOfBounds, h.format, h.rounds, limits.maxCryptRounds)
 	}
@@ -111,22 +111,22 @@ func (h *cryptString) bounds() error {
 
 // Verify recomputes the string and compares it in constant time.
 func (h *cryptString) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	if err := h.bounds(); err != nil {
+	if err := h.Bounds(); err != nil {
 		return err
 	}
 	got, err := h.calc([]byte(password))
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrMalformed, h.format, err)
 	}
-	return equal([]byte(got), []byte(h.stored))
+	return Equal([]byte(got), []byte(h.stored))
 }
 
 // Auth0 always reports ErrUnimportable: Auth0 has no crypt(3) algorithms (ldap {CRYPT} is excluded).
 func (h *cryptString) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("%s is not an Auth0 algorithm", h.format)
+	return "", nil, Unimportable("%s is not an Auth0 algorithm", h.format)
 }
 
 func parseAPR1(s string) (Hash, error) {
@@ -195,11 +195,11 @@ type prehashedBcrypt struct {
 
 func (h *prehashedBcrypt) Format() string { return h.format }
 
-func (h *prehashedBcrypt) bounds() error { return h.inner.bounds() }
+func (h *prehashedBcrypt) Bounds() error { return h.inner.Bounds() }
 
 // Verify bcrypts the pre-hashed password against the inner hash.
 func (h *prehashedBcrypt) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
 	return h.inner.Verify(ctx, h.prehash(password))
@@ -207,7 +207,7 @@ func (h *prehashedBcrypt) Verify(ctx context.Context, password string) error {
 
 // Auth0 reports ErrUnimportable.
 func (h *prehashedBcrypt) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("%s pre-hashes the password before bcrypt; Auth0 cannot", h.format)
+	return "", nil, Unimportable("%s pre-hashes the password before bcrypt; Auth0 cannot", h.format)
 }
 
 func parseBcryptInner(s, format string) (*bcryptHash, error) {
@@ -277,7 +277,7 @@ func parseWordPress(s string) (Hash, error) {
 
 // ---- PBKDF2 variants ----
 
-func newPBKDF2(format string, alg digestAlg, iter int, salt, sum []byte) (Hash, error) {
+func newPBKDF2(format string, alg Digest, iter int, salt, sum []byte) (Hash, error) {
 	if iter < 1 || len(sum) == 0 {
 		return nil, fmt.Errorf("%w: %s: bad iterations or hash", ErrMalformed, format)
 	}
@@ -300,11 +300,11 @@ func parseDlitz(s string) (Hash, error) {
 		}
 		iter = int(n)
 	}
-	sum, err := decodeB64(parts[4])
+	sum, err := DecodeB64(parts[4])
 	if err != nil || len(sum) != 24 {
 		return nil, fmt.Errorf("%w: dlitz_pbkdf2_sha1: want a 24-byte checksum", ErrMalformed)
 	}
-	return newPBKDF2("dlitz_pbkdf2_sha1", algSHA1, iter, []byte(s[:len(s)-len(parts[4])-1]), sum)
+	return newPBKDF2("dlitz_pbkdf2_sha1", SHA1, iter, []byte(s[:len(s)-len(parts[4])-1]), sum)
 }
 
 func parseGrub(s string) (Hash, error) {
@@ -321,7 +321,7 @@ func parseGrub(s string) (Hash, error) {
 	if err1 != nil || err2 != nil || len(sum) != 64 {
 		return nil, fmt.Errorf("%w: grub_pbkdf2_sha512: bad hex", ErrMalformed)
 	}
-	return newPBKDF2("grub_pbkdf2_sha512", algSHA512, iter, salt, sum)
+	return newPBKDF2("grub_pbkdf2_sha512", SHA512, iter, salt, sum)
 }
 
 // scramHash is passlib's "$scram$<rounds>$<salt>$<alg>=<digest>,…": each digest is SCRAM's
@@ -329,12 +329,12 @@ func parseGrub(s string) (Hash, error) {
 type scramHash struct {
 	iter int
 	salt []byte
-	alg  digestAlg // the strongest digest present that this package computes
+	alg  Digest // the strongest digest present that this package computes
 	sum  []byte
 }
 
-var scramAlgs = map[string]digestAlg{"sha-1": algSHA1, "sha-224": algSHA224, "sha-256": algSHA256,
-	"sha-384": algSHA384, "sha-512": algSHA512}
+var scramAlgs = map[string]Digest{"sha-1": SHA1, "sha-224": SHA224, "sha-256": SHA256,
+	"sha-384": SHA384, "sha-512": SHA512}
 
 func parseScram(s string) (Hash, error) {
 	parts := strings.Split(s, "$")
@@ -346,7 +346,7 @@ func parseScram(s string) (Hash, error) {
 		return nil, fmt.Errorf("%w: scram: bad rounds", ErrMalformed)
 	}
 	h := &scramHash{iter: iter}
-	if h.salt, err = decodeB64(parts[3]); err != nil {
+	if h.salt, err = DecodeB64(parts[3]); err != nil {
 		return nil, err
 	}
 	for _, kv := range strings.Split(parts[4], ",") {
@@ -358,7 +358,7 @@ func parseScram(s string) (Hash, error) {
 		if !known || alg.size < h.alg.size {
 			continue
 		}
-		sum, err := decodeB64(v)
+		sum, err := DecodeB64(v)
 		if err != nil || len(sum) != alg.size {
 			return nil, fmt.Errorf("%w: scram: bad %s digest", ErrMalformed, name)
 		}
@@ -372,25 +372,25 @@ func parseScram(s string) (Hash, error) {
 
 func (*scramHash) Format() string { return "scram" }
 
-func (h *scramHash) bounds() error { return pbkdf2Bounds(h.alg, h.iter, len(h.sum)) }
+func (h *scramHash) Bounds() error { return PBKDF2Bounds(h.alg, h.iter, len(h.sum)) }
 
 // Verify computes SaltedPassword over the SASLprep-ed password (RFC 4013; a password SASLprep
 // refuses cannot match) with the strongest digest present.
 func (h *scramHash) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
 	prepped, err := stringprep.SASLprep.Prepare(password)
 	if err != nil {
 		return ErrMismatch
 	}
-	return verifyPBKDF2(ctx, h.alg, h.iter, h.salt, h.sum, prepped)
+	return VerifyPBKDF2(ctx, h.alg, h.iter, h.salt, h.sum, prepped)
 }
 
 // Auth0 reports ErrUnimportable: SCRAM hashes SASLprep(password), which Auth0 cannot apply (for
 // "Ⅸ\u3000à" it hashes "IX à"), so the hook verifies these users.
 func (h *scramHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("scram hashes the SASLprep-normalised password; Auth0 hashes it as typed")
+	return "", nil, Unimportable("scram hashes the SASLprep-normalised password; Auth0 hashes it as typed")
 }
 
 // ---- ASP.NET Identity ----
@@ -408,10 +408,10 @@ func parseASPNet(s string) (Hash, error) {
 	}
 	switch {
 	case len(b) == 49 && b[0] == 0x00:
-		return newPBKDF2("aspnet_identity_v2", algSHA1, 1000, b[1:17], b[17:])
+		return newPBKDF2("aspnet_identity_v2", SHA1, 1000, b[1:17], b[17:])
 	case len(b) >= 13 && b[0] == 0x01:
 		prf, iter, saltLen := binary.BigEndian.Uint32(b[1:]), binary.BigEndian.Uint32(b[5:]), binary.BigEndian.Uint32(b[9:])
-		alg, ok := map[uint32]digestAlg{0: algSHA1, 1: algSHA256, 2: algSHA512}[prf]
+		alg, ok := map[uint32]Digest{0: SHA1, 1: SHA256, 2: SHA512}[prf]
 		if !ok || saltLen < 8 || uint64(saltLen)+13+16 > uint64(len(b)) || iter < 1 || iter > 1<<31-1 {
 			return nil, fmt.Errorf("%w: aspnet_identity_v3: bad header", ErrMalformed)
 		}
@@ -462,8 +462,8 @@ func parseWerkzeug(s string) (Hash, error) {
 // look like Django's salted hashes (digest of salt ‖ password), which Parse assumes; Werkzeug's
 // are declared as werkzeug_salted_sha1 / werkzeug_salted_md5.
 func parseWerkzeugSalted(method, rest string) (Hash, error) {
-	alg, ok := map[string]digestAlg{"md5": algMD5, "sha1": algSHA1, "sha224": algSHA224, "sha256": algSHA256,
-		"sha384": algSHA384, "sha512": algSHA512}[method]
+	alg, ok := map[string]Digest{"md5": MD5, "sha1": SHA1, "sha224": SHA224, "sha256": SHA256,
+		"sha384": SHA384, "sha512": SHA512}[method]
 	salt, sumHex, cut := strings.Cut(rest, "$")
 	if !ok || !cut {
 		return nil, fmt.Errorf("%w: werkzeug_salted_%s: want salt$hexdigest", ErrMalformed, method)
@@ -481,7 +481,7 @@ func parseWerkzeugSalted(method, rest string) (Hash, error) {
 // hmacHash is HMAC-<alg>(key, password), the key text kept by the source (Werkzeug's salt).
 type hmacHash struct {
 	format string
-	alg    digestAlg
+	alg    Digest
 	key    []byte
 	want   []byte
 }
@@ -490,12 +490,12 @@ func (h *hmacHash) Format() string { return h.format }
 
 // Verify recomputes the HMAC and compares it in constant time.
 func (h *hmacHash) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
 	m := hmac.New(h.alg.new, h.key)
 	m.Write([]byte(password))
-	return equal(m.Sum(nil), h.want)
+	return Equal(m.Sum(nil), h.want)
 }
 
 // Auth0 is algorithm hmac with the digest, the key as utf8 text (hex when it is not valid UTF-8)
@@ -584,9 +584,9 @@ func parseDjango(s string) (Hash, error) {
 		return parseWerkzeugSalted(alg, rest)
 	case "sha1", "md5":
 		salt, sumHex, ok := strings.Cut(rest, "$")
-		d := algSHA1
+		d := SHA1
 		if alg == "md5" {
-			d = algMD5
+			d = MD5
 		}
 		if !ok {
 			return nil, fmt.Errorf("%w: django %s: want salt$hexdigest", ErrMalformed, alg)
@@ -621,7 +621,7 @@ func parseMySQL41(s string) (Hash, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &saltedDigest{format: "mysql41", alg: algSHA1, rounds: 2, want: sum}, nil
+	return &saltedDigest{format: "mysql41", alg: SHA1, rounds: 2, want: sum}, nil
 }
 
 // parseMSSQL reads "0x0100" ‖ salt(4) ‖ SHA1(UTF-16LE(password) ‖ salt) in hex (MSSQL 2005), with
@@ -634,13 +634,13 @@ func parseMSSQL(s string) (Hash, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &saltedDigest{format: "mssql2005", alg: algSHA1, utf16: true, salt: b[:4], suffix: true, rounds: 1, want: b[4:]}, nil
+		return &saltedDigest{format: "mssql2005", alg: SHA1, utf16: true, salt: b[:4], suffix: true, rounds: 1, want: b[4:]}, nil
 	case 8 + 80:
 		b, err := decodeHex(raw, 44, "mssql2000")
 		if err != nil {
 			return nil, err
 		}
-		return &saltedDigest{format: "mssql2000", alg: algSHA1, utf16: true, upper: true, salt: b[:4], suffix: true, rounds: 1, want: b[24:]}, nil
+		return &saltedDigest{format: "mssql2000", alg: SHA1, utf16: true, upper: true, salt: b[:4], suffix: true, rounds: 1, want: b[24:]}, nil
 	}
 	return nil, fmt.Errorf("%w: mssql: want 0x0100 and 48 or 88 hex digits", ErrMalformed)
 }
@@ -651,5 +651,5 @@ func parseOracle11(s string) (Hash, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &saltedDigest{format: "oracle11", alg: algSHA1, salt: b[20:], suffix: true, rounds: 1, want: b[:20]}, nil
+	return &saltedDigest{format: "oracle11", alg: SHA1, salt: b[20:], suffix: true, rounds: 1, want: b[:20]}, nil
 }

@@ -2,28 +2,12 @@ package legacy
 
 import (
 	"context"
-	"encoding/json"
 	"regexp"
 	"testing"
 	"time"
 )
 
 var formatName = regexp.MustCompile(`^[a-z0-9_]+$`)
-
-// fuzzBounds keeps each Verify call in the fuzzers to milliseconds; the real bounds are tested
-// in TestBounds.
-var fuzzBounds = bounds{
-	maxPasswordBytes:   256,
-	maxDigestRounds:    1000,
-	maxPBKDF2Work:      1000,
-	maxCryptRounds:     2000,
-	maxBcryptCost:      4,
-	maxScryptMemory:    256 << 10,
-	maxScryptWork:      512 << 10,
-	maxArgon2MemoryKiB: 64,
-	maxArgon2Time:      2,
-	maxKeyLen:          1024,
-}
 
 // exercise checks the Hash contract on any parsed value: a stable report name, Verify bounded
 // and never panicking, Auth0 returning exactly one translation or an error.
@@ -49,8 +33,7 @@ func exercise(t *testing.T, h Hash, password string) {
 
 // FuzzParse feeds any string to Parse and, as each declared format, to ParseAs.
 func FuzzParse(f *testing.F) {
-	limits = fuzzBounds
-	f.Cleanup(func() { limits = defaultBounds })
+	f.Cleanup(FuzzBounds())
 	for _, v := range vectors {
 		if v.mcf != "" {
 			f.Add(v.mcf, v.password, uint8(0), "")
@@ -77,35 +60,6 @@ func FuzzParse(f *testing.F) {
 			exercise(t, h, password)
 		}
 		h, err = ParseAs(formats[int(format)%len(formats)], s, user)
-		if err != nil {
-			if h != nil {
-				t.Fatalf("non-nil Hash with error %v", err)
-			}
-			return
-		}
-		exercise(t, h, password)
-	})
-}
-
-func FuzzParseGigya(f *testing.F) {
-	limits = fuzzBounds
-	f.Cleanup(func() { limits = defaultBounds })
-	for _, v := range vectors {
-		if v.gigya != nil {
-			b, err := json.Marshal(v.gigya)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b, v.password)
-		}
-	}
-	f.Add([]byte(`{"hash":"W6ph5Mm5Pz8GgiULbPgzG37mj9g=","hashSettings":{"algorithm":"sha1","salt":"c2FsdA==","binaryFormat":"$password:hex$salt:utf32"}}`), "00ff")
-	f.Fuzz(func(t *testing.T, data []byte, password string) {
-		var pw map[string]any
-		if json.Unmarshal(data, &pw) != nil {
-			return
-		}
-		h, err := ParseGigya(pw)
 		if err != nil {
 			if h != nil {
 				t.Fatalf("non-nil Hash with error %v", err)

@@ -13,14 +13,14 @@ import (
 // ldapDigests are RFC 2307 schemes (upper-case) and their digests; the salted ones append the
 // salt after the digest inside the base64 value and hash password ‖ salt.
 var ldapDigests = map[string]struct {
-	alg    digestAlg
+	alg    Digest
 	salted bool
 }{
-	"MD5": {algMD5, false}, "SMD5": {algMD5, true},
-	"SHA": {algSHA1, false}, "SSHA": {algSHA1, true},
-	"SHA256": {algSHA256, false}, "SSHA256": {algSHA256, true},
-	"SHA384": {algSHA384, false}, "SSHA384": {algSHA384, true},
-	"SHA512": {algSHA512, false}, "SSHA512": {algSHA512, true},
+	"MD5": {MD5, false}, "SMD5": {MD5, true},
+	"SHA": {SHA1, false}, "SSHA": {SHA1, true},
+	"SHA256": {SHA256, false}, "SSHA256": {SHA256, true},
+	"SHA384": {SHA384, false}, "SSHA384": {SHA384, true},
+	"SHA512": {SHA512, false}, "SSHA512": {SHA512, true},
 }
 
 // ldapNames are the report names, as passlib's ldap_* handlers (and ldap_sha256/sha512/sha384
@@ -50,7 +50,7 @@ func parseBraced(s string) (Hash, error) {
 		if err != nil || len(b) != 48 {
 			return nil, fmt.Errorf("%w: atlassian_pbkdf2_sha1: want base64 of 16 salt and 32 hash bytes", ErrMalformed)
 		}
-		return newPBKDF2("atlassian_pbkdf2_sha1", algSHA1, 10000, b[:16], b[16:])
+		return newPBKDF2("atlassian_pbkdf2_sha1", SHA1, 10000, b[:16], b[16:])
 	case scheme == "PBKDF2", scheme == "PBKDF2-SHA256", scheme == "PBKDF2-SHA512":
 		// passlib ldap_pbkdf2_*: the $pbkdf2…$ string with the scheme as its prefix.
 		digest := "sha1"
@@ -74,7 +74,7 @@ func parseBraced(s string) (Hash, error) {
 		if iter > 1<<31-1 {
 			return nil, fmt.Errorf("%w: ldap_pbkdf2_sha256 (389-ds): bad iterations", ErrMalformed)
 		}
-		return newPBKDF2("ldap_pbkdf2_sha256", algSHA256, int(iter), b[4:68], b[68:])
+		return newPBKDF2("ldap_pbkdf2_sha256", SHA256, int(iter), b[4:68], b[68:])
 	case strings.HasPrefix(scheme, "FSHP"):
 		return parseFSHP(scheme, value)
 	}
@@ -98,7 +98,7 @@ func (h ldapDigest) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", &auth0hash.CustomPasswordHash{Algorithm: "ldap", Hash: auth0hash.HashValue{Value: h.stored, Encoding: "utf8"}}, nil
 }
 
-func parseLDAPDigest(s, scheme, value string, alg digestAlg, salted bool) (Hash, error) {
+func parseLDAPDigest(s, scheme, value string, alg Digest, salted bool) (Hash, error) {
 	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 	if err != nil {
 		return nil, fmt.Errorf("%w: {%s}: bad base64", ErrMalformed, scheme)
@@ -146,7 +146,7 @@ func parseFSHP(scheme, value string) (Hash, error) {
 	variant, err1 := strconv.Atoi(ps[0])
 	saltSize, err2 := strconv.Atoi(ps[1])
 	rounds, err3 := strconv.Atoi(ps[2])
-	algs := []digestAlg{algSHA1, algSHA256, algSHA384, algSHA512}
+	algs := []Digest{SHA1, SHA256, SHA384, SHA512}
 	if err1 != nil || err2 != nil || err3 != nil || variant < 0 || variant >= len(algs) || saltSize < 0 || rounds < 1 {
 		return nil, fmt.Errorf("%w: fshp: bad parameters", ErrMalformed)
 	}

@@ -3,9 +3,12 @@
 //
 // Every parser returns a Hash: Parse recognises self-identifying strings (modular crypt, PHC,
 // Django, RFC 2307 LDAP, Atlassian, Werkzeug, ASP.NET Identity, MySQL, MSSQL, Oracle 11g, GRUB,
-// SCRAM, FSHP, WordPress, Stormpath, …), ParseAs reads the formats that must be declared (bare hex
-// digests, NT hashes, PostgreSQL md5, MySQL 3.2.3, DES crypt, Oracle 10g; passlib's names) and
-// ParseGigya reads Gigya password objects. Verify checks a password in constant time against the
+// SCRAM, FSHP, WordPress, …), ParseAs reads the formats that must be declared (bare hex digests,
+// NT hashes, PostgreSQL md5, MySQL 3.2.3, DES crypt, Oracle 10g; passlib's names). A legacy
+// system's own formats live in its folder and register a Scheme (scheme.go): a prefix Parse then
+// recognises (Stormpath's "$stormpath2$…") or a password object that mappings name and
+// ParseMaterial reads (Gigya's {hash, hashSettings}); the exported helpers (Digest, IterDigest,
+// VerifyPBKDF2, DecodeB64, Equal, …) are what such a Hash is built from. Verify checks a password in constant time against the
 // stored value and bounds every cost parameter (ErrOutOfBounds, CheckBounds) so that a hostile
 // hash cannot exhaust CPU or memory; Auth0 translates to a bcrypt password_hash string or an
 // auth0hash.CustomPasswordHash when Auth0's documented computation reproduces the hash exactly,
@@ -122,8 +125,32 @@ var defaultBounds = bounds{
 
 var limits = defaultBounds
 
-// digestAlg is a plain digest usable by the iterated-digest and PBKDF2 code.
-type digestAlg struct {
+// fuzzBounds keep each Verify call to milliseconds; the real bounds are tested in TestBounds.
+var fuzzBounds = bounds{
+	maxPasswordBytes:   256,
+	maxDigestRounds:    1000,
+	maxPBKDF2Work:      1000,
+	maxCryptRounds:     2000,
+	maxBcryptCost:      4,
+	maxScryptMemory:    256 << 10,
+	maxScryptWork:      512 << 10,
+	maxArgon2MemoryKiB: 64,
+	maxArgon2Time:      2,
+	maxKeyLen:          1024,
+}
+
+// FuzzBounds lowers the cost bounds that Verify and CheckBounds enforce to what a fuzzer can
+// afford on every input (each Verify in milliseconds) and returns the function that restores
+// them. It is for fuzz targets only, this package's and those of the schemes legacy systems
+// register (f.Cleanup(legacy.FuzzBounds())); it must not run while anything else verifies.
+func FuzzBounds() (restore func()) {
+	limits = fuzzBounds
+	return func() { limits = defaultBounds }
+}
+
+// Digest is a plain hash function (MD5, SHA1, SHA224, SHA256, SHA384, SHA512) that schemes
+// iterate (IterDigest), salt, or use as PBKDF2's PRF (VerifyPBKDF2).
+type Digest struct {
 	name  string // snake_case report suffix and Auth0 / Node digest name
 	size  int
 	new   func() hash.Hash
@@ -131,15 +158,27 @@ type digestAlg struct {
 }
 
 var (
-	algMD5    = digestAlg{"md5", md5.Size, md5.New, true}
-	algSHA1   = digestAlg{"sha1", sha1.Size, sha1.New, true}
-	algSHA224 = digestAlg{"sha224", sha256.Size224, sha256.New224, false}
-	algSHA256 = digestAlg{"sha256", sha256.Size, sha256.New, true}
-	algSHA384 = digestAlg{"sha384", sha512.Size384, sha512.New384, false}
-	algSHA512 = digestAlg{"sha512", sha512.Size, sha512.New, true}
+	MD5    = Digest{"md5", md5.Size, md5.New, true}
+	SHA1   = Digest{"sha1", sha1.Size, sha1.New, true}
+	SHA224 = Digest{"sha224", sha256.Size224, sha256.New224, false}
+	SHA256 = Digest{"sha256", sha256.Size, sha256.New, true}
+	SHA384 = Digest{"sha384", sha512.Size384, sha512.New384, false}
+	SHA512 = Digest{"sha512", sha512.Size, sha512.New, true}
 )
 
-func checkPassword(ctx context.Context, password string) error {
+// Name is the digest's snake_case name ("sha256"): the suffix of report names and Auth0's and
+// Node's name for it.
+func (d Digest) Name() string { return d.name }
+
+// Size is the digest's output length in bytes.
+func (d Digest) Size() int { return d.size }
+
+// Auth0Plain reports whether Auth0 imports the plain digest as a custom_password_hash algorithm.
+func (d Digest) Auth0Plain() bool { return d.auth0 }
+
+// CheckPassword is the first step of every Verify: the context's error, or an error wrapping
+// ErrOutOfBounds for a password longer than MaxPasswordBytes.
+func CheckPassword(ctx context.Context, password string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -149,22 +188,22 @@ func checkPassword(ctx context.Context, password string) error {
 	return nil
 }
 
-// equal compares two byte strings in constant time (for equal lengths) and maps the result to
+// Equal compares two byte strings in constant time (for equal lengths) and maps the result to
 // nil / ErrMismatch.
-func equal(got, want []byte) error {
+func Equal(got, want []byte) error {
 	if subtle.ConstantTimeCompare(got, want) == 1 {
 		return nil
 	}
 	return ErrMismatch
 }
 
-// decodeB64 decodes base64 leniently: surrounding space, missing or extra '=' padding, the
+// DecodeB64 decodes base64 leniently: surrounding space, missing or extra '=' padding, the
 // URL-safe alphabet ('-', '_') and passlib's adapted alphabet ('.' for '+') are all accepted.
 //
 // It is on the translation hot path (Gigya pbkdf2 → PHC), so it maps the alphabet in a stack
 // buffer and allocates only the decoded bytes; the result is byte-for-byte what
 // base64.RawStdEncoding.DecodeString gives on the mapped string.
-func decodeB64(s string) ([]byte, error) {
+func DecodeB64(s string) ([]byte, error) {
 	s = strings.TrimRight(strings.TrimSpace(s), "=")
 	dst := make([]byte, base64.RawStdEncoding.DecodedLen(len(s)))
 	n, err := decodeB64To(dst, s)
@@ -199,15 +238,15 @@ func decodeB64To(dst []byte, s string) (int, error) {
 	return n, nil
 }
 
-// b64 is canonical standard base64 with padding (Auth0 hash/salt/key values).
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+// B64 is canonical standard base64 with padding (Auth0 hash/salt/key values).
+func B64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // b64raw is standard base64 without padding (PHC strings, Auth0 pbkdf2/argon2).
 func b64raw(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
 
-// phcPBKDF2 builds "$pbkdf2-<digest>$i=<iter>,l=<keylen>$<salt>$<hash>" from salt and hash
+// PHCPBKDF2 builds "$pbkdf2-<digest>$i=<iter>,l=<keylen>$<salt>$<hash>" from salt and hash
 // already in canonical unpadded base64, with one allocation.
-func phcPBKDF2(alg digestAlg, iter, keylen int, salt, sum string) string {
+func PHCPBKDF2(alg Digest, iter, keylen int, salt, sum string) string {
 	var num [20]byte
 	var b strings.Builder
 	b.Grow(len("$pbkdf2-$i=,l=$$") + len(alg.name) + 2*len(num) + len(salt) + len(sum))
@@ -224,15 +263,15 @@ func phcPBKDF2(alg digestAlg, iter, keylen int, salt, sum string) string {
 	return b.String()
 }
 
-// canonicalB64 decodes s leniently (as decodeB64) and returns its canonical form, standard
+// CanonicalB64 decodes s leniently (as DecodeB64) and returns its canonical form, standard
 // base64 without padding, and the decoded length. When s already is canonical (apart from '='
 // padding and surrounding space) the result is a substring of s: no allocation.
-func canonicalB64(s string) (string, int, error) {
+func CanonicalB64(s string) (string, int, error) {
 	t := strings.TrimRight(strings.TrimSpace(s), "=")
 	if n, ok := canonicalRawStd(t); ok {
 		return t, n, nil
 	}
-	b, err := decodeB64(t)
+	b, err := DecodeB64(t)
 	if err != nil {
 		return "", 0, err
 	}
@@ -276,17 +315,17 @@ func b64val(c byte) byte {
 	return 63
 }
 
-// decodeDigest decodes a stored digest of the given size as hex or base64: hex
+// DecodeDigest decodes a stored digest of the given size as hex or base64: hex
 // when the string is exactly 2·size hex digits, otherwise lenient base64; the decoded length
 // must equal size.
-func decodeDigest(s string, size int) ([]byte, error) {
+func DecodeDigest(s string, size int) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if len(s) == 2*size {
 		if b, err := hex.DecodeString(s); err == nil {
 			return b, nil
 		}
 	}
-	b, err := decodeB64(s)
+	b, err := DecodeB64(s)
 	if err != nil {
 		return nil, err
 	}
@@ -296,9 +335,9 @@ func decodeDigest(s string, size int) ([]byte, error) {
 	return b, nil
 }
 
-// iterDigest computes h = H(msg), then rounds-1 times h = H(h) (Apache Shiro SimpleHash, the
+// IterDigest computes h = H(msg), then rounds-1 times h = H(h) (Apache Shiro SimpleHash, the
 // semantics of $stormpath2$; also used, [inferred], for Gigya rounds > 1).
-func iterDigest(ctx context.Context, alg digestAlg, msg []byte, rounds int) ([]byte, error) {
+func IterDigest(ctx context.Context, alg Digest, msg []byte, rounds int) ([]byte, error) {
 	if rounds < 1 || rounds > limits.maxDigestRounds {
 		return nil, fmt.Errorf("%w: %d digest rounds (max %d)", ErrOutOfBounds, rounds, limits.maxDigestRounds)
 	}
@@ -318,9 +357,15 @@ func iterDigest(ctx context.Context, alg digestAlg, msg []byte, rounds int) ([]b
 	return sum, nil
 }
 
-func unimportable(format string, args ...any) error {
+// Unimportable returns an error wrapping ErrUnimportable with the formatted reason: what Auth0
+// method of a Hash returns when Auth0 cannot take the hash.
+func Unimportable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnimportable, fmt.Sprintf(format, args...))
 }
+
+// Unsupported returns a Hash of a recognised format that cannot be verified or imported: Verify
+// gives ErrUnsupported, Auth0 gives ErrUnimportable, and Unverifiable gives reason.
+func Unsupported(format, reason string) Hash { return &unsupportedHash{format: format, reason: reason} }
 
 // unsupportedHash is a recognised format this package cannot verify or import.
 type unsupportedHash struct {
@@ -340,11 +385,17 @@ func (u *unsupportedHash) Verify(ctx context.Context, _ string) error {
 
 // Auth0 always fails with ErrUnimportable.
 func (u *unsupportedHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("%s: %s", u.format, u.reason)
+	return "", nil, Unimportable("%s: %s", u.format, u.reason)
 }
 
-// bounded is implemented by the formats with cost parameters.
-type bounded interface{ bounds() error }
+// bounded is implemented by the formats with cost parameters: Bounds returns an error wrapping
+// ErrOutOfBounds when one exceeds what Verify computes, without doing the work. A Hash a
+// scheme contributes implements it when it has cost parameters.
+type bounded interface{ Bounds() error }
+
+// unverifiable is implemented by Hashes of a recognised format that Verify can never succeed
+// for: WhyUnverifiable says why ("" when it can).
+type unverifiable interface{ WhyUnverifiable() string }
 
 // CheckBounds returns an error wrapping ErrOutOfBounds when one of h's cost parameters (rounds,
 // iterations, memory, bcrypt cost) exceeds what Verify computes: such a hash could never be
@@ -354,13 +405,14 @@ func CheckBounds(h Hash) error {
 		h = r.Hash
 	}
 	if b, ok := h.(bounded); ok {
-		return b.bounds()
+		return b.Bounds()
 	}
 	return nil
 }
 
-// roundBounds bounds iterated plain digests.
-func roundBounds(rounds int) error {
+// RoundBounds returns an error wrapping ErrOutOfBounds when rounds of an iterated plain digest
+// exceed what Verify computes.
+func RoundBounds(rounds int) error {
 	if rounds > limits.maxDigestRounds {
 		return fmt.Errorf("%w: %d digest rounds (max %d)", ErrOutOfBounds, rounds, limits.maxDigestRounds)
 	}
@@ -368,7 +420,8 @@ func roundBounds(rounds int) error {
 }
 
 // Unverifiable says why Verify can never succeed for h (a format recognised but not verifiable:
-// unknown Gigya algorithms, a Gigya salt without a template, bcrypt $2$), or "" when it can.
+// an Unsupported hash, bcrypt $2$, a scheme's hash whose WhyUnverifiable says so, a hash out of
+// bounds), or "" when it can.
 func Unverifiable(h Hash) string {
 	switch x := h.(type) {
 	case renamed:
@@ -379,12 +432,12 @@ func Unverifiable(h Hash) string {
 		if x.variant == "2" {
 			return "bcrypt $2$ is not verified"
 		}
-	case *gigyaDigest:
-		if x.unsupported != "" {
-			return x.unsupported
-		}
 	case *prehashedBcrypt:
 		return Unverifiable(x.inner)
+	case unverifiable:
+		if why := x.WhyUnverifiable(); why != "" {
+			return why
+		}
 	}
 	if err := CheckBounds(h); err != nil {
 		return err.Error()

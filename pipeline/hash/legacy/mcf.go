@@ -21,9 +21,7 @@ const maxMCFLen = 1024
 
 // parseMCF recognises a modular-crypt / PHC string and parses it:
 //
-//   - $stormpath1$<b64 salt>$<b64 hash>: HMAC-SHA256 keyed by the decoded salt
-//   - $stormpath2$<ALG>$<ITER>$<b64 salt>$<b64 hash>: Shiro iterated digest, ALG one of
-//     MD5, SHA-1, SHA-256, SHA-384, SHA-512; the salt may be empty
+//   - the prefix of a registered self-identifying Scheme ($stormpath2$, …): its ParseString
 //   - $1$ (md5-crypt), $5$ / $6$ (sha256/sha512-crypt, optional rounds=)
 //   - $2a$ $2b$ $2y$ $2x$ $2$ (bcrypt)
 //   - $scrypt$ln=,r=,p=$salt$hash (passlib style)
@@ -39,11 +37,10 @@ func parseMCF(s string) (Hash, error) {
 	if len(s) > maxMCFLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxMCFLen)
 	}
+	if h, ok, err := parsePrefixed(s); ok {
+		return h, err
+	}
 	switch {
-	case strings.HasPrefix(s, "$stormpath1$"):
-		return parseStormpath1(s)
-	case strings.HasPrefix(s, "$stormpath2$"):
-		return parseStormpath2(s)
 	case strings.HasPrefix(s, "$1$"):
 		return parseMD5Crypt(s)
 	case strings.HasPrefix(s, "$5$"), strings.HasPrefix(s, "$6$"):
@@ -95,7 +92,7 @@ func parseBcrypt(s string) (Hash, error) {
 
 func (h *bcryptHash) Format() string { return "bcrypt_" + h.variant }
 
-func (h *bcryptHash) bounds() error {
+func (h *bcryptHash) Bounds() error {
 	if h.cost > limits.maxBcryptCost {
 		return fmt.Errorf("%w: bcrypt cost %d (max %d)", ErrOutOfBounds, h.cost, limits.maxBcryptCost)
 	}
@@ -110,7 +107,7 @@ func (h *bcryptHash) Verify(ctx context.Context, password string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := h.bounds(); err != nil {
+	if err := h.Bounds(); err != nil {
 		return err
 	}
 	if len(password) > 72 {
@@ -149,7 +146,7 @@ func (h *bcryptHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 		return "", &auth0hash.CustomPasswordHash{Algorithm: "bcrypt",
 			Hash: auth0hash.HashValue{Value: h.s, Encoding: "utf8"}}, nil
 	}
-	return "", nil, unimportable("bcrypt variant $%s$ is rejected by Auth0", h.variant)
+	return "", nil, Unimportable("bcrypt variant $%s$ is rejected by Auth0", h.variant)
 }
 
 // ---- helpers for k=v parameter lists ----
@@ -197,11 +194,11 @@ func parseScrypt(s string) (Hash, error) {
 	if !okN || !okR || !okP || len(ps) != 3 || ln < 1 || ln > 62 || r < 1 || p < 1 {
 		return nil, fmt.Errorf("%w: scrypt: want ln, r, p", ErrMalformed)
 	}
-	salt, err := decodeB64(parts[3])
+	salt, err := DecodeB64(parts[3])
 	if err != nil {
 		return nil, err
 	}
-	sum, err := decodeB64(parts[4])
+	sum, err := DecodeB64(parts[4])
 	if err != nil || len(sum) == 0 {
 		return nil, fmt.Errorf("%w: scrypt: bad checksum", ErrMalformed)
 	}
@@ -210,7 +207,7 @@ func parseScrypt(s string) (Hash, error) {
 
 func (h *scryptHash) Format() string { return h.format }
 
-func (h *scryptHash) bounds() error {
+func (h *scryptHash) Bounds() error {
 	if h.ln > 40 || int64(128)<<h.ln*int64(h.r) > limits.maxScryptMemory ||
 		int64(128)<<h.ln*int64(h.r)*int64(h.p) > limits.maxScryptWork || len(h.hash) > limits.maxKeyLen {
 		return fmt.Errorf("%w: scrypt ln=%d,r=%d,p=%d", ErrOutOfBounds, h.ln, h.r, h.p)
@@ -221,29 +218,29 @@ func (h *scryptHash) bounds() error {
 // Verify computes scrypt with golang.org/x/crypto/scrypt after bounding N·r (memory), N·r·p
 // (work) and the key length.
 func (h *scryptHash) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	if err := h.bounds(); err != nil {
+	if err := h.Bounds(); err != nil {
 		return err
 	}
 	got, err := scrypt.Key([]byte(password), h.salt, 1<<h.ln, h.r, h.p, len(h.hash))
 	if err != nil {
 		return fmt.Errorf("%w: scrypt: %v", ErrMalformed, err)
 	}
-	return equal(got, h.hash)
+	return Equal(got, h.hash)
 }
 
 // Auth0 maps to algorithm scrypt with base64 hash and salt, keylen, cost = N, blockSize = r,
 // parallelization = p ([inferred] from Auth0's scrypt schema; the salt is the raw salt bytes).
 func (h *scryptHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	if h.ln > 30 {
-		return "", nil, unimportable("scrypt N=2^%d does not fit Auth0's cost field", h.ln)
+		return "", nil, Unimportable("scrypt N=2^%d does not fit Auth0's cost field", h.ln)
 	}
 	return "", &auth0hash.CustomPasswordHash{
 		Algorithm:       "scrypt",
-		Hash:            auth0hash.HashValue{Value: b64(h.hash), Encoding: "base64"},
-		Salt:            &auth0hash.Salt{Value: b64(h.salt), Encoding: "base64"},
+		Hash:            auth0hash.HashValue{Value: B64(h.hash), Encoding: "base64"},
+		Salt:            &auth0hash.Salt{Value: B64(h.salt), Encoding: "base64"},
 		KeyLen:          len(h.hash),
 		Cost:            1 << h.ln,
 		BlockSize:       h.r,
@@ -292,10 +289,10 @@ func parseArgon2(s string) (Hash, error) {
 	if !ok[0] || !ok[1] || !ok[2] || len(ps) != 3 || h.t < 1 || h.p < 1 || h.p > 255 || h.m < 8*h.p {
 		return nil, fmt.Errorf("%w: argon2: want m, t, p", ErrMalformed)
 	}
-	if h.salt, err = decodeB64(parts[3]); err != nil {
+	if h.salt, err = DecodeB64(parts[3]); err != nil {
 		return nil, err
 	}
-	if h.hash, err = decodeB64(parts[4]); err != nil || len(h.hash) < 4 {
+	if h.hash, err = DecodeB64(parts[4]); err != nil || len(h.hash) < 4 {
 		return nil, fmt.Errorf("%w: argon2: bad hash", ErrMalformed)
 	}
 	return h, nil
@@ -303,7 +300,7 @@ func parseArgon2(s string) (Hash, error) {
 
 func (h *argon2Hash) Format() string { return h.variant }
 
-func (h *argon2Hash) bounds() error {
+func (h *argon2Hash) Bounds() error {
 	if h.m > uint64(limits.maxArgon2MemoryKiB) || h.t > uint64(limits.maxArgon2Time) || len(h.hash) > limits.maxKeyLen {
 		return fmt.Errorf("%w: %s m=%d,t=%d", ErrOutOfBounds, h.variant, h.m, h.t)
 	}
@@ -314,10 +311,10 @@ func (h *argon2Hash) bounds() error {
 // 0x13 with golang.org/x/crypto/argon2, argon2d and version 0x10 (a PHC string without v=) with
 // package argon2x (checked against RFC 9106 and the reference implementation's vectors).
 func (h *argon2Hash) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	if err := h.bounds(); err != nil {
+	if err := h.Bounds(); err != nil {
 		return err
 	}
 	if h.variant == "argon2d" || h.version != 0x13 {
@@ -326,13 +323,13 @@ func (h *argon2Hash) Verify(ctx context.Context, password string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrMalformed, h.variant, err)
 		}
-		return equal(got, h.hash)
+		return Equal(got, h.hash)
 	}
 	kdf := argon2.IDKey
 	if h.variant == "argon2i" {
 		kdf = argon2.Key
 	}
-	return equal(kdf([]byte(password), h.salt, uint32(h.t), uint32(h.m), uint8(h.p), uint32(len(h.hash))), h.hash)
+	return Equal(kdf([]byte(password), h.salt, uint32(h.t), uint32(h.m), uint8(h.p), uint32(len(h.hash))), h.hash)
 }
 
 // Auth0 re-emits the canonical PHC string (B64 without padding) as algorithm argon2 for
@@ -340,10 +337,10 @@ func (h *argon2Hash) Verify(ctx context.Context, password string) error {
 // which accepts only argon2id/argon2i v=19; [inferred] from Auth0's pointer to auth0/magic).
 func (h *argon2Hash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	if h.variant == "argon2d" {
-		return "", nil, unimportable("argon2d is not accepted by Auth0 (libsodium verifies argon2id/argon2i only)")
+		return "", nil, Unimportable("argon2d is not accepted by Auth0 (libsodium verifies argon2id/argon2i only)")
 	}
 	if h.version != 0x13 {
-		return "", nil, unimportable("%s version 16 is not accepted by Auth0 (v=19 only)", h.variant)
+		return "", nil, Unimportable("%s version 16 is not accepted by Auth0 (v=19 only)", h.variant)
 	}
 	v := fmt.Sprintf("$%s$v=19$m=%d,t=%d,p=%d$%s$%s", h.variant, h.m, h.t, h.p, b64raw(h.salt), b64raw(h.hash))
 	return "", &auth0hash.CustomPasswordHash{Algorithm: "argon2",
@@ -355,13 +352,13 @@ func (h *argon2Hash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 // pbkdf2Hash is PBKDF2-HMAC-<alg>; format is its report name.
 type pbkdf2Hash struct {
 	format     string
-	alg        digestAlg
+	alg        Digest
 	iter       int
 	salt, hash []byte
 }
 
-var pbkdf2Algs = map[string]digestAlg{"sha1": algSHA1, "sha224": algSHA224, "sha256": algSHA256,
-	"sha384": algSHA384, "sha512": algSHA512}
+var pbkdf2Algs = map[string]Digest{"sha1": SHA1, "sha224": SHA224, "sha256": SHA256,
+	"sha384": SHA384, "sha512": SHA512}
 
 func parsePBKDF2(s string) (Hash, error) {
 	parts := strings.Split(s, "$")
@@ -407,10 +404,10 @@ func parsePBKDF2(s string) (Hash, error) {
 		return nil, fmt.Errorf("%w: pbkdf2: iterations < 1", ErrMalformed)
 	}
 	var err error
-	if h.salt, err = decodeB64(parts[3]); err != nil {
+	if h.salt, err = DecodeB64(parts[3]); err != nil {
 		return nil, err
 	}
-	if h.hash, err = decodeB64(parts[4]); err != nil || len(h.hash) == 0 {
+	if h.hash, err = DecodeB64(parts[4]); err != nil || len(h.hash) == 0 {
 		return nil, fmt.Errorf("%w: pbkdf2: bad hash", ErrMalformed)
 	}
 	if keylen >= 0 && keylen != len(h.hash) {
@@ -424,13 +421,14 @@ func (h *pbkdf2Hash) Format() string { return h.format }
 // Verify computes PBKDF2 (crypto/pbkdf2) with dkLen = len(hash) after bounding
 // iterations × output blocks, then compares in constant time.
 func (h *pbkdf2Hash) Verify(ctx context.Context, password string) error {
-	return verifyPBKDF2(ctx, h.alg, h.iter, h.salt, h.hash, password)
+	return VerifyPBKDF2(ctx, h.alg, h.iter, h.salt, h.hash, password)
 }
 
-func (h *pbkdf2Hash) bounds() error { return pbkdf2Bounds(h.alg, h.iter, len(h.hash)) }
+func (h *pbkdf2Hash) Bounds() error { return PBKDF2Bounds(h.alg, h.iter, len(h.hash)) }
 
-// pbkdf2Bounds bounds iterations × output blocks and the key length.
-func pbkdf2Bounds(alg digestAlg, iter, keyLen int) error {
+// PBKDF2Bounds returns an error wrapping ErrOutOfBounds when PBKDF2's iterations × output blocks
+// or its key length exceed what Verify computes.
+func PBKDF2Bounds(alg Digest, iter, keyLen int) error {
 	blocks := (keyLen + alg.size - 1) / alg.size
 	if keyLen > limits.maxKeyLen || iter > limits.maxPBKDF2Work/max(blocks, 1) {
 		return fmt.Errorf("%w: pbkdf2 %d iterations × %d blocks", ErrOutOfBounds, iter, blocks)
@@ -438,18 +436,20 @@ func pbkdf2Bounds(alg digestAlg, iter, keyLen int) error {
 	return nil
 }
 
-func verifyPBKDF2(ctx context.Context, alg digestAlg, iter int, salt, want []byte, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+// VerifyPBKDF2 checks password against want = PBKDF2(alg, password, salt, iter, len(want)),
+// bounded (PBKDF2Bounds) and compared in constant time: nil, ErrMismatch or the bounds' error.
+func VerifyPBKDF2(ctx context.Context, alg Digest, iter int, salt, want []byte, password string) error {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	if err := pbkdf2Bounds(alg, iter, len(want)); err != nil {
+	if err := PBKDF2Bounds(alg, iter, len(want)); err != nil {
 		return err
 	}
 	got, err := pbkdf2.Key(alg.new, password, salt, iter, len(want))
 	if err != nil {
 		return fmt.Errorf("%w: pbkdf2: %v", ErrUnsupported, err)
 	}
-	return equal(got, want)
+	return Equal(got, want)
 }
 
 // Auth0 emits the canonical PHC string "$pbkdf2-<digest>$i=<iter>,l=<len>$<salt>$<hash>" (B64
@@ -458,7 +458,7 @@ func (h *pbkdf2Hash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", pbkdf2Auth0(h.alg, h.iter, h.salt, h.hash), nil
 }
 
-func pbkdf2Auth0(alg digestAlg, iter int, salt, sum []byte) *auth0hash.CustomPasswordHash {
-	v := phcPBKDF2(alg, iter, len(sum), b64raw(salt), b64raw(sum))
+func pbkdf2Auth0(alg Digest, iter int, salt, sum []byte) *auth0hash.CustomPasswordHash {
+	v := PHCPBKDF2(alg, iter, len(sum), b64raw(salt), b64raw(sum))
 	return &auth0hash.CustomPasswordHash{Algorithm: "pbkdf2", Hash: auth0hash.HashValue{Value: v, Encoding: "utf8"}}
 }

@@ -46,7 +46,7 @@ func (h *phpassHash) Format() string {
 	return "phpass_md5"
 }
 
-func (h *phpassHash) bounds() error {
+func (h *phpassHash) Bounds() error {
 	if 1<<h.countLog > limits.maxDigestRounds {
 		return fmt.Errorf("%w: %s 2^%d rounds (max %d)", ErrOutOfBounds, h.Format(), h.countLog, limits.maxDigestRounds)
 	}
@@ -56,10 +56,10 @@ func (h *phpassHash) bounds() error {
 // Verify recomputes the phpass digest chain (2^count bounded by the digest-round limit) and
 // compares the checksum in constant time.
 func (h *phpassHash) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := CheckPassword(ctx, password); err != nil {
 		return err
 	}
-	if err := h.bounds(); err != nil {
+	if err := h.Bounds(); err != nil {
 		return err
 	}
 	var d hash.Hash = md5.New()
@@ -81,12 +81,12 @@ func (h *phpassHash) Verify(ctx context.Context, password string) error {
 		sum = d.Sum(sum[:0])
 	}
 	enc := phpassEncode(sum)
-	return equal(enc[:len(h.sum)], []byte(h.sum))
+	return Equal(enc[:len(h.sum)], []byte(h.sum))
 }
 
 // Auth0 always reports ErrUnimportable: Auth0 has no iterated digests.
 func (h *phpassHash) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
-	return "", nil, unimportable("%s is an iterated digest; Auth0 has none", h.Format())
+	return "", nil, Unimportable("%s is an iterated digest; Auth0 has none", h.Format())
 }
 
 // phpassEncode is phpass's _password_base64_encode: little-endian 24-bit groups, low 6 bits

@@ -25,6 +25,7 @@ type Source struct {
 	name  string
 	fetch Fetcher
 	spool string
+	max   int // SourceConfig.MaxRecordBytes of a live source (0: pipeline.DefaultMaxRecordBytes)
 	log   func(format string, args ...any)
 	inner atomic.Pointer[jsonfile.Source]
 }
@@ -32,7 +33,12 @@ type Source struct {
 // NewFiles reads the inputs as the json source does (arrays, NDJSON, result pages, folders, gzip),
 // records over maxRecordBytes (0: pipeline.DefaultMaxRecordBytes) flagged record_too_large.
 func NewFiles(name string, inputs []string, maxRecordBytes int) (*Source, error) {
-	js, err := jsonfile.New(pipeline.SourceConfig{Inputs: inputs, MaxRecordBytes: maxRecordBytes})
+	return NewFilesWith(name, inputs, maxRecordBytes, jsonfile.Options{})
+}
+
+// NewFilesWith is NewFiles with the system's own framing (wrapper keys, file endings).
+func NewFilesWith(name string, inputs []string, maxRecordBytes int, o jsonfile.Options) (*Source, error) {
+	js, err := jsonfile.NewWith(pipeline.SourceConfig{Inputs: inputs, MaxRecordBytes: maxRecordBytes}, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s source: %w", name, err)
 	}
@@ -41,13 +47,19 @@ func NewFiles(name string, inputs []string, maxRecordBytes int) (*Source, error)
 	return s, nil
 }
 
-// NewLive reads what fetch returns, spooled to workDir/fetched/<name>-<what>.ndjson. logf, when
-// set, reports the fetch's start and end.
-func NewLive(name, what, workDir string, fetch Fetcher, logf func(format string, args ...any)) (*Source, error) {
+// NewLive reads what fetch returns, spooled to workDir/fetched/<name>-<what>.ndjson. The spool is
+// read as the json source reads a file: a record over maxRecordBytes (0:
+// pipeline.DefaultMaxRecordBytes) is flagged record_too_large at its line, skipped unread, and the
+// lines after it are read. logf, when set, reports the fetch's start and end.
+//
+// The limit bounds reading only: the fetch writes each object whole, as the API client holds it
+// (its answers are capped by the client), so the spool keeps what the system returned and a
+// resumed run reads the same lines.
+func NewLive(name, what, workDir string, maxRecordBytes int, fetch Fetcher, logf func(format string, args ...any)) (*Source, error) {
 	if workDir == "" {
 		return nil, fmt.Errorf("%s source: a live fetch needs the run's output folder", name)
 	}
-	return &Source{name: name, fetch: fetch, log: logf,
+	return &Source{name: name, fetch: fetch, log: logf, max: maxRecordBytes,
 		spool: filepath.Join(workDir, spool.Dir, name+"-"+what+".ndjson")}, nil
 }
 
@@ -68,7 +80,7 @@ func (s *Source) Read(ctx context.Context, emit func(pipeline.RawRecord) error) 
 				s.log("%s: reading the users fetched earlier from %s", s.name, s.spool)
 			}
 		}
-		js, err := jsonfile.New(pipeline.SourceConfig{Inputs: []string{s.spool}})
+		js, err := jsonfile.New(pipeline.SourceConfig{Inputs: []string{s.spool}, MaxRecordBytes: s.max})
 		if err != nil {
 			return fmt.Errorf("%s source: %w", s.name, err)
 		}

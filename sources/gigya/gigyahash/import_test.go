@@ -1,10 +1,12 @@
-package legacy
+package gigyahash
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
 // TestGigyaImportShapes reads the password shapes of a Gigya import file
@@ -16,8 +18,9 @@ import (
 // \"$...$\" pattern"), and the export's compoundHash (gigya-node's Account interface). Every
 // vector is a known answer computed outside usher: G1 (Test@123, a public "PBKDF2 Sample Data /
 // Gigya Example" note) and G3 (SAP's importFullAccount sha1 example, base64(SHA1("password"))), the
-// compound strings from testdata/outsiders.json (passlib 1.7.4, the Stormpath Ruby SDK), the md5
-// template one with Python's hashlib (base64(md5(b"correct horse::Q7vK2p"))).
+// compound strings from pipeline/hash/legacy/testdata/outsiders.json (passlib 1.7.4, the Stormpath
+// Ruby SDK), the md5 template one with Python's hashlib (base64(md5(b"correct horse::Q7vK2p"))).
+// Moved from pipeline/hash/legacy (gigya_import_test.go).
 func TestGigyaImportShapes(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -58,12 +61,12 @@ func TestGigyaImportShapes(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.pw), &pw); err != nil {
 				t.Fatal(err)
 			}
-			if !GigyaHasPassword(pw) {
-				t.Fatal("GigyaHasPassword: false")
+			if !HasPassword(pw) {
+				t.Fatal("HasPassword: false")
 			}
-			h, err := ParseGigya(pw)
+			h, err := Parse(pw)
 			if err != nil {
-				t.Fatalf("ParseGigya: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			if h.Format() != tc.format {
 				t.Errorf("format %q, want %q", h.Format(), tc.format)
@@ -71,13 +74,13 @@ func TestGigyaImportShapes(t *testing.T) {
 			if err := h.Verify(context.Background(), tc.password); err != nil {
 				t.Errorf("Verify(right password): %v", err)
 			}
-			if err := h.Verify(context.Background(), tc.password+"x"); !errors.Is(err, ErrMismatch) {
+			if err := h.Verify(context.Background(), tc.password+"x"); !errors.Is(err, legacy.ErrMismatch) {
 				t.Errorf("Verify(wrong password): %v, want ErrMismatch", err)
 			}
 			ph, custom, err := h.Auth0()
 			switch {
 			case tc.unimp:
-				if !errors.Is(err, ErrUnimportable) {
+				if !errors.Is(err, legacy.ErrUnimportable) {
 					t.Errorf("Auth0: %v, want ErrUnimportable", err)
 				}
 			case err != nil:
@@ -107,16 +110,16 @@ func TestGigyaImportShapeErrors(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.pw), &pw); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := ParseGigya(pw); !errors.Is(err, ErrMalformed) {
-				t.Errorf("ParseGigya: %v, want ErrMalformed", err)
+			if _, err := Parse(pw); !errors.Is(err, legacy.ErrMalformed) {
+				t.Errorf("Parse: %v, want ErrMalformed", err)
 			}
 		})
 	}
 	for _, empty := range []string{`{}`, `{"hashedPassword":"","compoundHashedPassword":""}`, `{"hash":"","hashSettings":{}}`} {
 		var pw map[string]any
 		_ = json.Unmarshal([]byte(empty), &pw)
-		if GigyaHasPassword(pw) {
-			t.Errorf("GigyaHasPassword(%s) = true", empty)
+		if HasPassword(pw) {
+			t.Errorf("HasPassword(%s) = true", empty)
 		}
 	}
 }

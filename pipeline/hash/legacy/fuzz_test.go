@@ -1,45 +1,21 @@
-package legacy
+package legacy_test
 
 import (
-	"context"
-	"regexp"
 	"testing"
-	"time"
+
+	"github.com/usher-migrate/usher/pipeline/hash/legacy"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy/legacytest"
 )
-
-var formatName = regexp.MustCompile(`^[a-z0-9_]+$`)
-
-// exercise checks the Hash contract on any parsed value: a stable report name, Verify bounded
-// and never panicking, Auth0 returning exactly one translation or an error.
-func exercise(t *testing.T, h Hash, password string) {
-	if !formatName.MatchString(h.Format()) {
-		t.Fatalf("Format %q is not snake_case", h.Format())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	start := time.Now()
-	_ = h.Verify(ctx, password)
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Verify took %v for %s", d, h.Format())
-	}
-	ph, custom, err := h.Auth0()
-	if err == nil && (ph == "") == (custom == nil) {
-		t.Fatalf("Auth0 returned %q and %v", ph, custom)
-	}
-	if err != nil && (ph != "" || custom != nil) {
-		t.Fatalf("Auth0 returned a translation with error %v", err)
-	}
-}
 
 // FuzzParse feeds any string to Parse and, as each declared format, to ParseAs.
 func FuzzParse(f *testing.F) {
-	f.Cleanup(FuzzBounds())
+	f.Cleanup(legacy.FuzzBounds())
 	for _, v := range vectors {
-		if v.mcf != "" {
-			f.Add(v.mcf, v.password, uint8(0), "")
+		if v.Stored != "" {
+			f.Add(v.Stored, v.Password, uint8(0), "")
 		}
 	}
-	for _, v := range loadOutsiders(f) {
+	for _, v := range legacy.LoadOutsiders(f) {
 		f.Add(v.Hash, v.Password, uint8(len(v.Format)), v.User)
 	}
 	f.Add("$argon2d$m=64,t=1,p=1$c2FsdA$c2FsdHNhbHQ", "x", uint8(0), "")
@@ -49,23 +25,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(s, "x", uint8(0), "")
 	}
 	f.Add("$2x$04$sWvxHJIvkARbp.u2yBpuJeGzNvpxYQo7AYxAJwFRH0HptXSWyqvwy", "ü", uint8(0), "")
-	formats := DeclaredFormats()
+	formats := legacy.DeclaredFormats()
 	f.Fuzz(func(t *testing.T, s, password string, format uint8, user string) {
-		h, err := Parse(s)
-		if err != nil {
-			if h != nil {
-				t.Fatalf("non-nil Hash with error %v", err)
-			}
-		} else {
-			exercise(t, h, password)
-		}
-		h, err = ParseAs(formats[int(format)%len(formats)], s, user)
-		if err != nil {
-			if h != nil {
-				t.Fatalf("non-nil Hash with error %v", err)
-			}
-			return
-		}
-		exercise(t, h, password)
+		h, err := legacy.Parse(s)
+		legacytest.CheckParse(t, h, err, password)
+		h, err = legacy.ParseAs(formats[int(format)%len(formats)], s, user)
+		legacytest.CheckParse(t, h, err, password)
 	})
 }

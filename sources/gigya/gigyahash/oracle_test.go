@@ -1,9 +1,7 @@
 package gigyahash
 
 import (
-	"context"
 	"crypto/md5"
-	"crypto/pbkdf2"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -19,8 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/usher-migrate/usher/internal/oracle"
-	"github.com/usher-migrate/usher/pipeline/hash/auth0hash"
+	"github.com/usher-migrate/usher/pipeline/hash/legacy/legacytest"
 )
 
 // This file checks "Gigya password → Auth0 translation → independent verifier": every importable
@@ -30,26 +27,6 @@ import (
 // usher. Moved from pipeline/hash/legacy's TestLegacyPythonOracle, whose generator and random
 // sequence (the Gigya cases came first) it keeps; the other formats stay there.
 
-// oracleRand returns a random password: ASCII and non-ASCII (Latin-1, BMP, astral) runes, at
-// most 20 runes (≤ 80 bytes; bcrypt callers ask for ascii-only lengths under 72 bytes).
-func oracleRand(rng *rand.Rand) string {
-	pool := []rune("abcXYZ019 !$\\\"'#:éüß€漢字пароль🔑😀\u00ff\U0010FFFD")
-	n := 1 + rng.IntN(16)
-	var b strings.Builder
-	for range n {
-		b.WriteRune(pool[rng.IntN(len(pool))])
-	}
-	return b.String()
-}
-
-func randBytes(rng *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.UintN(256))
-	}
-	return b
-}
-
 // randText returns n random printable ASCII bytes (a "clear text" salt).
 func randText(rng *rand.Rand, n int) []byte {
 	const alpha = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./"
@@ -58,14 +35,6 @@ func randText(rng *rand.Rand, n int) []byte {
 		b[i] = alpha[rng.IntN(len(alpha))]
 	}
 	return b
-}
-
-func digestOf(newH func() hash.Hash, parts ...[]byte) []byte {
-	h := newH()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return h.Sum(nil)
 }
 
 func utf16leRef(s string) []byte {
@@ -78,38 +47,21 @@ func utf16leRef(s string) []byte {
 
 var stdB64 = base64.StdEncoding.EncodeToString
 
-// oracleGigyaCase is one generated Gigya password object.
-type oracleGigyaCase struct {
-	name     string
-	password string
-	gigya    map[string]any
-}
-
 func gigyaObj(hashB64 string, hs map[string]any) map[string]any {
 	return map[string]any{"hash": hashB64, "hashSettings": hs}
 }
 
 // oracleGigyaCases generates hashes for every importable Gigya format from its definition.
-func oracleGigyaCases(t *testing.T) []oracleGigyaCase {
-	rng := rand.New(rand.NewChaCha8([32]byte{'u', 's', 'h', 'e', 'r'}))
-	var out []oracleGigyaCase
+func oracleGigyaCases(t *testing.T) []legacytest.OracleCase[map[string]any] {
+	rng := legacytest.NewRand()
+	var out []legacytest.OracleCase[map[string]any]
 	add := func(name, pw string, g map[string]any) {
-		out = append(out, oracleGigyaCase{name: name, password: pw, gigya: g})
+		out = append(out, legacytest.OracleCase[map[string]any]{Name: name, Password: pw, Stored: g})
 	}
-	pbkdf := func(newH func() hash.Hash, pw string, salt []byte, iter, n int) []byte {
-		k, err := pbkdf2.Key(newH, pw, salt, iter, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	type dg struct {
+	digests := []struct {
 		gigya string
 		newH  func() hash.Hash
-		size  int
-	}
-	digests := []dg{{"md5", md5.New, md5.Size}, {"sha1", sha1.New, sha1.Size},
-		{"sha256", sha256.New, sha256.Size}, {"sha512", sha512.New, sha512.Size}}
+	}{{"md5", md5.New}, {"sha1", sha1.New}, {"sha256", sha256.New}, {"sha512", sha512.New}}
 
 	// ---- Gigya pbkdf2 family (hashSettings): PBKDF2-HMAC(password utf8, b64dec(salt), rounds, len(hash)).
 	for _, p := range []struct {
@@ -120,9 +72,9 @@ func oracleGigyaCases(t *testing.T) []oracleGigyaCase {
 		{"pbkdf2_sha256", sha256.New, []int{20, 32}}, {"pbkdf2_sha512", sha512.New, []int{20, 64}}} {
 		for _, n := range p.lens {
 			for i := range 2 {
-				pw, salt, rounds := oracleRand(rng), randBytes(rng, 16), 1000+rng.IntN(1000)
+				pw, salt, rounds := legacytest.RandPassword(rng), legacytest.RandBytes(rng, 16), 1000+rng.IntN(1000)
 				add(fmt.Sprintf("gigya/%s/len=%d/%d", p.alg, n, i), pw, gigyaObj(
-					stdB64(pbkdf(p.newH, pw, salt, rounds, n)),
+					stdB64(legacytest.PBKDF2(t, p.newH, pw, salt, rounds, n)),
 					map[string]any{"algorithm": p.alg, "rounds": float64(rounds), "salt": stdB64(salt)}))
 			}
 		}
@@ -130,58 +82,58 @@ func oracleGigyaCases(t *testing.T) []oracleGigyaCase {
 
 	// ---- Gigya plain digests (hashSettings.format): H(merged), merged = template(password utf8, salt).
 	for _, d := range digests {
-		pw := oracleRand(rng)
-		add("gigya/"+d.gigya+"/unsalted", pw, gigyaObj(stdB64(digestOf(d.newH, []byte(pw))),
+		pw := legacytest.RandPassword(rng)
+		add("gigya/"+d.gigya+"/unsalted", pw, gigyaObj(stdB64(legacytest.DigestOf(d.newH, []byte(pw))),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0}))
-		pw = oracleRand(rng)
-		add("gigya/"+d.gigya+"/unsalted-hex-rounds-absent", pw, gigyaObj(hex.EncodeToString(digestOf(d.newH, []byte(pw))),
+		pw = legacytest.RandPassword(rng)
+		add("gigya/"+d.gigya+"/unsalted-hex-rounds-absent", pw, gigyaObj(hex.EncodeToString(legacytest.DigestOf(d.newH, []byte(pw))),
 			map[string]any{"algorithm": strings.ToUpper(d.gigya)}))
 		// A `format` template takes hashSettings.salt exactly as exported (clear text; Gigya's
 		// GigyaPasswordValidator substitutes the string): plain text and base64-looking salts.
-		for _, salt := range []string{string(randText(rng, 12)), stdB64(randBytes(rng, 8))} {
+		for _, salt := range []string{string(randText(rng, 12)), stdB64(legacytest.RandBytes(rng, 8))} {
 			kind := "text"
 			if strings.HasSuffix(salt, "=") {
 				kind = "base64-looking"
 			}
-			pw = oracleRand(rng)
+			pw = legacytest.RandPassword(rng)
 			add("gigya/"+d.gigya+"/format=$salt$password/salt="+kind, pw, gigyaObj(
-				stdB64(digestOf(d.newH, []byte(salt), []byte(pw))),
+				stdB64(legacytest.DigestOf(d.newH, []byte(salt), []byte(pw))),
 				map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": salt, "format": "$salt$password"}))
-			pw = oracleRand(rng)
+			pw = legacytest.RandPassword(rng)
 			add("gigya/"+d.gigya+"/format=$password$salt/salt="+kind, pw, gigyaObj(
-				stdB64(digestOf(d.newH, []byte(pw), []byte(salt))),
+				stdB64(legacytest.DigestOf(d.newH, []byte(pw), []byte(salt))),
 				map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": salt, "format": "$password$salt"}))
 		}
 		salt := string(randText(rng, 6))
-		pw = oracleRand(rng)
+		pw = legacytest.RandPassword(rng)
 		add("gigya/"+d.gigya+"/format=wikipedia$salt$password", pw, gigyaObj(
-			stdB64(digestOf(d.newH, []byte("wikipedia"), []byte(salt), []byte(pw))),
+			stdB64(legacytest.DigestOf(d.newH, []byte("wikipedia"), []byte(salt), []byte(pw))),
 			map[string]any{"algorithm": d.gigya, "salt": salt, "format": "wikipedia$salt$password"}))
 		// binaryFormat: $salt:base64 decodes the exported salt; $0x.. is literal bytes;
 		// $password:utf16 is UTF-16LE. Only one-sided templates are expressible in Auth0.
-		saltBytes := randBytes(rng, 10)
-		pw = oracleRand(rng)
+		saltBytes := legacytest.RandBytes(rng, 10)
+		pw = legacytest.RandPassword(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$salt:base64$0x5F$password:utf16", pw, gigyaObj(
-			stdB64(digestOf(d.newH, saltBytes, []byte{0x5f}, utf16leRef(pw))),
+			stdB64(legacytest.DigestOf(d.newH, saltBytes, []byte{0x5f}, utf16leRef(pw))),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(saltBytes), "binaryFormat": "$salt:base64$0x5F$password:utf16"}))
-		pw = oracleRand(rng)
+		pw = legacytest.RandPassword(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$password:utf8$salt:base64", pw, gigyaObj(
-			stdB64(digestOf(d.newH, []byte(pw), saltBytes)),
+			stdB64(legacytest.DigestOf(d.newH, []byte(pw), saltBytes)),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": stdB64(saltBytes), "binaryFormat": "$password:utf8$salt:base64"}))
-		pw = oracleRand(rng)
+		pw = legacytest.RandPassword(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$password:utf16$0x4769677961", pw, gigyaObj(
-			stdB64(digestOf(d.newH, utf16leRef(pw), []byte("Gigya"))),
+			stdB64(legacytest.DigestOf(d.newH, utf16leRef(pw), []byte("Gigya"))),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "binaryFormat": "$password:utf16$0x4769677961"}))
 		saltText := string(randText(rng, 8))
-		pw = oracleRand(rng)
+		pw = legacytest.RandPassword(rng)
 		add("gigya/"+d.gigya+"/binaryFormat=$salt:utf8$password:utf8", pw, gigyaObj(
-			stdB64(digestOf(d.newH, []byte(saltText), []byte(pw))),
+			stdB64(legacytest.DigestOf(d.newH, []byte(saltText), []byte(pw))),
 			map[string]any{"algorithm": d.gigya, "rounds": 1.0, "salt": saltText, "binaryFormat": "$salt:utf8$password:utf8"}))
 	}
 
 	// ---- Gigya's bcrypt algorithm carrying a full MCF string ($2b$ text of an x/crypto $2a$ hash).
 	for range 2 {
-		pw := oracleRand(rng)
+		pw := legacytest.RandPassword(rng)
 		h, err := bcrypt.GenerateFromPassword([]byte(pw), 4)
 		if err != nil {
 			t.Fatal(err)
@@ -196,37 +148,5 @@ func oracleGigyaCases(t *testing.T) []oracleGigyaCase {
 // accept the generated hash (the generator and the parser agree on the definition).
 func TestGigyaPythonOracle(t *testing.T) {
 	t.Parallel()
-	oracle.RequirePython(t)
-	ctx := context.Background()
-	var cases []oracle.HashCase
-	var names, want []string
-	formats := map[string]int{}
-	for _, lc := range oracleGigyaCases(t) {
-		h, err := Parse(lc.gigya)
-		if err != nil {
-			t.Errorf("%s: parse: %v", lc.name, err)
-			continue
-		}
-		if err := h.Verify(ctx, lc.password); err != nil {
-			t.Errorf("%s: legacy Verify(correct) = %v", lc.name, err)
-		}
-		ph, custom, err := h.Auth0()
-		if err != nil {
-			t.Errorf("%s: Auth0: %v", lc.name, err)
-			continue
-		}
-		if ph != "" {
-			custom = &auth0hash.CustomPasswordHash{Algorithm: "bcrypt", Hash: auth0hash.HashValue{Value: ph}}
-		}
-		formats[h.Format()]++
-		wrong := lc.password + "x"
-		cases = append(cases, oracle.HashCase{Password: lc.password, Hash: custom}, oracle.HashCase{Password: wrong, Hash: custom})
-		names = append(names, lc.name, lc.name+"/wrong")
-		want = append(want, "ok", "fail")
-	}
-	if len(cases) == 0 {
-		t.Fatal("no cases")
-	}
-	okN, failN := oracle.ExpectHashes(t, cases, names, want)
-	t.Logf("python oracle: %d ok, %d fail over %d cases; formats %v", okN, failN, len(cases), formats)
+	legacytest.RunOracle(t, oracleGigyaCases(t), Parse)
 }

@@ -161,7 +161,7 @@ func TestScheme(t *testing.T) {
 	}
 	var gigyaFormats []string
 	for _, v := range vectors {
-		gigyaFormats = append(gigyaFormats, v.format)
+		gigyaFormats = append(gigyaFormats, v.Format)
 	}
 	gigyaFormats = append(gigyaFormats, "gigya_pbkdf2_sha1", "gigya_sha1_hashbytes", "gigya_sha512_hexa",
 		"gigya_md5_double_salted", "gigya_drupal", "gigya_symphony2", "gigya_sap_abap", "gigya_custom", "gigya_unknown", "gigya_bcrypt")

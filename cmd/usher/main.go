@@ -234,7 +234,9 @@ or rejects.ndjson (with its reason codes and input position).
 Exit status: 0 done, nothing rejected; 3 done, some records rejected; 1 failed; 2 usage.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for pprof)")
@@ -248,6 +250,6 @@ Exit status: 0 done, nothing rejected; 3 done, some records rejected; 1 failed; 
 		}
 		return prof.start(cpuProfile) // run stops it, whatever the command's outcome
 	}
-	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr), newSweepCmd(log, stdout, stderr))
+	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr), newSweepCmd(log, stdout, stderr), newVersionCmd(stdout))
 	return root
 }

@@ -140,8 +140,11 @@ func TestUpload(t *testing.T) {
 	rep := f.checkTenant(t, srv, out)
 	busy, span := srv.Busy()
 	t.Logf("%d import jobs in %v; both slots busy %.1f%% of the upload", len(rep.Jobs), span.Round(time.Millisecond), busy*100)
-	if busy < 0.9 {
-		t.Errorf("job slots busy %.2f of the upload, want ≥ 0.90", busy)
+	// An uploader that waited for each job before sending the next would keep both slots busy
+	// about half the time; one that keeps two jobs in flight nears 1. The bound leaves room for a
+	// loaded machine (0.89 seen with several test binaries running at once).
+	if busy < 0.75 {
+		t.Errorf("job slots busy %.2f of the upload, want ≥ 0.75", busy)
 	}
 	// No secret in the outputs, the logs or the ledger.
 	outputs := []string{msg}

@@ -331,7 +331,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 		h.overloaded(w)
 		return
 	}
-	if errors.Is(verr, errNoPassword) && h.cfg.Live != nil {
+	// A user without stored password material, or whose material the hook cannot verify (a format
+	// it does not compute, such as a legacy system's unknown provider), is asked about the live
+	// legacy system when there is one: it still holds the password.
+	unverifiable := verr != nil && !mismatch(verr) && !errors.Is(verr, errNoPassword) && ctx.Err() == nil &&
+		len(password) <= legacy.MaxPasswordBytes
+	if (errors.Is(verr, errNoPassword) || unverifiable) && h.cfg.Live != nil {
 		// The legacy system's own login names, when the mapping kept them (an Okta profile.login
 		// in app_metadata, or as username; those of every account merged into the user): the
 		// person may have typed the email. Each is tried until one signs in.

@@ -339,3 +339,35 @@ func TestOktaAuthnAnswers(t *testing.T) {
 		})
 	}
 }
+
+// acceptLive is a legacy system that signs in one login with one password, as account id.
+type acceptLive struct{ login, password, id string }
+
+func (l acceptLive) Login(_ context.Context, login, password string) (string, bool, error) {
+	return l.id, login == l.login && password == l.password, nil
+}
+func (acceptLive) Account(context.Context, string) ([]byte, error) { return nil, nil }
+func (acceptLive) Lookup(context.Context, string) ([]byte, error)  { return nil, nil }
+
+// TestUnverifiableStoredPasswordAsksLive: a stored password the hook cannot verify (a recognised
+// format it does not compute) is checked by the live legacy system when there is one, which
+// still holds the password; without one the login is refused as a wrong password would be.
+func TestUnverifiableStoredPasswordAsksLive(t *testing.T) {
+	const pw = "Secr3t!"
+	// A Gigya password of an algorithm whose semantics SAP does not publish: parsed, never verified.
+	stored := map[string]string{"kc@example.com": `{"user_id":"kc-1","email":"kc@example.com","legacy_password":{"kind":"gigya","value":{"hash":"AAAA","hashSettings":{"algorithm":"sap_abap"}}}}`}
+	runDelegated(t, acceptLive{login: "kc@example.com", password: pw, id: "kc-1"}, nil, stored, []delegated{
+		{"the live system's password", "kc@example.com", pw, http.StatusOK, "kc-1"},
+		{"a wrong password", "kc@example.com", "nope-123", http.StatusUnauthorized, ""},
+	})
+	runDelegated(t, acceptLive{login: "kc@example.com", password: pw, id: "another-account"}, nil, stored, []delegated{
+		{"the live system signs in another account", "kc@example.com", pw, http.StatusUnauthorized, ""},
+	})
+	srv, users := newServer(t, Config{})
+	for k, v := range stored {
+		users.profiles[k] = v
+	}
+	if status, body := call(t, srv, "/v1/login", token, login("kc@example.com", pw)); status != http.StatusUnauthorized {
+		t.Fatalf("without a live system: status %d %v, want 401", status, body)
+	}
+}

@@ -504,7 +504,7 @@ func absent(v any) bool {
 }
 
 // fromExpr converts expression results to record types: typed slices and maps from builtins
-// become []any / map[string]any, and float results that are integral stay floats (JSON numbers).
+// become []any / map[string]any (fromPairs' keys as their text), and float results that are integral stay floats (JSON numbers).
 func fromExpr(v any) any {
 	switch t := v.(type) {
 	case []any:
@@ -521,6 +521,12 @@ func fromExpr(v any) any {
 		out := make([]any, len(t))
 		for i, x := range t {
 			out[i] = x
+		}
+		return out
+	case map[any]any: // fromPairs: keys are JSON object keys, so they become strings
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[fmt.Sprint(k)] = fromExpr(x)
 		}
 		return out
 	}

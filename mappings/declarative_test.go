@@ -124,6 +124,9 @@ drop: [preferences]
 		{name: "override: computed field", record: gigyaFull,
 			override: "fields:\n  user_metadata.birth_decade: {expr: 'number(profile.birthYear) / 10 * 10', consume: profile.birthYear}\n",
 			want:     []string{`"birth_decade":1988`}, absent: []string{`"birthYear"`}, format: "gigya_pbkdf2"},
+		{name: "override: an object built with fromPairs (keys from the data)", record: gigyaFull,
+			override: "fields:\n  user_metadata.tiers: {expr: 'fromPairs([[data.tier, 1], [\"base\", 2]])', consume: data.tier}\n",
+			want:     []string{`"tiers":{"base":2,"gold":1}`}, absent: []string{`"tier":`}, format: "gigya_pbkdf2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

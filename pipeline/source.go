@@ -95,6 +95,10 @@ type SourceInfo struct {
 	// Live, when set, is the system's live login, which the lazy-migration hook asks about the
 	// users it cannot settle from its store (nil: the system has none, or is no longer running).
 	Live *LiveInfo
+	// Passwordless is what becomes of this kind's users without a password when the run does
+	// not say (--passwordless): "" means import; a system that never exports password hashes
+	// sets "lazy", so its users sign in through the hook and its live login.
+	Passwordless string
 }
 
 // Option is one setting of a source or of its live login: a flag --<source>-<Name>, with its

@@ -179,7 +179,7 @@ func TestMaxRecordBytesOption(t *testing.T) {
 	}{
 		{"too small", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "100"}, exitUsage, "--max-record-bytes 100: must be between 1024 and 67108864"},
 		{"too large", []string{"validate", "--source", "json", "--input", in, "--max-record-bytes", "100000000"}, exitUsage, "must be between 1024 and 67108864"},
-		{"a source added through the registry", []string{"validate", "--source", "fakesys", "--input", in, "--max-record-bytes", "4096"}, exitUsage, "--max-record-bytes applies to the json, csv, gigya, okta, auth0 and stormpath sources, not fakesys"},
+		{"a source added through the registry", []string{"validate", "--source", "fakesys", "--input", in, "--max-record-bytes", "4096"}, exitUsage, "--max-record-bytes applies to the json, csv, gigya, okta, auth0, stormpath, firebase, cognito, keycloak sources, not fakesys"},
 		{"gigya files", []string{"validate", "--source", "gigya", "--input", in, "--max-record-bytes", "2048"}, exitRejected, "rejected"},
 		{"stormpath: an account file over it", []string{"validate", "--source", "stormpath", "--input", tenant, "--max-record-bytes", "2048"}, exitRejected, "importable 2, lazy 0, rejected 1"},
 		{"stormpath: the default keeps it", []string{"validate", "--source", "stormpath", "--input", tenant}, exitOK, "importable 3"},

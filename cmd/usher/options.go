@@ -83,7 +83,6 @@ type migrateOptions struct {
 
 func defaultOptions() migrateOptions {
 	return migrateOptions{
-		Passwordless: "import",
 		Unimportable: "lazy",
 		SocialOnly:   "reject",
 		Duplicates:   "merge",
@@ -105,7 +104,7 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 		fs.BoolVar(&o.Resume, "resume", o.Resume, "continue the interrupted run recorded in --out")
 		fs.BoolVar(&o.Fresh, "fresh", o.Fresh, "discard a previous run's outputs in --out and start over")
 	}
-	fs.StringVar(&o.Passwordless, "passwordless", o.Passwordless, "users without a password: import (they reset), lazy or reject")
+	fs.StringVar(&o.Passwordless, "passwordless", o.Passwordless, "users without a password: import (they reset), lazy or reject (default import; lazy for the sources that never export hashes: cognito)")
 	fs.StringVar(&o.Unimportable, "unimportable", o.Unimportable, "users whose hash Auth0 cannot import: lazy, import (without the password) or reject")
 	fs.StringVar(&o.SocialOnly, "social-only", o.SocialOnly, "users whose only logins are social or enterprise (no password): reject (code social_only: imported, their next social login would make a second account) or import (then --passwordless decides)")
 	fs.StringVar(&o.Duplicates, "duplicates", o.Duplicates, "accounts that share an e-mail: merge (one Auth0 user keeping every account's data and password) or reject (the first wins, later ones duplicate_email)")
@@ -151,7 +150,7 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 
 // maxRecordBytesSources are the source kinds that apply --max-record-bytes (files and live
 // fetches alike); another kind added through the registry is refused the flag.
-var maxRecordBytesSources = []string{"json", "csv", "gigya", "okta", "auth0", "stormpath"}
+var maxRecordBytesSources = []string{"json", "csv", "gigya", "okta", "auth0", "stormpath", "firebase", "cognito", "keycloak"}
 
 // maxRecordBytesCap is the largest --max-record-bytes: the framers keep a record whole below it,
 // and the pipeline holds hundreds of records at once.
@@ -298,6 +297,12 @@ func (o *migrateOptions) check(needOut bool) error {
 	if o.Resume && o.Fresh {
 		return usagef("--resume and --fresh exclude each other")
 	}
+	if o.Passwordless == "" {
+		o.Passwordless = "import"
+		if info, err := pipeline.LookupSource(o.Source); err == nil && info.Passwordless != "" {
+			o.Passwordless = info.Passwordless
+		}
+	}
 	if err := oneOf("--passwordless", o.Passwordless, "import", "lazy", "reject"); err != nil {
 		return err
 	}
@@ -333,7 +338,7 @@ func (o *migrateOptions) check(needOut bool) error {
 	}
 	if o.MaxRecordBytes != 0 {
 		if !slices.Contains(maxRecordBytesSources, o.Source) {
-			return usagef("--max-record-bytes applies to the json, csv, gigya, okta, auth0 and stormpath sources, not %s", o.Source)
+			return usagef("--max-record-bytes applies to the %s sources, not %s", strings.Join(maxRecordBytesSources, ", "), o.Source)
 		}
 		if o.MaxRecordBytes < 1024 || o.MaxRecordBytes > maxRecordBytesCap {
 			return usagef("--max-record-bytes %d: must be between 1024 and %d", o.MaxRecordBytes, maxRecordBytesCap)

@@ -36,6 +36,7 @@ bulk-import schema, routes its password and writes:
   DIR/lazy.ndjson               users held for lazy migration {"key","email","reason","position"}
   DIR/rejects.ndjson            rejected records with reason codes, position, redacted record
   DIR/report.json               counts: read = imported + lazy + rejected
+  DIR/report.html               the same as a page (counts, rejects by reason, hash formats, throughput, Auth0 jobs)
   DIR/usher.db                  the ledger: per-user status, files, checkpoint (--resume)`,
 		Example: `  usher migrate --source json --input users.ndjson --out run1
   usher migrate --source csv --input export.csv --out run1 --source-opt delimiter=';'
@@ -254,7 +255,7 @@ func bcryptStage(cost int) func(map[string]any, string) *pipeline.Issue {
 func removeRun(dir string) error {
 	var errs []error
 	for _, name := range []string{ledger.FileName, ledger.FileName + "-wal", ledger.FileName + "-shm",
-		importfiles.LazyFile, importfiles.RejectsFile, importfiles.ReportName, importfiles.ImportDir, ".usher-dedup", spool.Dir} {
+		importfiles.LazyFile, importfiles.RejectsFile, importfiles.ReportName, runreport.HTMLName, importfiles.ImportDir, ".usher-dedup", spool.Dir} {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -31,6 +31,7 @@ import (
 	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/internal/wait"
 	"github.com/usher-migrate/usher/pipeline/runreport"
+	"github.com/usher-migrate/usher/pipeline/runreport/htmlreport"
 
 	json "github.com/goccy/go-json"
 	"golang.org/x/sync/errgroup"
@@ -76,18 +77,9 @@ type Config struct {
 	Fault func(point string, fileNo int)
 }
 
-// JobReport is one entry of report.json's "jobs".
-type JobReport struct {
-	ID      string            `json:"id,omitempty"`
-	File    string            `json:"file"`
-	Status  string            `json:"status"`
-	Summary *auth0api.Summary `json:"summary,omitempty"`
-	Detail  string            `json:"status_details,omitempty"`
-	Resent  bool              `json:"resent,omitempty"`
-	// Recovered counts users the job refused as conflicts because an earlier, interrupted send
-	// of the same file had created them (they are imported).
-	Recovered int `json:"recovered,omitempty"`
-}
+// JobReport is one entry of report.json's "jobs" (the type is runreport's, which report.html
+// reads): the job, its summary and its times.
+type JobReport = runreport.Job
 
 // CodeJobFailed rejects the users of an import file whose whole job failed (Auth0 could not
 // process the file, or it ran out of time).
@@ -228,7 +220,11 @@ func (u *uploader) one(ctx context.Context, j ledger.Job) error {
 			return err
 		}
 	}
-	job, err := u.wait(ctx, j)
+	times, err := u.times(j.FileNo)
+	if err != nil {
+		return err
+	}
+	job, err := u.wait(ctx, j, &times)
 	if err != nil {
 		return err
 	}
@@ -254,6 +250,9 @@ func (u *uploader) one(ctx context.Context, j ledger.Job) error {
 		if jobObj != nil && jobObj.StatusDetails != "" {
 			j.Detail = jobObj.StatusDetails
 		}
+	}
+	if err := u.saveTimes(j.FileNo, times); err != nil {
+		return err
 	}
 	j.State = "done"
 	if err := u.put(j); err != nil {
@@ -290,6 +289,7 @@ func (u *uploader) send(ctx context.Context, j *ledger.Job) error {
 	req := auth0api.ImportRequest{ConnectionID: u.cfg.ConnectionID, Users: data, Filename: filepath.Base(j.Path),
 		Upsert: u.cfg.Upsert, ExternalID: u.cfg.ExternalID, SendCompletionEmail: u.cfg.SendCompletionEmail}
 	wait := u.cfg.PollMin
+	var times jobTimes
 	for {
 		job, err := u.cfg.API.ImportUsers(ctx, req)
 		if errors.Is(err, auth0api.ErrTooManyJobs) {
@@ -304,10 +304,17 @@ func (u *uploader) send(ctx context.Context, j *ledger.Job) error {
 			return fmt.Errorf("%s: upload: %w", j.Path, err)
 		}
 		j.State, j.JobID = "submitted", job.ID
+		times = jobTimes{Submitted: u.cfg.Now().UTC().Format(time.RFC3339Nano), Created: job.CreatedAt}
+		if job.Status == auth0api.JobProcessing {
+			times.Started = times.Submitted
+		}
 		break
 	}
 	u.cfg.Fault("sent", j.FileNo)
 	if err := u.put(*j); err != nil {
+		return err
+	}
+	if err := u.saveTimes(j.FileNo, times); err != nil {
 		return err
 	}
 	u.cfg.Fault("submitted", j.FileNo)
@@ -369,19 +376,27 @@ func createdBy(found []map[string]any, sent map[string]any, since time.Time) boo
 // wait polls the job until it ends. The wait between looks grows with the job's age — a tenth of
 // it, within [PollMin, PollMax], with jitter — so a job is seen finished within about 10% of its
 // run time (keeping Auth0's job slots busy) without polling a long job more than every PollMax.
-func (u *uploader) wait(ctx context.Context, j ledger.Job) (auth0api.Job, error) {
+// It notes in times when the job was first seen processing and seen ended (times already noted,
+// by an interrupted run, are kept).
+func (u *uploader) wait(ctx context.Context, j ledger.Job, times *jobTimes) (auth0api.Job, error) {
 	start := u.cfg.Now()
 	for {
 		job, err := u.cfg.API.Job(ctx, j.JobID)
 		if err != nil {
 			return job, fmt.Errorf("%s: job %s: %w", j.Path, j.JobID, err)
 		}
+		now := u.cfg.Now()
+		if job.Status == auth0api.JobProcessing && times.Started == "" {
+			times.Started = now.UTC().Format(time.RFC3339Nano)
+		}
 		if job.Terminal() {
+			times.ended(now)
 			return job, nil
 		}
-		age := u.cfg.Now().Sub(start)
+		age := now.Sub(start)
 		if age > u.cfg.JobTimeout {
 			job.Status, job.StatusDetails = "failed", fmt.Sprintf("usher stopped waiting after %v (status %s)", u.cfg.JobTimeout, job.Status)
+			times.ended(now)
 			return job, nil
 		}
 		if err := u.cfg.Sleep(ctx, jitter(min(max(age/10, u.cfg.PollMin), u.cfg.PollMax))); err != nil {
@@ -393,6 +408,46 @@ func (u *uploader) wait(ctx context.Context, j ledger.Job) (auth0api.Job, error)
 // jitter spreads d by ±20%.
 func jitter(d time.Duration) time.Duration {
 	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
+}
+
+// jobTimes are the times of a job that the journal does not keep (report.json's jobs show them),
+// saved in the ledger's meta table under timesKey so that a resumed upload still reports them.
+type jobTimes struct {
+	Submitted string `json:"submitted_at,omitempty"`
+	Created   string `json:"created_at,omitempty"`
+	Started   string `json:"started_at,omitempty"`
+	Completed string `json:"completed_at,omitempty"`
+}
+
+func (t *jobTimes) ended(now time.Time) {
+	if t.Completed == "" {
+		t.Completed = now.UTC().Format(time.RFC3339Nano)
+	}
+}
+
+func timesKey(fileNo int) string { return fmt.Sprintf("upload_job_times/%d", fileNo) }
+
+// times reads a file's job times (none when none were saved).
+func (u *uploader) times(fileNo int) (jobTimes, error) {
+	u.mu.Lock()
+	v, err := u.led.Meta(timesKey(fileNo))
+	u.mu.Unlock()
+	var t jobTimes
+	if err != nil || v == "" {
+		return t, err
+	}
+	json.Unmarshal([]byte(v), &t) // unreadable: the times are only shown
+	return t, nil
+}
+
+func (u *uploader) saveTimes(fileNo int, t jobTimes) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.led.SetMeta(timesKey(fileNo), string(b))
 }
 
 func summaryText(s *auth0api.Summary) string {
@@ -420,6 +475,8 @@ func (u *uploader) merge(ctx context.Context, base *runreport.Report) (*runrepor
 	}
 	rep := *base
 	rep.Reasons = copyCounts(base.Reasons)
+	rep.RejectExamples = runreport.CloneExamples(base.RejectExamples)
+	rep.Upload = &runreport.Upload{MaxJobs: u.cfg.MaxJobs}
 	var jobs []any
 	var lines [][]byte
 	outcomes := map[int64][2]string{}
@@ -428,8 +485,16 @@ func (u *uploader) merge(ctx context.Context, base *runreport.Report) (*runrepor
 		if j.State != "done" {
 			jr.Status = "not_finished"
 		}
+		times, err := u.times(j.FileNo)
+		if err != nil {
+			return nil, err
+		}
+		jr.SentAt, jr.SubmittedAt, jr.CreatedAt, jr.StartedAt, jr.CompletedAt = j.SentAt, times.Submitted, times.Created, times.Started, times.Completed
+		if jr.CompletedAt == "" && j.State == "done" {
+			jr.CompletedAt = j.UpdatedAt // journaled before the times were kept: when it was marked done
+		}
 		if j.Summary != nil {
-			jr.Summary = &auth0api.Summary{}
+			jr.Summary = &runreport.JobSummary{}
 			if err := json.Unmarshal(j.Summary, jr.Summary); err != nil {
 				return nil, fmt.Errorf("journal %s: %w", j.Path, err)
 			}
@@ -456,6 +521,7 @@ func (u *uploader) merge(ctx context.Context, base *runreport.Report) (*runrepor
 			for _, e := range r.line.Errors {
 				rep.Reasons[e.Code]++
 			}
+			runreport.AddExample(rep.RejectExamples, r.line)
 		}
 	}
 	if err := rewriteRejects(filepath.Join(u.cfg.Dir, runreport.RejectsFile), cp.RejectsOff, lines); err != nil {
@@ -474,6 +540,9 @@ func (u *uploader) merge(ctx context.Context, base *runreport.Report) (*runrepor
 		return nil, err
 	}
 	if err := nofollow.WriteFileAtomic(filepath.Join(u.cfg.Dir, runreport.ReportName), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	if err := htmlreport.WriteRun(u.cfg.Dir, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil

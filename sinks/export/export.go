@@ -20,6 +20,7 @@ import (
 	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/runreport"
+	"github.com/usher-migrate/usher/pipeline/runreport/htmlreport"
 	"github.com/usher-migrate/usher/sinks/export/format"
 )
 
@@ -27,6 +28,7 @@ import (
 const (
 	RejectsSuffix = ".rejects.ndjson" // records that could not be read or mapped
 	ReportSuffix  = ".report.json"    // the run's accounting
+	HTMLSuffix    = ".report.html"    // the same as a page (package htmlreport)
 	DigestsSuffix = ".digests"        // user_id and content digest of every user (--changes-since)
 	LockSuffix    = ".lock"           // held while a run writes PATH
 )
@@ -77,6 +79,10 @@ type Report struct {
 	Counts     Counts           `json:"counts"`
 	Reasons    map[string]int64 `json:"reasons"`
 	Changes    *Changes         `json:"changes,omitempty"`
+	// RejectExamples and Timeline are as in a migrate run's report.json (runreport.Report):
+	// the first rejected records of each reason, and the counts sampled over the run.
+	RejectExamples map[string][]runreport.RejectExample `json:"reject_examples,omitempty"`
+	Timeline       *runreport.Timeline                  `json:"timeline,omitempty"`
 }
 
 // Exporter is the export sink: a pipeline.Writer that turns each processed user into a row.
@@ -98,6 +104,8 @@ type Exporter struct {
 	rep      Report
 	keyCol   int
 	report   string // the report's temporary file while Close writes it
+	page     string // report.html's temporary file while Close writes it
+	timeline runreport.Timeline
 	unlocked bool
 }
 
@@ -175,7 +183,7 @@ func tmpName(path string) string { return path + ".tmp-" + strconv.Itoa(os.Getpi
 // and its companions' of a process that is gone). It runs under the lock, so no live export
 // of output owns them.
 func removeStale(output string) {
-	for _, suffix := range []string{"", RejectsSuffix, DigestsSuffix, ReportSuffix} {
+	for _, suffix := range []string{"", RejectsSuffix, DigestsSuffix, ReportSuffix, HTMLSuffix} {
 		matches, _ := filepath.Glob(globEscape(output+suffix) + ".tmp-*")
 		for _, m := range matches {
 			pid, err := strconv.Atoi(m[strings.LastIndex(m, ".tmp-")+len(".tmp-"):])
@@ -262,6 +270,9 @@ func (e *Exporter) Encode(user map[string]any) (any, error) {
 // not be read or mapped) goes to PATH.rejects.ndjson. Records come with the Payload Encode made;
 // without one (a runner without the Encode stage) the user is encoded here.
 func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
+	if t := e.cfg.Now().Sub(e.rep.StartedAt).Seconds(); e.timeline.Due(t) {
+		e.timeline.Add(e.sample(t))
+	}
 	e.rep.Counts.Read++
 	if r.Outcome == pipeline.Rejected {
 		return e.reject(r, r.Issues)
@@ -279,6 +290,7 @@ func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 		enc = p.(*encoded)
 	}
 	row := enc.row
+	var changed *int64 // the --changes-since count the row adds to
 	if e.keyCol >= 0 {
 		if enc.id != "" {
 			e.digW.WriteString(`{"id":`)
@@ -297,10 +309,9 @@ func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 				}
 				op = "update"
 			}
-			if op == "insert" {
-				e.rep.Changes.Inserted++
-			} else {
-				e.rep.Changes.Updated++
+			changed = &e.rep.Changes.Inserted
+			if op == "update" {
+				changed = &e.rep.Changes.Updated
 			}
 			row = append([]any{op}, row...)
 		}
@@ -312,8 +323,17 @@ func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 		}
 		return e.writeErr(err)
 	}
+	if changed != nil { // counted once written: a refused row is a reject, not a change
+		*changed++
+	}
 	e.rep.Counts.Exported++
 	return nil
+}
+
+// sample is the export's counts t seconds after it started, for the timeline.
+func (e *Exporter) sample(t float64) runreport.Sample {
+	c := e.rep.Counts
+	return runreport.Sample{T: t, Read: c.Read, Exported: c.Exported, Rejected: c.Rejected}
 }
 
 func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
@@ -321,10 +341,15 @@ func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
 	for _, i := range issues {
 		e.rep.Reasons[i.Code]++
 	}
-	b, err := runreport.MarshalRejectLine(runreport.NewRejectLine(e.cfg.Source, r, issues))
+	line := runreport.NewRejectLine(e.cfg.Source, r, issues)
+	b, err := runreport.MarshalRejectLine(line)
 	if err != nil {
 		return err
 	}
+	if e.rep.RejectExamples == nil {
+		e.rep.RejectExamples = map[string][]runreport.RejectExample{}
+	}
+	runreport.AddExample(e.rep.RejectExamples, line)
 	if _, err := e.rejW.Write(append(b, '\n')); err != nil {
 		return fileErr(e.cfg.Output+RejectsSuffix, "writing rejects", err)
 	}
@@ -383,6 +408,8 @@ func (e *Exporter) Close() (rep *Report, err error) {
 		}
 	}
 	e.rep.FinishedAt = e.cfg.Now().UTC()
+	e.rep.Timeline = e.timeline.Clone()
+	e.rep.Timeline.End(e.sample(e.rep.FinishedAt.Sub(e.rep.StartedAt).Seconds()))
 	b, err := json.MarshalIndent(&e.rep, "", "  ")
 	if err != nil {
 		return nil, err
@@ -391,6 +418,15 @@ func (e *Exporter) Close() (rep *Report, err error) {
 	e.report = report
 	if err := writeNew(report, append(b, '\n')); err != nil {
 		return nil, fileErr(e.cfg.Output+ReportSuffix, "writing the report", err)
+	}
+	html, err := htmlreport.Export(e.pageInput())
+	if err != nil {
+		return nil, fileErr(e.cfg.Output+HTMLSuffix, "writing the report page", err)
+	}
+	page := tmpName(e.cfg.Output + HTMLSuffix)
+	e.page = page
+	if err := writeNew(page, html); err != nil {
+		return nil, fileErr(e.cfg.Output+HTMLSuffix, "writing the report page", err)
 	}
 	for _, f := range outs {
 		if f.file == nil {
@@ -420,7 +456,23 @@ func (e *Exporter) Close() (rep *Report, err error) {
 		return nil, fileErr(e.cfg.Output+ReportSuffix, "renaming into place", err)
 	}
 	e.report = ""
+	if err := os.Rename(page, e.cfg.Output+HTMLSuffix); err != nil {
+		return nil, fileErr(e.cfg.Output+HTMLSuffix, "renaming into place", err)
+	}
+	e.page = ""
 	return &e.rep, nil
+}
+
+// pageInput is what PATH.report.html shows of the report.
+func (e *Exporter) pageInput() htmlreport.ExportInput {
+	r := &e.rep
+	in := htmlreport.ExportInput{Source: r.Source, Inputs: r.Inputs, Output: r.Output, Format: r.Format, Columns: r.Columns,
+		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Read: r.Counts.Read, Exported: r.Counts.Exported,
+		Rejected: r.Counts.Rejected, Reasons: r.Reasons, RejectExamples: r.RejectExamples, Timeline: r.Timeline}
+	if c := r.Changes; c != nil {
+		in.Changes = &htmlreport.ExportChanges{Since: c.Since, Inserted: c.Inserted, Updated: c.Updated, Deleted: c.Deleted, Unchanged: c.Unchanged}
+	}
+	return in
 }
 
 // writeNew writes data to a new temporary file at path (never through a link, mode 0600),
@@ -452,9 +504,11 @@ func (e *Exporter) Abort() {
 		}
 	}
 	e.tmp, e.rejects, e.digests = nil, nil, nil
-	if e.report != "" {
-		os.Remove(e.report)
-		e.report = ""
+	for _, p := range []*string{&e.report, &e.page} {
+		if *p != "" {
+			os.Remove(*p)
+			*p = ""
+		}
 	}
 	e.unlock()
 }
@@ -535,7 +589,7 @@ func CheckOutput(output string, inputs []string) error {
 	if st, err := os.Stat(output); err == nil && st.IsDir() {
 		return &OutputError{Path: output, Reason: "is a folder: give a file path, such as " + filepath.Join(output, "users.csv")}
 	}
-	outs := []string{output, output + RejectsSuffix, output + ReportSuffix, output + DigestsSuffix}
+	outs := []string{output, output + RejectsSuffix, output + ReportSuffix, output + DigestsSuffix, output + HTMLSuffix}
 	var existing []fs.FileInfo
 	var names []string
 	for _, p := range outs {

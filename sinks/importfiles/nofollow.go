@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/usher-migrate/usher/pipeline/ledger"
+	"github.com/usher-migrate/usher/pipeline/runreport"
 )
 
 // outputPaths are the paths a run writes in dir (the ledger's companions included); the
@@ -15,6 +16,7 @@ func outputPaths(dir string) ([]string, map[string]bool) {
 	db := filepath.Join(dir, ledger.FileName)
 	return []string{imp, dedupDir, db, db + "-wal", db + "-shm", db + "-journal",
 			filepath.Join(dir, RejectsFile), filepath.Join(dir, LazyFile),
-			filepath.Join(dir, ReportName), filepath.Join(dir, ReportName+".tmp")},
+			filepath.Join(dir, ReportName), filepath.Join(dir, ReportName+".tmp"),
+			filepath.Join(dir, runreport.HTMLName), filepath.Join(dir, runreport.HTMLName+".tmp")},
 		map[string]bool{imp: true, dedupDir: true}
 }

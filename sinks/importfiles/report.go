@@ -8,6 +8,7 @@ import (
 
 	"github.com/usher-migrate/usher/internal/nofollow"
 	"github.com/usher-migrate/usher/pipeline/runreport"
+	"github.com/usher-migrate/usher/pipeline/runreport/htmlreport"
 )
 
 // state is the aggregate the report is made of; it is saved with every checkpoint.
@@ -17,6 +18,36 @@ type state struct {
 	Reasons   map[string]int64 `json:"reasons"`
 	Hashes    map[string]int64 `json:"hashes"`
 	Warnings  map[string]int64 `json:"warnings"`
+	// The rest is report.html's (absent from checkpoints written before it).
+	LazyReasons map[string]int64                     `json:"lazy_reasons,omitempty"`
+	Examples    map[string][]runreport.RejectExample `json:"reject_examples,omitempty"`
+	Timeline    runreport.Timeline                   `json:"timeline"`
+}
+
+// initMaps makes the state's maps (a checkpoint written by an earlier version lacks some).
+func (st *state) initMaps() {
+	for _, m := range []*map[string]int64{&st.Reasons, &st.Hashes, &st.Warnings, &st.LazyReasons} {
+		if *m == nil {
+			*m = map[string]int64{}
+		}
+	}
+	if st.Examples == nil {
+		st.Examples = map[string][]runreport.RejectExample{}
+	}
+}
+
+// sample adds the run's counts to the timeline when one is due (about every second; see
+// runreport.Timeline). The ordered writer calls it for every record.
+func (s *Sink) sample() {
+	t := s.cfg.Now().Sub(s.state.StartedAt).Seconds()
+	if s.state.Timeline.Due(t) {
+		s.state.Timeline.Add(s.counts(t))
+	}
+}
+
+func (s *Sink) counts(t float64) runreport.Sample {
+	c := s.state.Counts
+	return runreport.Sample{T: t, Read: c.Read, Imported: c.Imported, Lazy: c.Lazy, Rejected: c.Rejected}
 }
 
 // writeReport writes report.json from the run's state (and, with s.stopped, why it stopped).
@@ -27,6 +58,14 @@ func (s *Sink) writeReport() (*runreport.Report, error) {
 	if len(rep.Warnings) == 0 {
 		rep.Warnings = nil
 	}
+	if len(s.state.LazyReasons) > 0 {
+		rep.LazyReasons = s.state.LazyReasons
+	}
+	if len(s.state.Examples) > 0 {
+		rep.RejectExamples = s.state.Examples
+	}
+	rep.Timeline = s.state.Timeline.Clone()
+	rep.Timeline.End(s.counts(rep.FinishedAt.Sub(rep.StartedAt).Seconds()))
 	if !s.cfg.DryRun {
 		files, err := s.led.Files()
 		if err != nil {
@@ -41,6 +80,9 @@ func (s *Sink) writeReport() (*runreport.Report, error) {
 		return nil, err
 	}
 	if err := nofollow.WriteFileAtomic(filepath.Join(s.cfg.Dir, ReportName), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	if err := htmlreport.WriteRun(s.cfg.Dir, rep); err != nil {
 		return nil, err
 	}
 	return rep, nil

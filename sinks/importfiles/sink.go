@@ -137,7 +137,8 @@ func Open(ctx context.Context, cfg Config) (*Sink, int64, error) {
 		return nil, 0, fmt.Errorf("output folder: %w", err)
 	}
 	s := &Sink{cfg: cfg, curNo: 1}
-	s.state = state{StartedAt: cfg.Now().UTC(), Reasons: map[string]int64{}, Hashes: map[string]int64{}, Warnings: map[string]int64{}}
+	s.state = state{StartedAt: cfg.Now().UTC()}
+	s.state.initMaps()
 	ok := false
 	defer func() {
 		if !ok {
@@ -197,6 +198,7 @@ func Open(ctx context.Context, cfg Config) (*Sink, int64, error) {
 		if err := s.restore(ctx, cp); err != nil {
 			return nil, 0, fmt.Errorf("resume: %w", err)
 		}
+		s.state.initMaps()
 		rejOff, lazyOff = cp.RejectsOff, cp.LazyOff
 	} else {
 		if err := s.clean(0, 1); err != nil {
@@ -248,6 +250,7 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 	}
 	row := ledger.User{Seq: r.Seq, Pos: r.Pos.String(), Status: r.Outcome.String(), Email: r.Email,
 		UserID: r.UserID, Username: r.Username, Hash: r.HashFormat}
+	s.sample()
 	st := &s.state
 	st.Counts.Read++
 	st.Hashes[r.HashFormat]++
@@ -307,6 +310,7 @@ func (s *Sink) place(ctx context.Context, r *pipeline.Result, row ledger.User) e
 		row.File = s.curNo
 	case pipeline.Lazy:
 		st.Counts.Lazy++
+		st.LazyReasons[r.LazyReason]++
 		row.Reasons = r.LazyReason
 		row.Profile = r.User
 		if s.cfg.DryRun {
@@ -361,10 +365,12 @@ type lazyLine struct {
 // writeReject appends r's line to rejects.ndjson: its issues and the record as read
 // (Result.ReadRecord), redacted.
 func (s *Sink) writeReject(r *pipeline.Result) error {
-	b, err := runreport.MarshalRejectLine(runreport.NewRejectLine(s.cfg.Source, r, r.Issues))
+	line := runreport.NewRejectLine(s.cfg.Source, r, r.Issues)
+	b, err := runreport.MarshalRejectLine(line)
 	if err != nil {
 		return err
 	}
+	runreport.AddExample(s.state.Examples, line)
 	return s.rejects.writeLine(b)
 }
 

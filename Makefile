@@ -38,6 +38,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
 	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyahash
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStormpath$$' -fuzztime=$(FUZZTIME) ./sources/stormpath/stormpathhash
+	$(GO) test -run='^$$' -fuzz='^FuzzParseFirebase$$' -fuzztime=$(FUZZTIME) ./sources/firebase/firebasehash
+	$(GO) test -run='^$$' -fuzz='^FuzzCSVRows$$' -fuzztime=$(FUZZTIME) ./sources/firebase
+	$(GO) test -run='^$$' -fuzz='^FuzzHashConfig$$' -fuzztime=$(FUZZTIME) ./sources/firebase
 	$(GO) test -run='^$$' -fuzz='^FuzzOldCrypt$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy/oldcrypt
 	$(GO) test -run='^$$' -fuzz='^FuzzMappingFile$$' -fuzztime=$(FUZZTIME) ./mappings
 	$(GO) test -run='^$$' -fuzz='^FuzzAccount$$' -fuzztime=$(FUZZTIME) ./sources/stormpath
@@ -49,6 +52,13 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePage$$' -fuzztime=$(FUZZTIME) ./sources/okta/oktaapi
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJobErrors$$' -fuzztime=$(FUZZTIME) ./internal/auth0api
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSONString$$' -fuzztime=$(FUZZTIME) ./sinks/export/format
+	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./sources/cognito
+	$(GO) test -run='^$$' -fuzz='^FuzzTimestamp$$' -fuzztime=$(FUZZTIME) ./sources/cognito
+	$(GO) test -run='^$$' -fuzz='^FuzzImportCSV$$' -fuzztime=$(FUZZTIME) ./sources/cognito
+	$(GO) test -run='^$$' -fuzz='^FuzzFilter$$' -fuzztime=$(FUZZTIME) ./sources/cognito/cognitotest
+	$(GO) test -run='^$$' -fuzz='^FuzzParseKeycloak$$' -fuzztime=$(FUZZTIME) ./sources/keycloak/keycloakhash
+	$(GO) test -run='^$$' -fuzz='^FuzzFrame$$' -fuzztime=$(FUZZTIME) ./sources/keycloak
+	$(GO) test -run='^$$' -fuzz='^FuzzAnswers$$' -fuzztime=$(FUZZTIME) ./sources/keycloak/keycloakapi
 
 # usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
 bench: build

@@ -51,6 +51,7 @@ var OptionHelp = map[string]string{
 	"split":        "comma-separated header names whose cells are split into an array of strings",
 	"split-sep":    `separator for the "split" columns (default "|")`,
 	"bool-columns": "comma-separated header names parsed as booleans, besides email_verified, phone_verified and blocked",
+	"escape":       `"backslash": a \ right before the delimiter makes the delimiter part of the value (Amazon Cognito's user-import CSV writes 123 Any Street\, Apt 4); default "none"`,
 }
 
 // copyCellsAbove is the row size above which each cell gets its own string.
@@ -73,6 +74,9 @@ type Source struct {
 	splitCols map[string]bool
 	boolCols  map[string]bool // normalized with normName
 	sep       string
+	// escape is set by the "escape" option: a cell that ends in a backslash continues, with the
+	// delimiter, in the next cell (see joinEscaped).
+	escape bool
 }
 
 var (
@@ -83,8 +87,9 @@ var (
 // New builds a CSV source from cfg. Options: "delimiter" (",", "\t", ";" or "auto", the default),
 // "json-columns" (comma-separated header names whose cells are parsed as JSON when they start with
 // { or [), "split" (comma-separated header names whose cells are split into a JSON array of
-// strings), "split-sep" (default "|") and "bool-columns" (extra header names parsed as booleans,
-// besides the known ones). The inputs are resolved now: a missing path is an error naming it.
+// strings), "split-sep" (default "|"), "bool-columns" (extra header names parsed as booleans,
+// besides the known ones) and "escape" ("backslash": a backslash before the delimiter escapes it,
+// see joinEscaped; "none", the default). The inputs are resolved now: a missing path is an error naming it.
 func New(cfg pipeline.SourceConfig) (*Source, error) {
 	s := &Source{sep: "|"}
 	keys := make([]string, 0, len(cfg.Options))
@@ -113,6 +118,14 @@ func New(cfg pipeline.SourceConfig) (*Source, error) {
 			s.boolCols = map[string]bool{}
 			for n := range nameSet(v) {
 				s.boolCols[normName(n)] = true
+			}
+		case "escape":
+			switch v {
+			case "", "none":
+			case "backslash", `\`:
+				s.escape = true
+			default:
+				return nil, fmt.Errorf(`csv: escape %q: want "backslash" or "none"`, v)
 			}
 		default:
 			known := make([]string, 0, len(OptionHelp))
@@ -286,6 +299,9 @@ func (s *Source) readFile(ctx context.Context, f inputs.File, emit func(pipeline
 		default:
 			in.b = row
 			rec, err := r.Read()
+			if err == nil && s.escape {
+				rec = joinEscaped(rec, string(delim))
+			}
 			switch {
 			case err == io.EOF:
 				continue // a row encoding/csv reads as blank
@@ -321,6 +337,25 @@ func (s *Source) readFile(ctx context.Context, f inputs.File, emit func(pipeline
 			}
 		}
 	}
+}
+
+// joinEscaped undoes the backslash escape of the delimiter in a row encoding/csv split (the
+// "escape" option): Amazon Cognito's user-import files quote nothing and write a comma inside a
+// value as "\," (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-using-import-tool-csv-header.html),
+// which splits that value in two cells, the first ending in the backslash. Such a cell is joined
+// with the next one, the backslash replaced by the delimiter. A backslash ending the last cell
+// stays, as does any other backslash. cells is reused.
+func joinEscaped(cells []string, delim string) []string {
+	out := cells[:0]
+	for i := 0; i < len(cells); i++ {
+		c := cells[i]
+		for strings.HasSuffix(c, `\`) && i+1 < len(cells) {
+			i++
+			c = c[:len(c)-1] + delim + cells[i]
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // peekLine returns the buffered bytes of the next line, up to and including its '\n' (or up to

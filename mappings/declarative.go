@@ -336,15 +336,15 @@ func (d *Declarative) Map(rec map[string]any) (*pipeline.Mapped, []pipeline.Issu
 	user := make(map[string]any, 16) // sized for the import keys: no growth while mapping
 	out := &pipeline.Mapped{User: user, Optional: d.optional}
 	if iss := d.apply(rec, user, out); iss != nil {
-		return nil, iss
+		return identityOf(user), iss
 	}
 	if d.password != nil {
 		if iss := d.applyPassword(rec, out); iss != nil {
-			return nil, []pipeline.Issue{*iss}
+			return identityOf(user), []pipeline.Issue{*iss}
 		}
 	}
 	if iss := d.route(rec, user); iss != nil {
-		return nil, iss
+		return identityOf(user), iss
 	}
 	switch id := user["user_id"].(type) {
 	case json.Number:
@@ -358,6 +358,21 @@ func (d *Declarative) Map(rec map[string]any) (*pipeline.Mapped, []pipeline.Issu
 		}
 	}
 	return out, nil
+}
+
+// identityOf is the Mapped a rejected record's line is named by: the user_id, email and username
+// mapped so far (nil when there is none).
+func identityOf(user map[string]any) *pipeline.Mapped {
+	id := map[string]any{}
+	for _, k := range []string{"user_id", "email", "username"} {
+		if v, ok := user[k]; ok {
+			id[k] = v
+		}
+	}
+	if len(id) == 0 {
+		return nil
+	}
+	return &pipeline.Mapped{User: id}
 }
 
 // apply runs the reject and field rules, then the social_only rule.
@@ -395,11 +410,31 @@ func (d *Declarative) apply(rec, user map[string]any, out *pipeline.Mapped) []pi
 			return []pipeline.Issue{ruleIssue("", "reject rule", r.rule, r.where, err, r.prog, rec)}
 		}
 		if b, _ := v.(bool); b {
+			// The reject line still names the user: map the identity fields, errors ignored.
+			d.mapFields(machine, rec, user, fromVals, func(t fieldPath) bool {
+				return len(t) == 1 && (t[0].key == "user_id" || t[0].key == "email" || t[0].key == "username")
+			})
 			return []pipeline.Issue{{Code: r.code, Message: r.message}}
 		}
 	}
+	if iss := d.mapFields(machine, rec, user, fromVals, nil); iss != nil {
+		return iss
+	}
+	if d.social != nil {
+		if iss := d.social.apply(machine, rec, out); iss != nil {
+			return []pipeline.Issue{*iss}
+		}
+	}
+	return nil
+}
+
+// mapFields runs the field rules (those whose target only accepts, when only is set) into user.
+func (d *Declarative) mapFields(machine *vm.VM, rec, user map[string]any, fromVals []any, only func(fieldPath) bool) []pipeline.Issue {
 	for i := range d.fields {
 		f := &d.fields[i]
+		if only != nil && !only(f.target) {
+			continue
+		}
 		var v any
 		switch {
 		case f.isValue:
@@ -426,11 +461,6 @@ func (d *Declarative) apply(rec, user map[string]any, out *pipeline.Mapped) []pi
 		}
 		if err := f.target.set(user, v); err != nil {
 			return []pipeline.Issue{ruleIssue(f.target.String(), "", f.rule, f.where, err, nil, nil)}
-		}
-	}
-	if d.social != nil {
-		if iss := d.social.apply(machine, rec, out); iss != nil {
-			return []pipeline.Issue{*iss}
 		}
 	}
 	return nil

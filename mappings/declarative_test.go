@@ -29,7 +29,7 @@ func mapOne(t *testing.T, source, override, record string) (string, *pipeline.Ma
 		t.Fatalf("decode: %v", err)
 	}
 	n, issues := d.Map(rec)
-	if n == nil {
+	if n == nil || len(issues) > 0 { // a rejected record's Mapped names the user only (TestRejectNamesTheUser)
 		return "", nil, issues
 	}
 	b, err := pipeline.Marshal(n.User)
@@ -291,7 +291,7 @@ password: {from: PW, format: plaintext}
 			if codes(issues) != tc.issues {
 				t.Fatalf("issues %v, want %s", issues, tc.issues)
 			}
-			if out == nil {
+			if out == nil || len(issues) > 0 { // a rejected record's Mapped names the user only
 				return
 			}
 			b, _ := pipeline.Marshal(out.User)
@@ -373,7 +373,7 @@ rest:
 			if codes(issues) != tc.issues {
 				t.Fatalf("issues %v, want %s", issues, tc.issues)
 			}
-			if out == nil {
+			if out == nil || len(issues) > 0 { // a rejected record's Mapped names the user only
 				return
 			}
 			b, _ := pipeline.Marshal(out.User)
@@ -400,5 +400,35 @@ rest:
 	// Stormpath's mcf rule takes a declared format.
 	if _, err := Load("stormpath", pipeline.MappingConfig{PasswordFormat: "hex_sha1"}); err != nil {
 		t.Errorf("stormpath with a declared format: %v", err)
+	}
+}
+
+// TestRejectNamesTheUser: a record a rule rejects still has its identity mapped (user_id, email,
+// username), so its rejects.ndjson line names the user; nothing else is mapped.
+func TestRejectNamesTheUser(t *testing.T) {
+	for _, tc := range []struct {
+		name, override, record, want string
+	}{
+		{"a reject rule (before the fields)", "reject:\n  - {when: 'isRegistered == false', code: not_registered, message: pending}\n",
+			`{"UID":"g1","isRegistered":false,"profile":{"email":"g1@example.com","firstName":"Ann"}}`, `{"email":"g1@example.com","user_id":"g1"}`},
+		{"a field rule that fails (after the identity)", "fields:\n  user_metadata.n: {expr: 'profile.email + 1'}\n",
+			`{"UID":"g2","profile":{"email":"g2@example.com"}}`, `{"email":"g2@example.com","user_id":"g2"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := pipeline.MappingConfig{File: filepath.Join(t.TempDir(), "m.yaml")}
+			os.WriteFile(cfg.File, []byte(tc.override), 0o600)
+			d, err := Load("gigya", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, _ := pipeline.DecodeObject([]byte(tc.record))
+			n, issues := d.Map(rec)
+			if len(issues) == 0 || n == nil {
+				t.Fatalf("Map = %v, %v: want issues and the identity", n, issues)
+			}
+			if b, _ := pipeline.Marshal(n.User); string(b) != tc.want {
+				t.Fatalf("identity %s, want %s", b, tc.want)
+			}
+		})
 	}
 }

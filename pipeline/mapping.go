@@ -92,7 +92,9 @@ type Namespaced interface {
 
 // Mapping maps one decoded source record into Auth0 shape. It must be safe for concurrent use.
 // Issues it returns reject the record (they are reported with the record's position); it returns
-// a nil Mapped only together with at least one issue.
+// a nil Mapped only together with at least one issue. With issues it may also return a Mapped
+// whose User holds what it could map of the user's identity (user_id, email, username): the
+// reject line names the user by them.
 type Mapping interface {
 	Map(rec map[string]any) (*Mapped, []Issue)
 }

@@ -252,6 +252,9 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	}
 	norm, issues := r.Stages.Mapping.Map(rec)
 	if len(issues) > 0 {
+		if norm != nil { // the identity mapped before the issue, for the reject line
+			res.Email, res.UserID, res.Username = identity(norm.User)
+		}
 		res.Reject(issues...)
 		return
 	}

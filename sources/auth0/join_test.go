@@ -72,7 +72,7 @@ func readAll(t *testing.T, cfg pipeline.SourceConfig) map[string]outcome {
 		for _, is := range issues {
 			o.codes = append(o.codes, is.Code)
 		}
-		if n != nil {
+		if n != nil && len(issues) == 0 {
 			o.user = n.User
 			if n.SocialOnly {
 				o.social = n.Providers

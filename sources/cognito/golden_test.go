@@ -49,7 +49,7 @@ func mapFile(t *testing.T, path string) string {
 			return nil
 		}
 		n, issues := m.Map(rec)
-		if n != nil {
+		if n != nil && len(issues) == 0 {
 			var warns []pipeline.Issue
 			issues, warns = validate.User(n.User, validate.Options{})
 			if len(issues) > 0 && n.LeaveOut(issues) != nil {

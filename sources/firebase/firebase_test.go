@@ -59,7 +59,7 @@ func mapAll(t *testing.T, src pipeline.Source) []outcome {
 			return nil
 		}
 		n, issues := norm.Map(rec)
-		if n == nil {
+		if n == nil || len(issues) > 0 {
 			o.Issues = issues
 			out = append(out, o)
 			return nil

@@ -39,7 +39,7 @@ func ReadMapped(t testing.TB, source string, src pipeline.Source) []Mapped {
 			return nil
 		}
 		n, issues := norm.Map(rec)
-		if n == nil {
+		if n == nil || len(issues) > 0 {
 			for _, i := range issues {
 				m.User += i.Code + " "
 			}

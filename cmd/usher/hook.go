@@ -25,13 +25,14 @@ import (
 	"github.com/usher-migrate/usher/pipeline/validate"
 )
 
-// newHookCmd is `usher hook serve|scripts`.
+// newHookCmd is `usher hook serve|scripts|install|uninstall`.
 func newHookCmd(log *slog.Logger, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "hook serve|scripts",
+		Use:   "hook serve|scripts|install|uninstall",
 		Short: "The lazy-migration service Auth0's custom-database scripts call, and those scripts",
 	}
-	cmd.AddCommand(newHookServeCmd(log, stdout), newHookScriptsCmd(stdout))
+	cmd.AddCommand(newHookServeCmd(log, stdout), newHookScriptsCmd(stdout),
+		newHookInstallCmd(log, stdout), newHookUninstallCmd(log, stdout))
 	return cmd
 }
 
@@ -106,19 +107,9 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 			if (cert == "") != (key == "") {
 				return usagef("--tls-cert and --tls-key go together")
 			}
-			b, err := smallfile.Read(tokenFile)
+			token, err := readHookToken(tokenFile)
 			if err != nil {
-				return usageError{err}
-			}
-			token := strings.TrimSpace(string(b))
-			if len(token) < 16 {
-				return usagef("%s: the token must be at least 16 characters", tokenFile)
-			}
-			for i := 0; i < len(token); i++ {
-				if token[i] < 0x21 || token[i] > 0x7e {
-					// A newline, NUL, space or non-ASCII byte inside makes a token no script can send.
-					return usagef("%s: the token must be one line of visible ASCII characters (byte %d is not)", tokenFile, i+1)
-				}
+				return err
 			}
 			ctx := cmd.Context()
 			st, err := store.Open(ctx, dsn)
@@ -205,6 +196,27 @@ get_user finds them; --staged-only turns that off. An outage of that system answ
 	return cmd
 }
 
+// readHookToken reads the bearer token the scripts send and hook serve expects: one line of at
+// least 16 visible ASCII characters (surrounding white space ignored). Errors are usage errors
+// and never show the file's content.
+func readHookToken(path string) (string, error) {
+	b, err := smallfile.Read(path)
+	if err != nil {
+		return "", usageError{err}
+	}
+	token := strings.TrimSpace(string(b))
+	if len(token) < 16 {
+		return "", usagef("%s: the token must be at least 16 characters", path)
+	}
+	for i := 0; i < len(token); i++ {
+		if token[i] < 0x21 || token[i] > 0x7e {
+			// A newline, NUL, space or non-ASCII byte inside makes a token no script can send.
+			return "", usagef("%s: the token must be one line of visible ASCII characters (byte %d is not)", path, i+1)
+		}
+	}
+	return token, nil
+}
+
 // liveOptions are the hook serve flags of every registered live login: --<source>-<option>.
 type liveOptions map[string]map[string]*string // source → option → value
 
@@ -267,7 +279,8 @@ func newHookScriptsCmd(stdout io.Writer) *cobra.Command {
 Dashboard (Authentication → Database → your connection → Custom Database): turn on "Use my own
 database" and "Import Users to Auth0", paste login.js into Login and get_user.js into Get User, and
 set the configuration keys USHER_URL (the hook's URL) and USHER_TOKEN (its bearer token). Once every
-user has migrated (or usher sweep imported the rest), replace both scripts with no-ops.`,
+user has migrated (or usher sweep imported the rest), replace both scripts with no-ops.
+usher hook install and usher hook uninstall do both through the Management API.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if url == "" || out == "" {

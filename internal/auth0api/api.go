@@ -87,6 +87,11 @@ func (c *Client) listConnections(ctx context.Context, name, strategy string) ([]
 	}
 	r := c.api(http.MethodGet, connectionsPath)
 	r.url += "?" + q.Encode()
+	r.classify = func(e *APIError) {
+		if e.StatusCode == http.StatusForbidden {
+			e.scopes = "looking a connection up by name needs the scope " + ScopeReadConnections
+		}
+	}
 	var out []listedConnection
 	r.decode = func(_ int, b []byte) error {
 		out = nil

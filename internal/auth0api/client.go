@@ -1,6 +1,7 @@
 // Package auth0api is the client for the Auth0 Management API calls usher makes: a
-// client-credentials token, connection lookup, users-imports jobs (multipart upload, job
-// status, per-user errors) and users-exports jobs (create, download).
+// client-credentials token, connection lookup, a connection's options (read whole, replace
+// whole: see connections.go), users-imports jobs (multipart upload, job status, per-user
+// errors) and users-exports jobs (create, download).
 //
 // Token: POST {BaseURL}/oauth/token with a JSON client-credentials grant for Config.Audience.
 // The token is cached and refreshed before it expires (see Client.Token); concurrent callers

@@ -263,6 +263,7 @@ func looseString(raw json.RawMessage) string {
 type connectionWire struct {
 	ID             flexString      `json:"id"`
 	Name           flexString      `json:"name"`
+	DisplayName    *string         `json:"display_name"`
 	Strategy       flexString      `json:"strategy"`
 	EnabledClients json.RawMessage `json:"enabled_clients"`
 	Options        json.RawMessage `json:"options"`
@@ -279,7 +280,7 @@ func decodeConnection(b []byte) (conn Connection, hasEnabled bool, err error) {
 	if err := decodeJSON(b, &w); err != nil {
 		return Connection{}, false, err
 	}
-	conn = Connection{ID: string(w.ID), Name: string(w.Name), Strategy: string(w.Strategy), Raw: bytes.Clone(b)}
+	conn = Connection{ID: string(w.ID), Name: string(w.Name), Strategy: string(w.Strategy), DisplayName: w.DisplayName, Raw: bytes.Clone(b)}
 	if ec := bytes.TrimSpace(w.EnabledClients); len(ec) > 0 && ec[0] == '[' {
 		hasEnabled = true
 		var ids []flexString

@@ -41,6 +41,8 @@ func (e *APIError) hint() string {
 		return "the users file is over Auth0's 512000-byte limit; split it"
 	case e.kind == kindNotFound:
 		return "the connection does not exist"
+	case e.StatusCode == http.StatusForbidden && e.scopes != "":
+		return e.scopes + ": grant the application the missing scope on the Auth0 Management API (Applications > APIs > Auth0 Management API > Machine to Machine Applications)"
 	case e.StatusCode == http.StatusForbidden:
 		return "grant the application the scope named by Auth0 on the Auth0 Management API"
 	}

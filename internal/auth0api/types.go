@@ -37,12 +37,16 @@ type Config struct {
 
 // Connection is an Auth0 connection as returned by the Management API.
 type Connection struct {
-	ID             string         // "con_…"
-	Name           string         // the connection name, e.g. "Username-Password-Authentication"
-	Strategy       string         // "auth0" for a database connection
-	EnabledClients []string       // client ids the connection is enabled for (may be empty when the tenant no longer returns the field)
-	Options        map[string]any // the connection's options object, numbers as json.Number
-	Raw            json.RawMessage
+	ID             string   // "con_…"
+	Name           string   // the connection name, e.g. "Username-Password-Authentication"
+	DisplayName    *string  // display_name; nil when the answer had none
+	Strategy       string   // "auth0" for a database connection
+	EnabledClients []string // client ids the connection is enabled for (may be empty when the tenant no longer returns the field)
+	// Options is the connection's options object, numbers as json.Number; nil when the answer
+	// had none (a token without read:connections_options gets none: see ConnectionWithOptions).
+	// Values of options.configuration are never in clear: Auth0 answers them encrypted.
+	Options map[string]any
+	Raw     json.RawMessage
 }
 
 // Summary is the "summary" object of a completed users-imports job.
@@ -147,6 +151,8 @@ type APIError struct {
 	Message      string // Auth0's "message" (or "error_description" at /oauth/token)
 
 	kind errKind // what Is/Fatal/Temporary key on
+	// scopes, set by the call for a 403, names the scopes the call needs (the hint says so).
+	scopes string
 }
 
 type errKind int

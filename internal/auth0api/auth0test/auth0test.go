@@ -4,7 +4,10 @@
 //   - POST /oauth/token: the client-credentials grant (form-urlencoded or JSON body, or HTTP
 //     Basic client authentication). Tokens are opaque random strings the server remembers with
 //     their expiry and scopes.
-//   - GET /api/v2/connections and GET /api/v2/connections/{id} (scope read:connections).
+//   - GET /api/v2/connections and GET /api/v2/connections/{id} (scope read:connections; the
+//     options only with read:connections_options, configuration values masked; fields and
+//     include_fields) and PATCH /api/v2/connections/{id} (scope update:connections, and
+//     update:connections_options for options, which it replaces whole). See connections.go.
 //   - POST /api/v2/jobs/users-imports (scope create:users): multipart upload of a bulk-import
 //     file, checked in Auth0's order (see Server.ServeHTTP), at most Options.MaxConcurrentJobs
 //     import jobs pending or processing at once.
@@ -32,7 +35,9 @@
 //
 // Simplifications, by design:
 //   - Only the endpoints above exist; anything else under /api/v2 is 404.
-//   - GET /api/v2/connections ignores paging (page, per_page, include_totals, fields).
+//   - GET /api/v2/connections ignores paging (page, per_page, include_totals).
+//   - Connection options are checked only for the types of the database connection options
+//     usher writes or commonly meets (connections.go); other keys are stored as sent.
 //   - A job's percentage_done and time_left_seconds are linear in time; exports use the same
 //     JobDelay/ProcessingTime/PerUser timing as imports, never time out and do not count toward
 //     the import concurrency limit. The legacy "expired" status is never reported.
@@ -42,6 +47,7 @@ package auth0test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -82,7 +88,10 @@ const (
 
 // Default values of Options fields left zero.
 var (
-	DefaultScopes = []string{"create:users", "read:users", "read:connections"}
+	// DefaultScopes are what usher's commands need: imports and exports (create:users,
+	// read:users) and reading and changing connections with their options (usher hook
+	// install/uninstall), so that `usher sandbox` rehearses all of them.
+	DefaultScopes = []string{"create:users", "read:users", "read:connections", "update:connections", "read:connections_options", "update:connections_options"}
 )
 
 // Options configures a Server. Zero values select the documented defaults.
@@ -91,7 +100,7 @@ type Options struct {
 	// accepts. Both required.
 	ClientID, ClientSecret string
 	// Scopes are granted to every token (space-separated in the token answer). Default
-	// DefaultScopes: create:users read:users read:connections.
+	// DefaultScopes. Tests of a missing scope give a narrower list.
 	Scopes []string
 	// TokenTTL is a token's lifetime (expires_in, whole seconds rounded down). Default 24h.
 	TokenTTL time.Duration
@@ -156,6 +165,15 @@ type Connection struct {
 	// UsernameMin and UsernameMax bound a username's length (options.validation.username).
 	// Default 1 and 15.
 	UsernameMin, UsernameMax int
+	// Options, when set, is the connection's whole options object (any JSON-encodable values:
+	// passwordPolicy, mfa, attributes, customScripts, configuration, …). For a database
+	// connection the keys it lacks among enabledDatabaseCustomization, import_mode,
+	// brute_force_protection and validation come from the fields above; once stored, the
+	// options decide CustomDatabase, ImportMode and the username bounds (also after a PATCH).
+	// configuration values are stored in clear and only ever answered masked.
+	Options map[string]any
+	// DisplayName is display_name. Default Name.
+	DisplayName string
 }
 
 // RateLimit is a token bucket: Burst requests at once, refilled at PerSecond. Burst ≤ 0 means
@@ -197,6 +215,8 @@ type Stats struct {
 	APIRequests   int64 // /api/v2 requests handled (faulted ones excluded)
 	ImportJobs    int64 // users-imports jobs created (202)
 	ExportJobs    int64 // users-exports jobs created
+	// ConnectionUpdates counts PATCH /api/v2/connections/{id} answered 200.
+	ConnectionUpdates int64
 	// ConcurrencyLimited counts 429 answers to a users-imports request over MaxConcurrentJobs;
 	// RateLimited counts 429 answers of the token bucket (faults are in Faults).
 	ConcurrencyLimited int64
@@ -244,6 +264,7 @@ type Server struct {
 	links     map[string]link
 	bucket    bucket
 	stats     Stats
+	maskKey   []byte // keys the MACs of masked configuration values
 }
 
 type tokenInfo struct {
@@ -309,6 +330,7 @@ func New(o Options) *Server {
 		connByID: map[string]*conn{},
 		jobByID:  map[string]*job{},
 		links:    map[string]link{},
+		maskKey:  []byte(randomToken(32)),
 	}
 	s.started = s.now()
 	s.bucket = bucket{burst: o.RateLimit.Burst, rate: o.RateLimit.PerSecond, tokens: float64(o.RateLimit.Burst), last: s.started}
@@ -329,6 +351,7 @@ func New(o Options) *Server {
 			panic(fmt.Sprintf("auth0test: Options.Connections[%d]: duplicate id or name", i))
 		}
 		cn := &conn{Connection: c, store: newStore()}
+		s.initConn(cn)
 		s.conns = append(s.conns, cn)
 		s.connByID[c.ID] = cn
 	}
@@ -533,12 +556,14 @@ type route struct {
 func (s *Server) match(r *http.Request) (route, bool) {
 	rest := strings.TrimPrefix(r.URL.Path, "/api/v2")
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
-	get, post := r.Method == http.MethodGet, r.Method == http.MethodPost
+	get, post, patch := r.Method == http.MethodGet, r.Method == http.MethodPost, r.Method == http.MethodPatch
 	switch {
 	case get && len(segs) == 1 && segs[0] == "connections":
-		return route{[]string{"read:connections"}, s.listConnections, ""}, true
+		return route{[]string{ScopeReadConnections}, s.listConnections, ""}, true
 	case get && len(segs) == 2 && segs[0] == "connections" && segs[1] != "":
-		return route{[]string{"read:connections"}, s.getConnection, segs[1]}, true
+		return route{[]string{ScopeReadConnections}, s.getConnection, segs[1]}, true
+	case patch && len(segs) == 2 && segs[0] == "connections" && segs[1] != "":
+		return route{[]string{ScopeUpdateConnections}, s.patchConnection, segs[1]}, true
 	case post && len(segs) == 2 && segs[0] == "jobs" && segs[1] == "users-imports":
 		return route{[]string{"create:users"}, s.createImport, ""}, true
 	case post && len(segs) == 2 && segs[0] == "jobs" && segs[1] == "users-exports":
@@ -587,7 +612,16 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 			"Insufficient scope, expected any of: "+strings.Join(rt.scopes, ","), "insufficient_scope"))
 		return
 	}
-	rt.handler(w, r, rt.arg)
+	rt.handler(w, r.WithContext(context.WithValue(r.Context(), scopesKey{}, scopes)), rt.arg)
+}
+
+// scopesKey keys the request token's scopes in its context.
+type scopesKey struct{}
+
+// hasScope reports whether the token of r (an authenticated /api/v2 request) has scope.
+func hasScope(r *http.Request, scope string) bool {
+	scopes, _ := r.Context().Value(scopesKey{}).([]string)
+	return slices.Contains(scopes, scope)
 }
 
 // authenticate returns the token's scopes, or the 401 message.

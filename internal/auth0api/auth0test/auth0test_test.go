@@ -68,7 +68,7 @@ func TestToken(t *testing.T) {
 				return
 			}
 			if m["token_type"] != "Bearer" || m["access_token"] == "" || m["expires_in"] != json.Number("86400") ||
-				m["scope"] != "create:users read:users read:connections" {
+				m["scope"] != "create:users read:users read:connections update:connections read:connections_options update:connections_options" {
 				t.Errorf("token answer %s", a.body)
 			}
 			if g := e.api(http.MethodGet, "/connections", nil, "", m["access_token"].(string)); g.status != 200 {
@@ -211,6 +211,7 @@ func TestConnections(t *testing.T) {
 	t.Run("by id", func(t *testing.T) {
 		a := e.get("/connections/con_BBBBBBBBBBBBBBBB")
 		m := a.json(t)
+		// The default scopes include read:connections_options (without it: TestConnectionOptionsScopes).
 		opts, _ := m["options"].(map[string]any)
 		if a.status != 200 || m["name"] != "legacy-db" || m["strategy"] != "auth0" || opts["import_mode"] != true {
 			t.Errorf("%d %s", a.status, a.body)

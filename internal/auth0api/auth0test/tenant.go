@@ -14,6 +14,13 @@ import (
 type conn struct {
 	Connection
 	store *store
+	// options is the connection's options object as last written (configuration values in
+	// clear); displayName, enabledClients and attrs (realms, is_domain_connection,
+	// show_as_button, metadata, …) are its other updatable attributes. See connections.go.
+	options        map[string]any
+	displayName    string
+	enabledClients []string
+	attrs          map[string]any
 }
 
 // tuser is one user of a connection.
@@ -266,84 +273,4 @@ func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, _ string) 
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Connections endpoints.
-
-type connectionJSON struct {
-	ID                 string         `json:"id"`
-	Name               string         `json:"name"`
-	DisplayName        string         `json:"display_name"`
-	Strategy           string         `json:"strategy"`
-	EnabledClients     []string       `json:"enabled_clients"`
-	Realms             []string       `json:"realms"`
-	IsDomainConnection bool           `json:"is_domain_connection"`
-	Options            map[string]any `json:"options"`
-}
-
-func (s *Server) connectionJSON(c *conn) connectionJSON {
-	cj := connectionJSON{
-		ID: c.ID, Name: c.Name, DisplayName: c.Name, Strategy: c.Strategy,
-		EnabledClients: []string{}, Realms: []string{c.Name}, Options: map[string]any{},
-	}
-	if c.Enabled {
-		cj.EnabledClients = []string{s.o.ClientID}
-	}
-	if c.Strategy == "auth0" {
-		cj.Options = map[string]any{
-			"enabledDatabaseCustomization": c.CustomDatabase,
-			"import_mode":                  c.ImportMode,
-			"brute_force_protection":       true,
-			"validation":                   map[string]any{"username": map[string]any{"min": c.UsernameMin, "max": c.UsernameMax}},
-		}
-	}
-	return cj
-}
-
-// listConnections serves GET /api/v2/connections: all connections, filtered by name (exact) and
-// strategy (any of the given values) when those query parameters are present.
-func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, _ string) {
-	q := r.URL.Query()
-	out := []connectionJSON{}
-	s.mu.Lock()
-	for _, c := range s.conns {
-		if q.Has("name") && c.Name != q.Get("name") {
-			continue
-		}
-		if st := q["strategy"]; len(st) > 0 && !containsAny(st, c.Strategy) {
-			continue
-		}
-		out = append(out, s.connectionJSON(c))
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
-}
-
-func containsAny(values []string, s string) bool {
-	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
-			if part == s {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// getConnection serves GET /api/v2/connections/{id}.
-func (s *Server) getConnection(w http.ResponseWriter, _ *http.Request, id string) {
-	s.mu.Lock()
-	c := s.connByID[id]
-	var cj connectionJSON
-	if c != nil {
-		cj = s.connectionJSON(c)
-	}
-	s.mu.Unlock()
-	if c == nil {
-		s.count(func(st *Stats) { st.NotFound++ })
-		writeJSON(w, http.StatusNotFound, apiErrorBody(http.StatusNotFound, "The connection does not exist", "inexistent_connection"))
-		return
-	}
-	writeJSON(w, http.StatusOK, cj)
 }

@@ -49,9 +49,12 @@ type Connection struct {
 	Raw     json.RawMessage
 }
 
-// Summary is the "summary" object of a completed users-imports job.
+// Summary is the "summary" object of a completed users-imports job, with Auth0's keys.
 type Summary struct {
-	Failed, Updated, Inserted, Total int
+	Failed   int `json:"failed"`
+	Updated  int `json:"updated"`
+	Inserted int `json:"inserted"`
+	Total    int `json:"total"`
 }
 
 // Job statuses of the Management API jobs endpoints.

@@ -28,10 +28,15 @@ type Job struct {
 	CompletedAt string `json:"completed_at,omitempty"`
 }
 
-// JobSummary is a finished job's summary as Auth0 reports it. Its keys are capitalised
-// ("Inserted", …), as report.json has always written them.
+// JobSummary is a finished job's summary with Auth0's own keys ("inserted", "updated", "failed",
+// "total", as GET /api/v2/jobs/{id} answers). Earlier versions wrote them capitalised
+// ("Inserted", …); JSON decoding matches keys without regard to case, so their ledgers still
+// read.
 type JobSummary struct {
-	Failed, Updated, Inserted, Total int
+	Failed   int `json:"failed"`
+	Updated  int `json:"updated"`
+	Inserted int `json:"inserted"`
+	Total    int `json:"total"`
 }
 
 // Upload is report.json's "upload": how the run's import files were uploaded.

@@ -113,7 +113,7 @@ func TestJobList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"summary":{"Failed":0,"Updated":0,"Inserted":2,"Total":2}`) {
+	if !strings.Contains(string(b), `"summary":{"failed":0,"updated":0,"inserted":2,"total":2}`) {
 		t.Errorf("the summary's keys changed: %s", b)
 	}
 	var back Report
@@ -134,5 +134,18 @@ func TestJobList(t *testing.T) {
 		if strings.Contains(string(b), `"`+k+`"`) {
 			t.Errorf("%s written though empty: %s", k, b)
 		}
+	}
+}
+
+// TestJobSummaryKeys: a job summary is written with Auth0's keys, and one written capitalised by
+// an earlier version (in a ledger being resumed) still reads.
+func TestJobSummaryKeys(t *testing.T) {
+	b, _ := json.Marshal(JobSummary{Inserted: 3, Updated: 1, Failed: 2, Total: 6})
+	if string(b) != `{"failed":2,"updated":1,"inserted":3,"total":6}` {
+		t.Fatalf("summary %s", b)
+	}
+	var old JobSummary
+	if err := json.Unmarshal([]byte(`{"Failed":2,"Updated":1,"Inserted":3,"Total":6}`), &old); err != nil || old != (JobSummary{Inserted: 3, Updated: 1, Failed: 2, Total: 6}) {
+		t.Fatalf("capitalised summary read as %+v (%v)", old, err)
 	}
 }

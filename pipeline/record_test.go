@@ -45,14 +45,16 @@ func TestDecodeObjectErrors(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	in := map[string]any{"email": "a@x.io", "password": "hunter2", "custom_password_hash": map[string]any{
-		"algorithm": "md5", "hash": map[string]any{"value": "abc", "encoding": "hex"}}, "meta": map[string]any{"apiKey": "k", "n": "ok"}}
+		"algorithm": "md5", "hash": map[string]any{"value": "abc", "encoding": "hex"}}, "meta": map[string]any{"apiKey": "k", "n": "ok"},
+		// A Keycloak credential written for import: the clear password under "value".
+		"credentials": []any{map[string]any{"type": "password", "value": "clear-pw-1", "temporary": false}}}
 	b, _ := Marshal(Redact(in))
-	for _, secret := range []string{"hunter2", `"abc"`, `"k"`} {
+	for _, secret := range []string{"hunter2", `"abc"`, `"k"`, "clear-pw-1"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("%s survived redaction: %s", secret, b)
 		}
 	}
-	for _, kept := range []string{"a@x.io", `"algorithm":"md5"`, `"encoding":"hex"`, `"n":"ok"`} {
+	for _, kept := range []string{"a@x.io", `"algorithm":"md5"`, `"encoding":"hex"`, `"n":"ok"`, `"type":"password"`} {
 		if !strings.Contains(string(b), kept) {
 			t.Errorf("%s lost: %s", kept, b)
 		}

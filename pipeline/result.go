@@ -209,8 +209,13 @@ func redact(v any, secret bool) any {
 	switch t := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
+		// A credential object {"type": "password", "value": …} (Keycloak's credential
+		// representation, as realm files written for import carry it) holds the password itself
+		// under a key that names nothing.
+		typ, _ := t["type"].(string)
+		credential := strings.EqualFold(typ, "password")
 		for k, val := range t {
-			s := secret || SecretValue(k, val)
+			s := secret || SecretValue(k, val) || credential && k == "value"
 			if s && descriptiveKeys[k] {
 				out[k] = val
 				continue

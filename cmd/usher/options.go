@@ -114,7 +114,7 @@ func (o *migrateOptions) bind(fs *pflag.FlagSet, withOut bool) {
 	fs.StringVar(&o.Mapping, "mapping", o.Mapping, "mapping file laid over the source's built-in mapping (see `usher mapping`)")
 	fs.StringVar(&o.PasswordFormat, "password-format", o.PasswordFormat, "format of stored password hashes that cannot be told from their text, by passlib's names: "+
 		"hex_md5, hex_sha1, hex_sha256, hex_sha512, hex_md4, nthash, postgres_md5, mysql323, des_crypt, oracle10 (also --source-opt password-format=NAME; default: recognise self-identifying formats)")
-	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key that holds legacy timestamps and provenance (default: the mapping's: gigya, okta, stormpath, legacy)")
+	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key that holds legacy timestamps and provenance (default: the mapping's, named after the source: gigya, okta, keycloak, …; legacy for json and csv)")
 	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields the mapping does not place: reject, user_metadata or drop (default: the mapping's, else reject)")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", o.BcryptCost, "bcrypt cost for clear-text passwords (a CSV password column)")
 	fs.IntVar(&o.UsernameMin, "username-min", o.UsernameMin, "shortest username the connection allows")

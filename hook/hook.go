@@ -354,6 +354,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, body map[string]
 				// the stored profile would sign this person in as someone else.
 				h.cfg.Logf("hook: login: %s: the legacy system signed in account %q, not the stored user's %v; refused", key, id, ids)
 				break logins
+			case ok && id == "" && len(ids) > 0:
+				// The answer names no account (a flow only the right password reaches, answered
+				// without the account's id): nothing shows the login still belongs to the stored
+				// user, so the password proves nothing about them.
+				h.cfg.Logf("hook: login: %s: the legacy system accepted the password without naming the account; the stored user's %v cannot be confirmed; refused", key, ids)
+				break logins
 			case ok:
 				verr = nil
 				break logins

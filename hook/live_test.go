@@ -89,8 +89,11 @@ func TestGigyaDelegation(t *testing.T) {
 			[]byte(`{"UID":"g-pending","isRegistered":false,"loginIDs":{"emails":["pending@gigya.example"]}}`),
 			[]byte(`{"UID":"g-unverified","isVerified":false,"loginIDs":{"emails":["unverified@gigya.example"]}}`),
 			[]byte(`{"UID":"g-new-owner","loginIDs":{"emails":["moved@gigya.example"]}}`),
+			// A pending registration now owning a login the export gave another account.
+			[]byte(`{"UID":"g-pending-new","isRegistered":false,"loginIDs":{"emails":["pmoved@gigya.example"]}}`),
 		},
-		Passwords:            map[string]string{"g-ok": pw, "g-off": pw, "g-locked": pw, "g-pending": pw, "g-unverified": pw, "g-new-owner": pw},
+		Passwords: map[string]string{"g-ok": pw, "g-off": pw, "g-locked": pw, "g-pending": pw, "g-unverified": pw, "g-new-owner": pw,
+			"g-pending-new": pw},
 		RequireVerifiedEmail: true,
 	})
 	defer gigya.Close()
@@ -104,6 +107,7 @@ func TestGigyaDelegation(t *testing.T) {
 	}
 	stored["gok"] = stored["ok@gigya.example"]
 	stored["moved@gigya.example"] = `{"user_id":"g-old-owner","email":"moved@gigya.example"}`
+	stored["pmoved@gigya.example"] = `{"user_id":"g-pending-old","email":"pmoved@gigya.example"}`
 	logs := &logBuffer{}
 	_, hookLogs := runDelegated(t, &gigyasrc.LiveLogin{Accounts: client, Logf: logs.logf}, nil, stored, []delegated{
 		{"right password", "ok@gigya.example", pw, 200, "g-ok"},
@@ -111,14 +115,19 @@ func TestGigyaDelegation(t *testing.T) {
 		{"wrong password", "ok@gigya.example", "secr3t!", 401, ""},
 		{"disabled (403041)", "off@gigya.example", pw, 401, ""},
 		{"locked out (403120)", "locked@gigya.example", pw, 401, ""},
+		// 206001 names no UID: the account is found by its login (accounts.search) and must be the stored one.
 		{"pending registration (206001) proves the password", "pending@gigya.example", pw, 200, "g-pending"},
+		{"pending registration of a login that now belongs to another account", "pmoved@gigya.example", pw, 401, ""},
 		{"pending verification (206002) proves the password", "unverified@gigya.example", pw, 200, "g-unverified"},
 		{"the login now belongs to another account", "moved@gigya.example", pw, 401, ""},
 		{"stored hashes are not delegated", "bcrypt@example.com", "wrong", 401, ""},
 	})
 	st := gigya.Stats()
-	if st.LoginCalls != 8 || st.LogoutCalls != 3 {
-		t.Errorf("emulator saw %d logins and %d logouts, want 8 and 3 (every successful login)", st.LoginCalls, st.LogoutCalls)
+	if st.LoginCalls != 9 || st.LogoutCalls != 3 {
+		t.Errorf("emulator saw %d logins and %d logouts, want 9 and 3 (every successful login)", st.LoginCalls, st.LogoutCalls)
+	}
+	if !strings.Contains(hookLogs.String(), `signed in account "g-pending-new", not the stored user's [g-pending-old]`) {
+		t.Errorf("the refused pending takeover is not logged:\n%s", hookLogs)
 	}
 	if !strings.Contains(hookLogs.String(), `signed in account "g-new-owner", not the stored user's [g-old-owner]`) {
 		t.Errorf("the refused takeover is not logged:\n%s", hookLogs)
@@ -369,5 +378,19 @@ func TestUnverifiableStoredPasswordAsksLive(t *testing.T) {
 	}
 	if status, body := call(t, srv, "/v1/login", token, login("kc@example.com", pw)); status != http.StatusUnauthorized {
 		t.Fatalf("without a live system: status %d %v, want 401", status, body)
+	}
+}
+
+// TestLiveLoginWithoutAccountIsRefused: a live system that accepts a password without naming the
+// account (so ownership of the login cannot be checked against the stored user) does not sign the
+// stored user in.
+func TestLiveLoginWithoutAccountIsRefused(t *testing.T) {
+	const pw = "Secr3t!"
+	stored := map[string]string{"nouid@example.com": `{"user_id":"g-1","email":"nouid@example.com"}`}
+	_, logs := runDelegated(t, acceptLive{login: "nouid@example.com", password: pw, id: ""}, nil, stored, []delegated{
+		{"accepted, no account named", "nouid@example.com", pw, http.StatusUnauthorized, ""},
+	})
+	if !strings.Contains(logs.String(), "without naming the account") {
+		t.Errorf("no log line for the refusal:\n%s", logs)
 	}
 }

@@ -18,6 +18,7 @@ type LiveAccounts interface {
 	Logout(ctx context.Context, uid string) error
 	Account(ctx context.Context, uid string) ([]byte, error)
 	Lookup(ctx context.Context, email string) ([]byte, error)
+	FindLogin(ctx context.Context, loginID string) ([]string, error)
 }
 
 // gigyaRefused are accounts.login errorCodes that answer "wrong password": an invalid login or
@@ -33,7 +34,9 @@ var gigyaInterrupted = map[int]bool{gigyaapi.CodePendingRegistration: true, gigy
 	gigyaapi.CodePendingPasswordChange: true, gigyaapi.CodePendingTFAVerify: true, gigyaapi.CodePendingTFARegister: true}
 
 // LiveLogin is the pipeline.LiveLogin of a Gigya site. Login calls accounts.login: errorCode 0 and the interrupted
-// flows (206001, 206002, 403100, 403101, 403102) → ok with the UID; 403042, 403041 and 403120 →
+// flows (206001, 206002, 403100, 403101, 403102) → ok with the UID (when the answer names none,
+// the one account accounts.search finds with that login; "" when none or several do, which the
+// hook refuses); 403042, 403041 and 403120 →
 // not ok; every other errorCode (captcha required, conflicting accounts, rate limits, server
 // errors, a wrong data center), HTTP errors and network failures → an error (the hook answers 503
 // and Auth0's script an Error). After a successful login it calls accounts.logout so the
@@ -60,6 +63,21 @@ func (g *LiveLogin) Login(ctx context.Context, login, password string) (string, 
 	case errors.As(err, &apiErr) && gigyaRefused[apiErr.ErrorCode]:
 		return "", false, nil
 	case errors.As(err, &apiErr) && gigyaInterrupted[apiErr.ErrorCode]:
+		if uid == "" {
+			// Gigya answered an interrupted flow without naming the account (a pending
+			// registration's regToken only): find whose login this is, so the hook can check
+			// it still belongs to the stored user. None or two: no account is named, and the
+			// hook refuses.
+			uids, ferr := g.Accounts.FindLogin(ctx, login)
+			if ferr != nil {
+				return "", false, fmt.Errorf("gigya accounts.search for the account of an interrupted login: %w", ferr)
+			}
+			if len(uids) == 1 {
+				uid = uids[0]
+			} else if g.Logf != nil {
+				g.Logf("hook: gigya: accounts.login answered %d without a UID and %d accounts have that login", apiErr.ErrorCode, len(uids))
+			}
+		}
 		return uid, true, nil
 	}
 	return "", false, fmt.Errorf("gigya accounts.login: %w", err)

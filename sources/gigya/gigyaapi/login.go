@@ -123,6 +123,41 @@ func (c *Client) Lookup(ctx context.Context, email string) ([]byte, error) {
 	return page.Results[0], nil
 }
 
+// FindLogin returns the UIDs of the accounts whose login is loginID: those whose loginIDs.emails
+// holds it (lower-cased), else those whose loginIDs.username is it, at most two (two mean the
+// login is ambiguous). Errors are as for Login.
+func (c *Client) FindLogin(ctx context.Context, loginID string) ([]string, error) {
+	loginID = strings.TrimSpace(loginID)
+	if loginID == "" || strings.ContainsAny(loginID, "\"\\") {
+		return nil, nil
+	}
+	for _, where := range []string{`loginIDs.emails = "` + strings.ToLower(loginID) + `"`, `loginIDs.username = "` + loginID + `"`} {
+		form := c.authForm()
+		form.Set("query", "SELECT UID FROM accounts WHERE "+where+" LIMIT 2")
+		form.Set("openCursor", "true")
+		var page searchResponse
+		err := c.call(ctx, "accounts.search", form, func(b []byte) (*envelope, error) {
+			var err error
+			page, err = decodeSearch(b)
+			return &page.envelope, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		var uids []string
+		for _, r := range page.Results {
+			var a struct{ UID string }
+			if json.Unmarshal(r, &a) == nil && a.UID != "" {
+				uids = append(uids, a.UID)
+			}
+		}
+		if len(uids) > 0 {
+			return uids, nil
+		}
+	}
+	return nil, nil
+}
+
 // withoutMembers returns obj rebuilt without its top-level members named in drop; the values kept
 // are copied byte for byte.
 func withoutMembers(obj []byte, drop map[string]bool) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,6 +111,38 @@ func TestAccountAndLookup(t *testing.T) {
 			}
 			if a.UID != tt.wantUID {
 				t.Fatalf("Lookup = %s, want UID %q", got, tt.wantUID)
+			}
+		})
+	}
+}
+
+// TestFindLogin: the accounts a login names, by e-mail (lower-cased) or else by username; two
+// accounts with one login are both returned (ambiguous), none gives nothing.
+func TestFindLogin(t *testing.T) {
+	srv := gigyatest.NewServer(serverOptions([][]byte{
+		[]byte(`{"UID":"g1","loginIDs":{"emails":["ann@example.com"],"username":"annie"}}`),
+		[]byte(`{"UID":"g2","loginIDs":{"emails":["twin@example.com"]}}`),
+		[]byte(`{"UID":"g3","loginIDs":{"emails":["twin@example.com"]}}`),
+	}))
+	defer srv.Close()
+	c, err := gigyaapi.New(clientConfig(srv.URL, &sleepRecorder{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, login string
+		want        []string
+	}{
+		{"by e-mail, any case", "Ann@Example.com", []string{"g1"}},
+		{"by username", "annie", []string{"g1"}},
+		{"two accounts", "twin@example.com", []string{"g2", "g3"}},
+		{"nobody", "carl@example.com", nil},
+		{"a quote finds nothing", `x" OR 1=1 OR "a`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := c.FindLogin(context.Background(), tt.login)
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("FindLogin = %v, %v; want %v", got, err, tt.want)
 			}
 		})
 	}

@@ -9,7 +9,8 @@
 //
 // Simplifications, by design:
 //   - accounts.search honours the LIMIT clause of the query (default 300, capped at 1000) and one
-//     form of WHERE, loginIDs.emails = "<email>" (an exact match, the whole result in one page);
+//     form of WHERE, loginIDs.emails = "<email>" (an exact match) or loginIDs.username = "<name>"
+//     (without regard to case), the whole result in one page;
 //     the selected fields, other WHERE clauses, ORDER BY and START are ignored, and every account
 //     is returned in Options.Accounts order. accountTypes is ignored. A query without
 //     openCursor=true is refused.
@@ -352,15 +353,21 @@ func (e *emulator) injectFault(w http.ResponseWriter, r *http.Request, n int) bo
 
 var limitRE = regexp.MustCompile(`(?i)\bLIMIT\s+(\d+)\s*$`)
 
-// whereEmailRE is the one WHERE clause the emulator understands.
-var whereEmailRE = regexp.MustCompile(`(?i)\bWHERE\s+loginIDs\.emails\s*=\s*"([^"\\]*)"`)
+// whereLoginRE is the one WHERE clause the emulator understands: loginIDs.emails or
+// loginIDs.username equal to a string.
+var whereLoginRE = regexp.MustCompile(`(?i)\bWHERE\s+loginIDs\.(emails|username)\s*=\s*"([^"\\]*)"`)
 
-// searchEmail answers a search for the accounts whose loginIDs.emails holds email exactly, in one
-// page of at most limit accounts. e.mu is held.
-func (e *emulator) searchEmail(w http.ResponseWriter, email string, limit int) {
+// searchLogin answers a search for the accounts whose loginIDs.emails holds value exactly, or
+// whose loginIDs.username is value (without regard to case, as accounts.login matches it), in
+// one page of at most limit accounts. e.mu is held.
+func (e *emulator) searchLogin(w http.ResponseWriter, field, value string, limit int) {
 	var found []account
 	for _, a := range e.accounts {
-		if len(found) < limit && slices.Contains(a.state.LoginIDs.Emails, email) {
+		match := slices.Contains(a.state.LoginIDs.Emails, value)
+		if strings.EqualFold(field, "username") {
+			match = a.state.LoginIDs.Username != "" && strings.EqualFold(a.state.LoginIDs.Username, value)
+		}
+		if len(found) < limit && match {
 			found = append(found, a)
 		}
 	}
@@ -430,8 +437,8 @@ func (e *emulator) search(w http.ResponseWriter, query, openCursor, cursorID str
 			limit = min(l, MaxLimit)
 		}
 		cur = &cursor{limit: limit, lastUsed: now}
-		if m := whereEmailRE.FindStringSubmatch(query); m != nil {
-			e.searchEmail(w, m[1], limit)
+		if m := whereLoginRE.FindStringSubmatch(query); m != nil {
+			e.searchLogin(w, m[1], m[2], limit)
 			return
 		}
 	}

@@ -250,6 +250,6 @@ Exit status: 0 done, nothing rejected; 3 done, some records rejected; 1 failed; 
 		}
 		return prof.start(cpuProfile) // run stops it, whatever the command's outcome
 	}
-	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr), newSweepCmd(log, stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newMigrateCmd(log, stdout, stderr, false), newMigrateCmd(log, stdout, stderr, true), newRunCmd(log, stdout, stderr), newMappingCmd(stdout), newJobsCmd(log, stdout), newSandboxCmd(log, stdout), newExportCmd(log, stdout, stderr), newHookCmd(log, stdout), newStageCmd(log, stdout, stderr), newSweepCmd(log, stdout, stderr), newReconcileCmd(log, stdout, stderr), newVersionCmd(stdout))
 	return root
 }

@@ -51,13 +51,23 @@ type Upload struct {
 // tenant profile differs from the imported one; Equal is true when there is no difference.
 // File, when set, is the path of reconcile.ndjson (one line per difference), relative to the run
 // folder.
+//
+// The keys after File are optional (absent from reports written before them): Duplicate counts
+// users the tenant holds more than once (or that were sent twice), a difference like the three
+// above; Tenant the users the export of the connection held; Lazy the users still waiting for
+// lazy migration and Rejected the users an import job refused, both expected absent and not
+// differences.
 type Reconcile struct {
-	Checked int64  `json:"checked"`
-	Missing int64  `json:"missing"`
-	Extra   int64  `json:"extra"`
-	Altered int64  `json:"altered"`
-	Equal   bool   `json:"equal"`
-	File    string `json:"file,omitempty"`
+	Checked   int64  `json:"checked"`
+	Missing   int64  `json:"missing"`
+	Extra     int64  `json:"extra"`
+	Altered   int64  `json:"altered"`
+	Equal     bool   `json:"equal"`
+	File      string `json:"file,omitempty"`
+	Duplicate int64  `json:"duplicate,omitempty"`
+	Tenant    int64  `json:"tenant,omitempty"`
+	Lazy      int64  `json:"lazy,omitempty"`
+	Rejected  int64  `json:"rejected,omitempty"`
 }
 
 // JobList returns the report's jobs as Jobs: the values an upload put there, or those read back

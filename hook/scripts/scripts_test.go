@@ -175,7 +175,9 @@ func runScript(t *testing.T, script []byte, fn string, config map[string]string,
 }
 
 func TestScriptsAgainstHook(t *testing.T) {
-	const timeout = 700 * time.Millisecond
+	// Long enough for Node to start and connect on a loaded machine (700 ms was not: the hook saw
+	// no request before the script gave up); the slow cases wait it out.
+	const timeout = 2000 * time.Millisecond
 	login, err := Login(Options{URL: "https://hook.example.com", Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)

@@ -6,16 +6,25 @@
 package gigya
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/mappings"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sources/gigya/gigyaapi"
 	"github.com/usher-migrate/usher/sources/internal/live"
+	"github.com/usher-migrate/usher/sources/spool"
 )
 
 // SecretEnv is the environment variable holding the application secret when no secret-file is
@@ -97,7 +106,112 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*gigyaapi.Config)) (*live.S
 	if err != nil {
 		return nil, fmt.Errorf("gigya source: %w", err)
 	}
+	pages := filepath.Join(cfg.WorkDir, spool.Dir, PagesFile)
 	return live.NewLive("gigya", "accounts", cfg.WorkDir, cfg.MaxRecordBytes, func(ctx context.Context, emit func([]byte) error) error {
-		return client.Search(ctx, emit)
+		return fetch(ctx, client, pages, emit, acfg.Logf)
 	}, acfg.Logf)
+}
+
+// PagesFile is the spool, in the run's fetched folder, of the accounts.search pages as returned:
+// one JSON array of accounts per line, removed once every account was handed on (the accounts
+// spool is then synced and renamed into place; should that fail, the next run walks again).
+const PagesFile = "gigya-search-pages.ndjson"
+
+// fetch is the live fetch, in two phases so that a cursor never waits for getAccountInfo:
+//
+//  1. The cursor is walked to the end, each page written as it arrives to the pages spool (a
+//     spool.Fetch of its own: it appears whole, by a rename, or not at all). The next page is asked
+//     for as soon as the page is on disk, so a cursor waits one accounts.search round trip and
+//     that call's retries, whatever the getAccountInfo error rate. A run interrupted here walks
+//     again from a new cursor (a cursor outlives no run), as before.
+//  2. The pages are read back one at a time and completed with getAccountInfo (Concurrency calls
+//     at once) and their accounts handed to emit in the order search returned them. A run
+//     interrupted here reuses the complete pages spool: it asks getAccountInfo again but never
+//     walks the cursor again, so its accounts and their order are those of the first walk. When
+//     search returned the passwords, or with fetch-passwords never, this phase makes no call.
+//
+// Memory holds one page; disk holds the pages spool until the accounts spool replaces it.
+func fetch(ctx context.Context, client *gigyaapi.Client, pages string, emit func([]byte) error, logf func(string, ...any)) error {
+	start := time.Now()
+	n, walked, err := spool.Fetch(ctx, pages, func(ctx context.Context, line func([]byte) error) error {
+		return client.SearchPages(ctx, func(page []json.RawMessage) error {
+			b, err := pageLine(page)
+			if err != nil {
+				return err
+			}
+			return line(b)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if walked {
+		st := client.Stats()
+		logf("gigya: accounts.search walked to the end: %d pages (%d with accounts) in %s, oldest cursor age %s",
+			st.Pages, n, time.Since(start).Round(time.Millisecond), st.OldestCursorAge)
+	} else {
+		logf("gigya: reading the accounts.search pages walked earlier from %s", pages)
+	}
+	f, err := os.Open(pages)
+	if err != nil {
+		return fmt.Errorf("gigya: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for i := 1; ; i++ {
+		b, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(b)) > 0 {
+			var page []json.RawMessage
+			if err := json.Unmarshal(b, &page); err != nil {
+				return fmt.Errorf("gigya: %s:%d: %w", pages, i, err)
+			}
+			if err := client.CompletePage(ctx, page, emit); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("gigya: %s: %w", pages, err)
+		}
+	}
+	st := client.Stats()
+	age := "none (pages walked by an earlier run)"
+	if walked {
+		age = st.OldestCursorAge.String()
+	}
+	logf("gigya: live fetch complete: %d accounts, %d accounts.search pages, %d getAccountInfo calls, %d retries, oldest cursor age %s",
+		st.Accounts, st.Pages, st.AccountInfoCalls, st.Retries, age)
+	// The accounts spool is renamed into place once this returns; the pages are not read again.
+	f.Close()
+	if err := os.Remove(pages); err != nil {
+		logf("gigya: removing %s: %v", pages, err)
+	}
+	return nil
+}
+
+// pageLine is one line of the pages spool: the page's accounts as a JSON array, each as the
+// server returned it, compacted only when it spans lines (as spool.Fetch does with an object).
+func pageLine(page []json.RawMessage) ([]byte, error) {
+	size := 2
+	for _, a := range page {
+		size += len(a) + 1
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '[')
+	for i, a := range page {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if bytes.ContainsAny(a, "\r\n") {
+			var c bytes.Buffer
+			if err := json.Compact(&c, a); err != nil {
+				return nil, fmt.Errorf("gigya: accounts.search returned an unreadable account: %w", err)
+			}
+			a = c.Bytes()
+		}
+		b = append(b, a...)
+	}
+	return append(b, ']'), nil
 }

@@ -76,12 +76,18 @@ func transientCode(code int) bool {
 // garbled). call returns nil once a response decoded with errorCode 0. Gigya reports most errors
 // in the body of an HTTP 200, so the retry decision is taken from the errorCode (classify).
 func (c *Client) call(ctx context.Context, method string, form url.Values, decode func([]byte) (*envelope, error)) error {
-	return c.send(ctx, method, form, decode, c.cfg.MaxRetries, true)
+	return c.send(ctx, method, form, decode, c.cfg.MaxRetries, true, nil)
 }
 
-// send is call with retries re-sends at most (0: one attempt, whose error is returned as it is)
-// and, when switchDC is set, a move to the data center a 301001 answer names.
-func (c *Client) send(ctx context.Context, method string, form url.Values, decode func([]byte) (*envelope, error), retries int, switchDC bool) error {
+// callSent is call with sent run just before each attempt is sent.
+func (c *Client) callSent(ctx context.Context, method string, form url.Values, decode func([]byte) (*envelope, error), sent func()) error {
+	return c.send(ctx, method, form, decode, c.cfg.MaxRetries, true, sent)
+}
+
+// send is call with retries re-sends at most (0: one attempt, whose error is returned as it is),
+// when switchDC is set, a move to the data center a 301001 answer names, and sent, when not nil,
+// run before each attempt.
+func (c *Client) send(ctx context.Context, method string, form url.Values, decode func([]byte) (*envelope, error), retries int, switchDC bool, sent func()) error {
 	body := form.Encode()
 	var base string // the base URL of the latest attempt
 	_, err := c.core.Do(ctx, httpcore.Request{
@@ -97,6 +103,9 @@ func (c *Client) send(ctx context.Context, method string, form url.Values, decod
 			WaitIsFloor: true, // Retry-After lengthens the back-off, never shortens it
 		},
 		Build: func(ctx context.Context) (*http.Request, error) {
+			if sent != nil {
+				sent()
+			}
 			base = c.base()
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/"+method, strings.NewReader(body))
 			if err != nil {

@@ -88,6 +88,8 @@ type Config struct {
 	// Sleep waits between retries. Default: waits on a timer or until ctx is done, returning
 	// ctx.Err() then. Tests inject a recorder so they never really wait.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock cursor ages are measured with. Default time.Now.
+	Now func() time.Time
 	// Logf, when set, receives progress and retry lines; it may be called from several
 	// goroutines at once. The lines never contain secrets.
 	Logf func(format string, args ...any)
@@ -101,6 +103,9 @@ type Stats struct {
 	AccountInfoCalls int64 // accounts for which accounts.getAccountInfo was called (retries not counted)
 	Redirects        int64 // data-center switches after 301001
 	BaseURL          string
+	// OldestCursorAge is the longest a cursor waited to be used: for every accounts.search
+	// attempt with a cursorId, the time since the attempt that returned that cursor was sent.
+	OldestCursorAge time.Duration
 }
 
 // Client talks to one Gigya site. It is safe for concurrent use, but Search is meant to be run
@@ -114,6 +119,7 @@ type Client struct {
 	redirected bool
 
 	pages, accounts, retries, infoCalls, redirects atomic.Int64
+	oldestCursor                                   atomic.Int64 // nanoseconds
 }
 
 var limitRE = regexp.MustCompile(`(?i)\bLIMIT\b`)
@@ -183,6 +189,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	core := &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: cfg.Sleep, MaxBody: maxBodyBytes}
 	return &Client{cfg: cfg, core: core, baseURL: cfg.BaseURL}, nil
 }
@@ -199,6 +208,7 @@ func (c *Client) Stats() Stats {
 		AccountInfoCalls: c.infoCalls.Load(),
 		Redirects:        c.redirects.Load(),
 		BaseURL:          base,
+		OldestCursorAge:  time.Duration(c.oldestCursor.Load()),
 	}
 }
 
@@ -214,7 +224,9 @@ func (c *Client) Stats() Stats {
 // Gigya drops a cursor that is not used for 5 minutes. To keep well inside that, the next page is
 // fetched while the current one is being enriched and emitted, so the gap between two cursor calls
 // is about the time it takes to enrich and emit one page. If emit blocks for minutes per page the
-// cursor expires and Search fails with Gigya's error; a smaller PageSize shortens the gap.
+// cursor expires and Search fails with Gigya's error; a smaller PageSize shortens the gap. The
+// gap includes every getAccountInfo call of a page and its retries: an export that must not depend
+// on them walks the cursor with SearchPages first and completes the pages with CompletePage.
 func (c *Client) Search(ctx context.Context, emit func(account []byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -223,7 +235,14 @@ func (c *Client) Search(ctx context.Context, emit func(account []byte) error) er
 	var fetchErr error
 	go func() {
 		defer close(pages)
-		fetchErr = c.fetchPages(ctx, pages)
+		fetchErr = c.walk(ctx, func(page []json.RawMessage) error {
+			select {
+			case pages <- page:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
 	}()
 
 	for page := range pages {
@@ -237,9 +256,26 @@ func (c *Client) Search(ctx context.Context, emit func(account []byte) error) er
 	return fetchErr // written before pages was closed
 }
 
-// fetchPages runs the cursor loop, sending each page on out. It stays at most one page ahead of
-// the consumer.
-func (c *Client) fetchPages(ctx context.Context, out chan<- []json.RawMessage) error {
+// SearchPages walks accounts.search with openCursor to the end and hands each non-empty page to
+// emit, in order, with its accounts exactly as the server returned them (no getAccountInfo call:
+// CompletePage does that later). The next page is asked for as soon as emit returns, so a cursor
+// waits only for emit and for the retries of its own call: emit should be quick (a disk write).
+// It returns emit's error unchanged, ctx's error (wrapped), an *APIError for a permanent Gigya
+// error (an expired cursor among them), or an error saying a call still failed after MaxRetries.
+func (c *Client) SearchPages(ctx context.Context, emit func(page []json.RawMessage) error) error {
+	return c.walk(ctx, emit)
+}
+
+// CompletePage fills in the passwords of one page returned by SearchPages, as Search does
+// (getAccountInfo per FetchPasswords, at most Concurrency calls at once), and hands its accounts
+// to emit in page order. emit is called from one goroutine at a time and may keep the bytes.
+func (c *Client) CompletePage(ctx context.Context, page []json.RawMessage, emit func(account []byte) error) error {
+	return c.emitPage(ctx, page, emit)
+}
+
+// walk runs the cursor loop, handing each non-empty page to out and recording how long each
+// cursor waited before it was used (Stats.OldestCursorAge).
+func (c *Client) walk(ctx context.Context, out func([]json.RawMessage) error) error {
 	form := c.authForm()
 	form.Set("query", c.cfg.Query+" LIMIT "+strconv.Itoa(c.cfg.PageSize))
 	form.Set("openCursor", "true")
@@ -247,23 +283,30 @@ func (c *Client) fetchPages(ctx context.Context, out chan<- []json.RawMessage) e
 		form.Set("accountTypes", c.cfg.AccountTypes)
 	}
 	cursor := ""
+	// issued is when the attempt that returned cursor was sent: the latest moment the server can
+	// have opened or last used it (zero before the first page).
+	var issued, sent time.Time
 	for {
 		var page searchResponse
-		err := c.call(ctx, "accounts.search", form, func(body []byte) (*envelope, error) {
+		err := c.callSent(ctx, "accounts.search", form, func(body []byte) (*envelope, error) {
 			var err error
 			page, err = decodeSearch(body)
 			return &page.envelope, err
+		}, func() {
+			sent = c.cfg.Now()
+			if !issued.IsZero() {
+				c.noteCursorAge(sent.Sub(issued))
+			}
 		})
 		if err != nil {
 			return err
 		}
+		issued = sent
 		n := c.pages.Add(1)
 		c.cfg.Logf("gigya: accounts.search page %d: %d accounts (totalCount %d)", n, len(page.Results), page.TotalCount)
 		if len(page.Results) > 0 {
-			select {
-			case out <- page.Results:
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := out(page.Results); err != nil {
+				return err
 			}
 		}
 		if page.NextCursorID == "" {
@@ -275,6 +318,16 @@ func (c *Client) fetchPages(ctx context.Context, out chan<- []json.RawMessage) e
 		cursor = page.NextCursorID
 		form = c.authForm()
 		form.Set("cursorId", cursor)
+	}
+}
+
+// noteCursorAge raises Stats.OldestCursorAge to age.
+func (c *Client) noteCursorAge(age time.Duration) {
+	for {
+		old := c.oldestCursor.Load()
+		if int64(age) <= old || c.oldestCursor.CompareAndSwap(old, int64(age)) {
+			return
+		}
 	}
 }
 

@@ -50,7 +50,7 @@ func (c *Client) Login(ctx context.Context, loginID, password string) (uid strin
 		uid = r.UID
 		return &r.envelope, nil
 	}
-	err = c.send(ctx, "accounts.login", form, decode, 0, true)
+	err = c.send(ctx, "accounts.login", form, decode, 0, true, nil)
 	return uid, err
 }
 
@@ -68,7 +68,7 @@ func (c *Client) Logout(ctx context.Context, uid string) error {
 			return nil, errors.New("no errorCode")
 		}
 		return &env, nil
-	}, 0, false)
+	}, 0, false, nil)
 }
 
 // envelopeKeys are the members every Gigya answer carries besides the account's own.

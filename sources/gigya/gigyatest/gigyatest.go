@@ -101,6 +101,9 @@ type Options struct {
 	Faults Faults
 	// Now is the clock for cursor expiry; default time.Now.
 	Now func() time.Time
+	// CursorTTL, when > 0, replaces the default CursorTTL: a cursorId unused for longer than
+	// this (by Now) is answered 400006 "cursorId expired".
+	CursorTTL time.Duration
 }
 
 // Faults are deterministic: requests are counted over all requests to the server, 1-based, and a
@@ -132,6 +135,9 @@ type Stats struct {
 	ServerErrors     int            // server-error faults injected
 	Dropped          int            // connections dropped
 	Slowed           int            // requests delayed
+	// OldestCursorAge is the longest time, by Options.Now, a cursorId sent to accounts.search
+	// had gone unused (since the answer that made it or last used it), expired ones included.
+	OldestCursorAge time.Duration
 }
 
 // Server is a running emulator on a loopback port (internal/emulator's Start).
@@ -410,7 +416,13 @@ func (e *emulator) search(w http.ResponseWriter, query, openCursor, cursorID str
 			e.fail(w, CodeInvalidParameter, "Invalid parameter value", "invalid cursorId")
 			return
 		}
-		if now.Sub(cur.lastUsed) > CursorTTL {
+		age := now.Sub(cur.lastUsed)
+		e.stats.OldestCursorAge = max(e.stats.OldestCursorAge, age)
+		ttl := CursorTTL
+		if e.o.CursorTTL > 0 {
+			ttl = e.o.CursorTTL
+		}
+		if age > ttl {
 			delete(e.cursors, cursorID)
 			e.fail(w, CodeInvalidParameter, "Invalid parameter value", "cursorId expired")
 			return

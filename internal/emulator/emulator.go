@@ -1,7 +1,9 @@
-// Package emulator is the kit the API emulators of the tests (auth0test, oktatest, gigyatest)
-// are built on: a fake clock, deterministic fault picking (every Nth request), the fault
-// actions they share (dropping a connection, holding an answer back) and a server started on a
-// loopback port with httptest.
+// Package emulator is the kit the API emulators of the tests (auth0test, oktatest, gigyatest,
+// cognitotest, keycloaktest, firebasetest) are built on: a fake clock, deterministic fault
+// picking (every Nth request), the fault actions they share (dropping a connection, holding an
+// answer back, cutting an answer short), writing an answer, recording what handlers were asked
+// (Log), the access tokens an emulator issued (Tokens) and a server started on a loopback port
+// with httptest.
 package emulator
 
 import (
@@ -82,6 +84,49 @@ func Pick[F comparable](n int64, none F, rules ...Rule[F]) F {
 	return none
 }
 
+// Fault is one of the deterministic failures most emulators inject (Faults.Pick). Drop,
+// truncate and slow are served alike (Drop, WriteTruncated, Hold); rate limit and server error
+// with each API's own answer.
+type Fault int
+
+// The faults of Faults, and none.
+const (
+	FaultNone        Fault = iota
+	FaultDrop              // the connection is closed without an answer
+	FaultRateLimit         // the API's rate-limit answer
+	FaultServerError       // the API's server-error answer
+	FaultTruncate          // a 200 answer cut in the middle of its body
+	FaultSlow              // the answer held back
+)
+
+// Faults are the deterministic failures most emulators inject: a field set to N hits requests
+// N, 2N, 3N, … (counted over all requests, 1-based; 0 never). An emulator whose Faults has these
+// fields converts it (Faults(f)); another fills one in.
+type Faults struct {
+	DropEvery        int
+	RateLimitEvery   int
+	ServerErrorEvery int
+	TruncateEvery    int
+	SlowEvery        int
+	// Slow is how long SlowEvery holds an answer back; SlowEvery hits nothing while it is 0.
+	Slow time.Duration
+}
+
+// Pick returns the fault that hits request n (1-based), FaultNone for none. When several hit
+// it, the first in this order applies: drop, rate limit, server error, truncate, slow.
+func (f Faults) Pick(n int64) Fault {
+	slowEvery := f.SlowEvery
+	if f.Slow <= 0 {
+		slowEvery = 0
+	}
+	return Pick(n, FaultNone,
+		Rule[Fault]{Every: f.DropEvery, Fault: FaultDrop},
+		Rule[Fault]{Every: f.RateLimitEvery, Fault: FaultRateLimit},
+		Rule[Fault]{Every: f.ServerErrorEvery, Fault: FaultServerError},
+		Rule[Fault]{Every: f.TruncateEvery, Fault: FaultTruncate},
+		Rule[Fault]{Every: slowEvery, Fault: FaultSlow})
+}
+
 // Drop closes the connection without writing anything: the client sees the connection drop.
 func Drop(w http.ResponseWriter) {
 	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
@@ -133,4 +178,39 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.ts.CloseClientConnections()
 	s.ts.Close()
+}
+
+// Host serves an emulator: an emulator's Server keeps one, started on a loopback port by Start
+// (NewServer), or never started when the caller serves the emulator on a listener of its own
+// (New). Its zero value is ready and not started; it is safe for concurrent use once Start has
+// returned.
+type Host struct {
+	srv       *Server
+	initOnce  sync.Once
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+// Start serves h (the emulator) on a loopback port (Start) and returns its base URL, e.g.
+// "http://127.0.0.1:41234". Call it at most once, before any request.
+func (o *Host) Start(h http.Handler) string {
+	o.srv = Start(h)
+	return o.srv.URL
+}
+
+// Closing is closed when Close begins, started or not: pass it to Hold so held answers end at
+// once.
+func (o *Host) Closing() <-chan struct{} {
+	o.initOnce.Do(func() { o.closing = make(chan struct{}) })
+	return o.closing
+}
+
+// Close releases held answers and, when Start served the emulator, drops its open connections
+// and stops it, waiting for its handlers.
+func (o *Host) Close() {
+	o.Closing()
+	o.closeOnce.Do(func() { close(o.closing) })
+	if o.srv != nil {
+		o.srv.Close()
+	}
 }

@@ -15,6 +15,10 @@
 //     answer (Pacer.BlockUntil) holds back every later request to that host, and an optional
 //     adaptive interval spaces requests, growing after 429s and shrinking after successes.
 //
+// Client.Retry applies the same rules to an operation whose requests another library sends (an
+// SDK's calls), and Attempt.Failure, Attempt.RetryWait and RetryableStatus give a client's own
+// Classify the decisions every client shares.
+//
 // Every wait goes through Client.Sleep and returns early with ctx.Err() when ctx is done, so
 // tests inject a fake clock and never really sleep. The core never logs or puts into errors the
 // request's headers, URL query or body: clients put credentials there.
@@ -186,60 +190,110 @@ func (c *Client) Do(ctx context.Context, req Request) (*Result, error) {
 	if classify == nil {
 		classify = DefaultClassify
 	}
-	newBO := req.Policy.NewBackOff
+	pacer := req.Pacer
+	var res *Result
+	err := c.Retry(ctx, Op{
+		Policy:  req.Policy,
+		OnRetry: req.OnRetry,
+		GiveUp:  req.GiveUp,
+		Paced:   func() time.Duration { return pacer.blocked(c) },
+		Try: func(ctx context.Context, retry int) (Verdict, error) {
+			if err := pacer.wait(ctx, c, req.OnPace); err != nil {
+				return Verdict{}, err
+			}
+			hreq, err := req.Build(ctx)
+			if err != nil {
+				return Verdict{}, err
+			}
+			if req.OnSend != nil {
+				req.OnSend()
+			}
+			a := c.attempt(ctx, hreq, req.Stream)
+			a.Retry = retry
+			if a.Err != nil && ctx.Err() != nil {
+				return Verdict{}, ctx.Err()
+			}
+			v := classify(a)
+			if a.Streamed && (v.Err != nil || v.Again) {
+				a.Response.Body.Close()
+			}
+			if pacer != nil {
+				pacer.note(c, a.Status(), v)
+			}
+			if v.Err == nil && !v.Again {
+				res = &Result{Response: a.Response, Body: a.Body, Retries: retry}
+			}
+			return v, nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Op is one logical operation that Retry tries until it succeeds: the attempts of a Request
+// (Do), or calls that another library sends (an SDK's), retried by the same rules.
+type Op struct {
+	// Try makes the attempt that follows retry retries and decides about it (a Verdict, as
+	// Request.Classify does). An error stops at once and is returned as it is (ctx ended, a
+	// request that cannot be built).
+	Try func(ctx context.Context, retry int) (Verdict, error)
+	// Policy is the retry policy.
+	Policy Policy
+	// Paced, when set, reports how long a pacer holds the next attempt back: a retry then waits
+	// for it (in Try) instead of a back-off or the server's wait (RetryInfo.Reason "pacer").
+	Paced func() time.Duration
+	// OnRetry and GiveUp are as in Request.
+	OnRetry func(RetryInfo)
+	GiveUp  func(last error, retries int, stopped bool) error
+}
+
+// Retry runs op.Try until its verdict is a success or a permanent error (returned as it is),
+// retries run out (op.GiveUp's error), or Try returns an error. Between a retryable failure and
+// the next attempt it waits, through Client.Sleep, the wait the server asked for or a back-off,
+// as Policy says; a verdict with Again tries again at once without counting a retry. When ctx
+// ends during a wait it returns ctx.Err().
+func (c *Client) Retry(ctx context.Context, op Op) error {
+	newBO := op.Policy.NewBackOff
 	if newBO == nil {
 		newBO = DefaultBackOff
+	}
+	giveUp := op.GiveUp
+	if giveUp == nil {
+		giveUp = defaultGiveUp
 	}
 	bo := newBO()
 	bo.Reset()
 	for retry := 0; ; {
-		pacer := req.Pacer
-		if err := pacer.wait(ctx, c, req.OnPace); err != nil {
-			return nil, err
-		}
-		hreq, err := req.Build(ctx)
+		v, err := op.Try(ctx, retry)
 		if err != nil {
-			return nil, err
-		}
-		if req.OnSend != nil {
-			req.OnSend()
-		}
-		a := c.attempt(ctx, hreq, req.Stream)
-		a.Retry = retry
-		if a.Err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		v := classify(a)
-		if a.Streamed && (v.Err != nil || v.Again) {
-			a.Response.Body.Close()
-		}
-		if pacer != nil {
-			pacer.note(c, a.Status(), v)
+			return err
 		}
 		switch {
 		case v.Again:
 			continue
 		case v.Err == nil:
-			return &Result{Response: a.Response, Body: a.Body, Retries: retry}, nil
+			return nil
 		case !v.Retry:
-			return nil, v.Err
+			return v.Err
 		}
-		giveUp := req.GiveUp
-		if giveUp == nil {
-			giveUp = defaultGiveUp
+		if retry >= op.Policy.MaxRetries {
+			return giveUp(v.Err, retry, false)
 		}
-		if retry >= req.Policy.MaxRetries {
-			return nil, giveUp(v.Err, retry, false)
+		info := RetryInfo{Err: v.Err, Retry: retry + 1, Max: op.Policy.MaxRetries}
+		paced := time.Duration(0)
+		if op.Paced != nil {
+			paced = op.Paced()
 		}
-		info := RetryInfo{Err: v.Err, Retry: retry + 1, Max: req.Policy.MaxRetries}
-		if d := pacer.blocked(c); d > 0 {
-			info.Reason, info.Paced = "pacer", d
-		} else if v.Wait > 0 && !req.Policy.WaitIsFloor {
+		if paced > 0 {
+			info.Reason, info.Paced = "pacer", paced
+		} else if v.Wait > 0 && !op.Policy.WaitIsFloor {
 			info.Reason, info.Wait = "server", v.Wait
 		} else {
 			next := bo.NextBackOff()
 			if next == backoff.Stop {
-				return nil, giveUp(v.Err, retry, true)
+				return giveUp(v.Err, retry, true)
 			}
 			info.Reason, info.Wait = "back-off", next
 			if v.Wait > next {
@@ -247,13 +301,18 @@ func (c *Client) Do(ctx context.Context, req Request) (*Result, error) {
 			}
 		}
 		retry++
-		if req.OnRetry != nil {
-			req.OnRetry(info)
+		if op.OnRetry != nil {
+			op.OnRetry(info)
 		}
 		if err := c.sleep(ctx, info.Wait); err != nil {
-			return nil, err
+			return err
 		}
 	}
+}
+
+// String is the retry as clients log it: "<error>; retry <n> of <max> in <wait>".
+func (i RetryInfo) String() string {
+	return fmt.Sprintf("%v; retry %d of %d in %s", i.Err, i.Retry, i.Max, i.Wait)
 }
 
 func defaultGiveUp(last error, retries int, stopped bool) error {
@@ -261,6 +320,21 @@ func defaultGiveUp(last error, retries int, stopped bool) error {
 		return fmt.Errorf("%w (back-off gave up after %d retries)", last, retries)
 	}
 	return fmt.Errorf("%w (gave up after %d retries)", last, retries)
+}
+
+// DefaultHooks fills in the hooks of a client's configuration left nil, as every API client
+// defaults them: sleep with wait.Sleep (a timer that returns early when ctx is done), now with
+// time.Now, and logf with a function that discards its lines.
+func DefaultHooks(sleep *func(ctx context.Context, d time.Duration) error, now *func() time.Time, logf *func(format string, args ...any)) {
+	if *sleep == nil {
+		*sleep = wait.Sleep
+	}
+	if *now == nil {
+		*now = time.Now
+	}
+	if *logf == nil {
+		*logf = func(string, ...any) {}
+	}
 }
 
 // attempt sends hreq once and reads the answer.
@@ -275,6 +349,34 @@ func (c *Client) attempt(ctx context.Context, hreq *http.Request, stream bool) A
 	body, err := ReadBody(resp.Body, c.maxBody())
 	resp.Body.Close()
 	return Attempt{Response: resp, Body: body, Err: err}
+}
+
+// LimitBody caps body, an answer's body that another library reads (an SDK's): reading it
+// yields at most limit bytes, and then, when the body holds more, an error wrapping
+// ErrBodyTooLarge instead of io.EOF. Closing it closes body.
+func LimitBody(body io.ReadCloser, limit int64) io.ReadCloser {
+	return &limitedBody{ReadCloser: body, left: limit, limit: limit}
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.ReadCloser.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, b.limit)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // ReadBody reads r up to limit bytes; more is ErrBodyTooLarge.

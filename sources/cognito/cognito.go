@@ -23,7 +23,6 @@ package cognito
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/usher-migrate/usher/pipeline"
@@ -98,7 +97,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*cognitoapi.Config)) (pipel
 	}
 	acfg := cognitoapi.Config{
 		PoolID: o["user-pool-id"], Region: o["region"], Endpoint: o["endpoint"], Filter: o["filter"],
-		Logf: func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) },
+		Logf: live.Logf,
 	}
 	var err error
 	if acfg.PageSize, err = live.IntOption("cognito", o, "page-size"); err != nil {

@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sources/cognito/cognitoapi"
+	"github.com/usher-migrate/usher/sources/internal/live"
 )
 
 // ClientSecretEnv is the environment variable holding the app client's secret when no
@@ -184,34 +186,7 @@ func (l *LiveLogin) Lookup(ctx context.Context, login string) ([]byte, error) {
 // app_metadata object holding a "username" and a "user_status" (a run with another
 // --namespace); else the user_id (the mapping's Username); else "".
 func (l *LiveLogin) LoginOf(profile map[string]any) string {
-	am, _ := profile["app_metadata"].(map[string]any)
-	ns := l.Namespace
-	if ns == "" {
-		ns = "cognito"
-	}
-	if m, _ := am[ns].(map[string]any); m != nil {
-		if s, _ := m["username"].(string); s != "" {
-			return s
-		}
-	}
-	found := ""
-	for _, v := range am {
-		m, _ := v.(map[string]any)
-		s, _ := m["username"].(string)
-		if _, isCognito := m["user_status"]; s == "" || !isCognito {
-			continue
-		}
-		if found != "" {
-			found = ""
-			break // two candidates: neither is taken
-		}
-		found = s
-	}
-	if found != "" {
-		return found
-	}
-	s, _ := profile["user_id"].(string)
-	return s
+	return live.Kept{Namespace: cmp.Or(l.Namespace, "cognito"), Key: "username", Marker: "user_status", Fallback: "user_id"}.LoginOf(profile)
 }
 
 // AccountID implements pipeline.LiveLoginNames: the Username of a ListUsers user.

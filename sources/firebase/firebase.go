@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -98,7 +97,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*firebaseapi.Config)) (*Sou
 		return nil, err
 	}
 	o := cfg.Options
-	s := &Source{max: cfg.RecordLimit(), logf: func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }}
+	s := &Source{max: cfg.RecordLimit(), logf: live.Logf}
 	switch hc := strings.TrimSpace(o["hash-config"]); hc {
 	case "":
 	case NoHashConfig:

@@ -10,7 +10,6 @@ package keycloak
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/usher-migrate/usher/internal/secret"
@@ -53,7 +52,7 @@ func init() {
 
 // logf reports to the log what the source notices (files without users, a realm that changed
 // during a read).
-func logf(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }
+var logf = live.Logf
 
 // New builds the source: the admin REST API when url is set, else the input files. Errors are
 // configuration errors; none contains a secret.
@@ -66,14 +65,12 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*keycloakapi.Config)) (pipe
 	if err := checkOptions(o, Options); err != nil {
 		return nil, err
 	}
-	if o["url"] == "" {
-		for k := range o {
-			return nil, fmt.Errorf("keycloak source: option %q needs url (the admin REST API)", k)
-		}
-		return NewFiles(cfg.Inputs, cfg.MaxRecordBytes, logf)
+	remote, err := live.FilesOrLive("keycloak", o, cfg.Inputs, "url", "the admin REST API")
+	if err != nil {
+		return nil, err
 	}
-	if len(cfg.Inputs) > 0 {
-		return nil, fmt.Errorf("keycloak source: give either --input files or the admin REST API (url), not both")
+	if !remote {
+		return NewFiles(cfg.Inputs, cfg.MaxRecordBytes, logf)
 	}
 	acfg, err := apiConfig(o, "keycloak source")
 	if err != nil {
@@ -128,16 +125,7 @@ var secretOptions = map[string]string{"client-secret": "client-secret-file or $"
 
 // checkOptions refuses unknown option names, and a secret given as an option.
 func checkOptions(o map[string]string, known []pipeline.Option) error {
-	for k := range o {
-		if _, ok := pipeline.OptionNamed(known, k); ok {
-			continue
-		}
-		if where, isSecret := secretOptions[k]; isSecret {
-			return fmt.Errorf("keycloak: the %s is read from %s, never from an option", k, where)
-		}
-		return fmt.Errorf("keycloak: unknown option %q", k)
-	}
-	return nil
+	return live.CheckSecretOptions("keycloak", o, known, secretOptions)
 }
 
 // apiConfig builds the admin API client's configuration from the options shared by the source

@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/sources/internal/live"
 	"github.com/usher-migrate/usher/sources/keycloak/keycloakapi"
 )
 
@@ -169,43 +171,11 @@ func (k *LiveLogin) Lookup(ctx context.Context, login string) ([]byte, error) {
 // app_metadata.<Namespace>.username; when that namespace holds none, the username of the one
 // app_metadata object that holds a "username" string; else the user's username; else "".
 func (k *LiveLogin) LoginOf(profile map[string]any) string {
-	am, _ := profile["app_metadata"].(map[string]any)
-	ns := k.Namespace
-	if ns == "" {
-		ns = "keycloak"
-	}
-	if m, _ := am[ns].(map[string]any); m != nil {
-		if s, _ := m["username"].(string); s != "" {
-			return s
-		}
-	}
-	found := ""
-	for _, v := range am {
-		if m, _ := v.(map[string]any); m != nil {
-			if s, _ := m["username"].(string); s != "" {
-				if found != "" {
-					found = ""
-					break // two candidates: neither is taken
-				}
-				found = s
-			}
-		}
-	}
-	if found != "" {
-		return found
-	}
-	s, _ := profile["username"].(string)
-	return s
+	return live.Kept{Namespace: cmp.Or(k.Namespace, "keycloak"), Key: "username", Fallback: "username"}.LoginOf(profile)
 }
 
 // AccountID implements pipeline.LiveLoginNames: the id of a user representation.
-func (k *LiveLogin) AccountID(account []byte) string {
-	var u struct{ ID string }
-	if json.Unmarshal(account, &u) != nil {
-		return ""
-	}
-	return u.ID
-}
+func (k *LiveLogin) AccountID(account []byte) string { return live.AccountID(account) }
 
 // AccountEmail implements pipeline.LiveLoginNames: the email of a user representation.
 func (k *LiveLogin) AccountEmail(account []byte) string {

@@ -2,6 +2,7 @@ package okta
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/usher-migrate/usher/internal/secret"
 	"github.com/usher-migrate/usher/pipeline"
+	"github.com/usher-migrate/usher/sources/internal/live"
 	"github.com/usher-migrate/usher/sources/okta/oktaapi"
 )
 
@@ -47,48 +49,16 @@ type LiveLogin struct {
 	Namespace string
 }
 
-// LoginOf implements Logins: the Okta login the mapping kept in app_metadata.<Namespace>.login.
-// When that namespace holds none, the login of the one app_metadata object that holds a "login"
-// string (a run with another --namespace); else the username (older runs kept an Okta login
-// that differs from the email there); else "".
+// LoginOf implements pipeline.LiveLoginNames: the Okta login the mapping kept in
+// app_metadata.<Namespace>.login. When that namespace holds none, the login of the one
+// app_metadata object that holds a "login" string (a run with another --namespace); else the
+// username (older runs kept an Okta login that differs from the email there); else "".
 func (o *LiveLogin) LoginOf(profile map[string]any) string {
-	am, _ := profile["app_metadata"].(map[string]any)
-	ns := o.Namespace
-	if ns == "" {
-		ns = "okta"
-	}
-	if m, _ := am[ns].(map[string]any); m != nil {
-		if s, _ := m["login"].(string); s != "" {
-			return s
-		}
-	}
-	found := ""
-	for _, v := range am {
-		if m, _ := v.(map[string]any); m != nil {
-			if s, _ := m["login"].(string); s != "" {
-				if found != "" {
-					found = ""
-					break // two candidates: neither is taken
-				}
-				found = s
-			}
-		}
-	}
-	if found != "" {
-		return found
-	}
-	s, _ := profile["username"].(string)
-	return s
+	return live.Kept{Namespace: cmp.Or(o.Namespace, "okta"), Key: "login", Fallback: "username"}.LoginOf(profile)
 }
 
-// AccountID implements Logins: the id of an Okta user object.
-func (o *LiveLogin) AccountID(account []byte) string {
-	var u struct{ ID string }
-	if json.Unmarshal(account, &u) != nil {
-		return ""
-	}
-	return u.ID
-}
+// AccountID implements pipeline.LiveLoginNames: the id of an Okta user object.
+func (o *LiveLogin) AccountID(account []byte) string { return live.AccountID(account) }
 
 // AccountEmail implements pipeline.LiveLoginNames: the profile.email of an Okta user object.
 func (o *LiveLogin) AccountEmail(account []byte) string {

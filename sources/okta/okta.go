@@ -8,7 +8,6 @@ package okta
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 
@@ -55,14 +54,12 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*oktaapi.Config)) (*live.So
 		return nil, err
 	}
 	o := cfg.Options
-	if o["url"] == "" {
-		for k := range o {
-			return nil, fmt.Errorf("okta source: option %q needs url (the live API)", k)
-		}
-		return live.NewFiles("okta", cfg.Inputs, cfg.MaxRecordBytes)
+	remote, err := live.FilesOrLive("okta", o, cfg.Inputs, "url", "the live API")
+	if err != nil {
+		return nil, err
 	}
-	if len(cfg.Inputs) > 0 {
-		return nil, fmt.Errorf("okta source: give either --input files or the live API (url), not both")
+	if !remote {
+		return live.NewFiles("okta", cfg.Inputs, cfg.MaxRecordBytes)
 	}
 	token, err := secret.Read("okta API token", o["token-file"], TokenEnv)
 	if err != nil {
@@ -70,7 +67,7 @@ func newSource(cfg pipeline.SourceConfig, tweak func(*oktaapi.Config)) (*live.So
 	}
 	acfg := oktaapi.Config{
 		BaseURL: strings.TrimRight(o["url"], "/"), Token: token, Search: o["search"],
-		Logf: func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) },
+		Logf: live.Logf,
 	}
 	if acfg.Groups, err = boolOption(o, "groups"); err != nil {
 		return nil, err

@@ -8,7 +8,8 @@
 // attempt per call), and Client retries a call, re-signed, after throttling
 // (TooManyRequestsException, whatever its HTTP status), server errors (InternalErrorException,
 // 5xx), dropped connections and truncated answers, with a capped exponential back-off with
-// jitter through Config.Sleep, at most Config.MaxRetries times. Calls are paced at Config.Rate
+// jitter through Config.Sleep, at most Config.MaxRetries times (internal/httpcore's
+// Client.Retry). Every answer's body is capped at Config.MaxBody (httpcore.LimitBody). Calls are paced at Config.Rate
 // requests per second (Cognito's quotas are per account and per category of operations, shared
 // with the pool's own traffic: 30 requests per second for the user-listing calls, not
 // adjustable; the Amazon Cognito developer guide, "Quotas").
@@ -24,7 +25,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -39,7 +39,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/usher-migrate/usher/internal/httpcore"
-	"github.com/usher-migrate/usher/internal/wait"
 )
 
 // API is the part of the Cognito user pools API usher calls, as the AWS SDK's
@@ -122,6 +121,7 @@ type Client struct {
 	now        func() time.Time
 	newBackOff func() backoff.BackOff
 	logf       func(format string, args ...any)
+	core       *httpcore.Client // retries the calls
 }
 
 // New checks cfg and builds the client. With no Credentials it loads the AWS SDK's default
@@ -146,18 +146,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	case c.maxRetries < 0:
 		c.maxRetries = 0
 	}
-	if c.sleep == nil {
-		c.sleep = wait.Sleep
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
+	httpcore.DefaultHooks(&c.sleep, &c.now, &c.logf)
 	if c.newBackOff == nil {
 		c.newBackOff = httpcore.DefaultBackOff
 	}
-	if c.logf == nil {
-		c.logf = func(string, ...any) {}
-	}
+	c.core = &httpcore.Client{Sleep: c.sleep, Now: c.now}
 	r := cfg.Rate
 	if r == 0 {
 		r = DefaultRate
@@ -218,68 +211,49 @@ func (l limitedClient) Do(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &limitedBody{ReadCloser: resp.Body, left: l.max}
+	resp.Body = httpcore.LimitBody(resp.Body, l.max)
 	return resp, nil
 }
 
-// ErrBodyTooLarge is the error of an answer larger than Config.MaxBody.
-var ErrBodyTooLarge = errors.New("the answer's body is larger than the client accepts")
-
-type limitedBody struct {
-	io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.ReadCloser.Read(one[:]); n > 0 {
-			return 0, ErrBodyTooLarge
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.ReadCloser.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
+// ErrBodyTooLarge is wrapped by the error of an answer larger than Config.MaxBody (it is
+// httpcore.ErrBodyTooLarge).
+var ErrBodyTooLarge = httpcore.ErrBodyTooLarge
 
 // do runs one call: paced, and retried while Retryable says so, each attempt sent (and signed)
-// afresh by call.
+// afresh by call. Its error names the operation, and the retries made when there were some.
 func (c *Client) do(ctx context.Context, op string, call func(ctx context.Context) error) error {
-	var bo backoff.BackOff
-	for retry := 0; ; retry++ {
-		if err := c.pace(ctx); err != nil {
-			return err
-		}
-		err := call(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !Retryable(err) || retry >= c.maxRetries {
-			if retry > 0 {
-				return fmt.Errorf("cognito %s: %w (gave up after %d retries)", op, err, retry)
-			}
-			return fmt.Errorf("cognito %s: %w", op, err)
-		}
-		if bo == nil {
-			bo = c.newBackOff()
-			bo.Reset()
-		}
-		d := bo.NextBackOff()
-		if d == backoff.Stop {
-			return fmt.Errorf("cognito %s: %w (gave up after %d retries)", op, err, retry)
-		}
-		c.logf("cognito %s: %s; retry %d of %d in %v", op, Describe(err), retry+1, c.maxRetries, d.Round(time.Millisecond))
-		if err := c.sleep(ctx, d); err != nil {
-			return err
-		}
+	gaveUp := func(err error, retries int) error {
+		return fmt.Errorf("cognito %s: %w (gave up after %d retries)", op, err, retries)
 	}
+	return c.core.Retry(ctx, httpcore.Op{
+		Policy: httpcore.Policy{MaxRetries: c.maxRetries, NewBackOff: c.newBackOff},
+		Try: func(ctx context.Context, retry int) (httpcore.Verdict, error) {
+			if err := c.pace(ctx); err != nil {
+				return httpcore.Verdict{}, err
+			}
+			err := call(ctx)
+			switch {
+			case err == nil:
+				return httpcore.Success, nil
+			case ctx.Err() != nil:
+				return httpcore.Verdict{}, ctx.Err()
+			case Retryable(err):
+				return httpcore.Verdict{Err: err, Retry: true}, nil
+			case retry > 0:
+				return httpcore.Verdict{Err: gaveUp(err, retry)}, nil
+			}
+			return httpcore.Verdict{Err: fmt.Errorf("cognito %s: %w", op, err)}, nil
+		},
+		OnRetry: func(i httpcore.RetryInfo) {
+			c.logf("cognito %s: %s; retry %d of %d in %v", op, Describe(i.Err), i.Retry, i.Max, i.Wait.Round(time.Millisecond))
+		},
+		GiveUp: func(last error, retries int, stopped bool) error {
+			if retries == 0 && !stopped {
+				return fmt.Errorf("cognito %s: %w", op, last)
+			}
+			return gaveUp(last, retries)
+		},
+	})
 }
 
 // pace waits for the call's turn at Config.Rate.

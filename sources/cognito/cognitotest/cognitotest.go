@@ -173,11 +173,9 @@ type Server struct {
 	// URL is the base URL, e.g. "http://127.0.0.1:41234" (empty for New).
 	URL string
 
-	srv     *emulator.Server
-	o       Options
-	region  string
-	closing chan struct{}
-	once    sync.Once
+	host   emulator.Host
+	o      Options
+	region string
 
 	requests atomic.Int64
 	reqID    atomic.Int64
@@ -185,12 +183,13 @@ type Server struct {
 	users []user
 	index map[string]int
 
-	mu       sync.Mutex
-	windows  map[string][2]int64 // category → {second, requests in it}
-	pages    int64
-	stats    Stats
-	authFor  []string // the USERNAME of every AdminInitiateAuth handled, in order
-	getUsers []string // the Username of every AdminGetUser handled, in order
+	authFor  emulator.Log // the USERNAME of every AdminInitiateAuth handled, in order
+	getUsers emulator.Log // the Username of every AdminGetUser handled, in order
+
+	mu      sync.Mutex
+	windows map[string][2]int64 // category → {second, requests in it}
+	pages   int64
+	stats   Stats
 }
 
 // NewServer starts an emulator on a loopback port (emulator.Start). It panics when the options
@@ -198,8 +197,7 @@ type Server struct {
 // setup errors. Call Close when done.
 func NewServer(o Options) *Server {
 	s := New(o)
-	s.srv = emulator.Start(s)
-	s.URL = s.srv.URL
+	s.URL = s.host.Start(s)
 	return s
 }
 
@@ -212,7 +210,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, region: o.Region, closing: make(chan struct{}), index: map[string]int{}, windows: map[string][2]int64{}}
+	s := &Server{o: o, region: o.Region, index: map[string]int{}, windows: map[string][2]int64{}}
 	if s.region == "" {
 		s.region, _, _ = strings.Cut(o.PoolID, "_")
 	}
@@ -259,12 +257,7 @@ func parseUser(raw []byte) (user, error) {
 }
 
 // Close releases held answers and, for a server started by NewServer, stops it.
-func (s *Server) Close() {
-	s.once.Do(func() { close(s.closing) })
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.host.Close() }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
@@ -281,34 +274,12 @@ func (s *Server) Stats() Stats {
 
 // AuthUsernames returns the USERNAME of every AdminInitiateAuth handled so far, in order
 // (passwords are not kept).
-func (s *Server) AuthUsernames() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.authFor...)
-}
+func (s *Server) AuthUsernames() []string { return s.authFor.Entries() }
 
-type fault int
-
-const (
-	noFault fault = iota
-	dropFault
-	throttleFault
-	serverErrorFault
-	truncateFault
-	slowFault
-)
-
-func (f Faults) pick(n int64) fault {
-	slowEvery := f.SlowEvery
-	if f.Slow <= 0 {
-		slowEvery = 0
-	}
-	return emulator.Pick(n, noFault,
-		emulator.Rule[fault]{Every: f.DropEvery, Fault: dropFault},
-		emulator.Rule[fault]{Every: f.ThrottleEvery, Fault: throttleFault},
-		emulator.Rule[fault]{Every: f.ServerErrorEvery, Fault: serverErrorFault},
-		emulator.Rule[fault]{Every: f.TruncateEvery, Fault: truncateFault},
-		emulator.Rule[fault]{Every: slowEvery, Fault: slowFault})
+// pick returns the fault that hits request n (throttling is emulator.FaultRateLimit).
+func (f Faults) pick(n int64) emulator.Fault {
+	return emulator.Faults{DropEvery: f.DropEvery, RateLimitEvery: f.ThrottleEvery, ServerErrorEvery: f.ServerErrorEvery,
+		TruncateEvery: f.TruncateEvery, SlowEvery: f.SlowEvery, Slow: f.Slow}.Pick(n)
 }
 
 // categories are the quota categories of the operations served (the Amazon Cognito developer
@@ -327,13 +298,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.requests.Add(1)
 	f := s.o.Faults.pick(n)
 	switch f {
-	case dropFault:
+	case emulator.FaultDrop:
 		s.count(func(st *Stats) { st.Dropped++ })
 		emulator.Drop(w)
 		return
-	case slowFault:
+	case emulator.FaultSlow:
 		s.count(func(st *Stats) { st.Slowed++ })
-		if !emulator.Hold(r, s.o.Faults.Slow, s.closing) {
+		if !emulator.Hold(r, s.o.Faults.Slow, s.host.Closing()) {
 			return
 		}
 	}
@@ -344,19 +315,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The live service appends the error's namespace; clients keep what precedes the colon.
 		w.Header().Set("x-amzn-ErrorType", rep.errTyp+":http://internal.amazon.com/coral/com.amazonaws.cognito.identity.idp.model/")
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
-	if f == truncateFault && rep.status == http.StatusOK && len(rep.body) > 1 {
+	if f == emulator.FaultTruncate && emulator.Truncatable(rep.status, rep.body) {
 		s.count(func(st *Stats) { st.Truncated++ })
-		w.Header().Set("Connection", "close")
-		w.WriteHeader(rep.status)
-		w.Write(rep.body[:len(rep.body)/2])
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-		panic(http.ErrAbortHandler)
+		emulator.WriteTruncated(w, nil, rep.status, rep.body)
+		return
 	}
-	w.WriteHeader(rep.status)
-	w.Write(rep.body)
+	emulator.Write(w, nil, rep.status, rep.body)
 }
 
 func (s *Server) count(f func(*Stats)) {
@@ -383,7 +347,7 @@ func ok(v any) *reply {
 	return &reply{status: http.StatusOK, body: b}
 }
 
-func (s *Server) respond(r *http.Request, f fault) *reply {
+func (s *Server) respond(r *http.Request, f emulator.Fault) *reply {
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
 		return fail("UnknownOperationException", "")
 	}
@@ -402,16 +366,16 @@ func (s *Server) respond(r *http.Request, f fault) *reply {
 		s.count(func(st *Stats) { st.AuthFailures++ })
 		return rep
 	}
-	if f == throttleFault || s.overWindow(categories[op]) {
+	if f == emulator.FaultRateLimit || s.overWindow(categories[op]) {
 		s.count(func(st *Stats) {
 			st.Throttled++
-			if f != throttleFault {
+			if f != emulator.FaultRateLimit {
 				st.WindowThrottled++
 			}
 		})
 		return fail("TooManyRequestsException", "Rate exceeded")
 	}
-	if f == serverErrorFault {
+	if f == emulator.FaultServerError {
 		s.count(func(st *Stats) { st.ServerErrors++ })
 		return fail("InternalErrorException", "Internal server error")
 	}
@@ -712,9 +676,7 @@ func (s *Server) adminGetUser(body []byte) *reply {
 	if in.Username == nil {
 		return fail("InvalidParameterException", "1 validation error detected: Value null at 'username' failed to satisfy constraint: Member must not be null")
 	}
-	s.mu.Lock()
-	s.getUsers = append(s.getUsers, *in.Username)
-	s.mu.Unlock()
+	s.getUsers.Add(*in.Username)
 	u := s.find(*in.Username)
 	if u == nil {
 		return fail("UserNotFoundException", "User does not exist.")
@@ -761,9 +723,7 @@ func (s *Server) adminInitiateAuth(body []byte) *reply {
 	case password == "":
 		return fail("InvalidParameterException", "Missing required parameter PASSWORD")
 	}
-	s.mu.Lock()
-	s.authFor = append(s.authFor, name)
-	s.mu.Unlock()
+	s.authFor.Add(name)
 	if client.Secret != "" {
 		m := hmac.New(sha256.New, []byte(client.Secret))
 		m.Write([]byte(name + *in.ClientId))

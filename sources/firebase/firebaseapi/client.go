@@ -136,15 +136,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = wait.Sleep
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
-	}
+	httpcore.DefaultHooks(&cfg.Sleep, &cfg.Now, &cfg.Logf)
 	c := &Client{cfg: cfg, base: cfg.BaseURL, retries: wait.Retries(cfg.MaxRetries, DefaultMaxRetries)}
 	c.core = &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: cfg.Sleep, Now: cfg.Now, MaxBody: maxBody}
 	c.pacer = c.core.PacerFor(u.Host)
@@ -211,15 +203,11 @@ func (c *Client) call(ctx context.Context, method, path, rawURL string, body any
 			return req, nil
 		},
 		Classify: func(a httpcore.Attempt) httpcore.Verdict {
-			if a.Response == nil {
-				return httpcore.Verdict{Err: fmt.Errorf("firebase: %s: %w", what, httpcore.UnwrapURLError(a.Err)), Retry: true}
+			if v, failed := a.Failure("firebase: " + what); failed {
+				return v
 			}
 			st := a.Status()
 			switch {
-			case errors.Is(a.Err, httpcore.ErrBodyTooLarge):
-				return httpcore.Verdict{Err: fmt.Errorf("firebase: %s: %w", what, a.Err)}
-			case a.Err != nil:
-				return httpcore.Verdict{Err: fmt.Errorf("firebase: %s: HTTP %d, reading the answer: %w", what, st, a.Err), Retry: true}
 			case st == http.StatusOK:
 				if out == nil {
 					return httpcore.Success
@@ -235,19 +223,15 @@ func (c *Client) call(ctx context.Context, method, path, rawURL string, body any
 				return httpcore.Verdict{Again: true}
 			}
 			e := newAPIError(what, st, a.Body)
-			if st == http.StatusTooManyRequests || st >= 500 {
-				d, _ := httpcore.RetryAfter(a.Header(), httpcore.ServerNow(a.Header(), c.cfg.Now()))
-				e.RetryAfter = d
-				return httpcore.Verdict{Err: e, Retry: true, Wait: d}
+			if httpcore.RetryableStatus(st) {
+				e.RetryAfter = a.RetryWait(c.cfg.Now())
+				return httpcore.Verdict{Err: e, Retry: true, Wait: e.RetryAfter}
 			}
 			return httpcore.Verdict{Err: e}
 		},
 		OnRetry: func(i httpcore.RetryInfo) {
 			c.retried.Add(1)
-			c.cfg.Logf("firebase: %v; retry %d of %d in %s", i.Err, i.Retry, i.Max, i.Wait)
-		},
-		GiveUp: func(last error, retries int, stopped bool) error {
-			return fmt.Errorf("%w (gave up after %d retries)", last, retries)
+			c.cfg.Logf("firebase: %v", i)
 		},
 	})
 	return err
@@ -429,14 +413,14 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 					return httpcore.Verdict{Err: fmt.Errorf("firebase: OAuth token from %s: the answer holds no access_token", tokenPath), Retry: true}
 				}
 				return httpcore.Success
-			case st == http.StatusTooManyRequests || st >= 500:
+			case httpcore.RetryableStatus(st):
 				return httpcore.Verdict{Err: fmt.Errorf("firebase: OAuth token from %s: %w", tokenPath, oauthError(st, a.Body)), Retry: true}
 			}
 			return httpcore.Verdict{Err: fmt.Errorf("firebase: OAuth token from %s for %s: %w", tokenPath, sa.ClientEmail, oauthError(st, a.Body))}
 		},
 		OnRetry: func(i httpcore.RetryInfo) {
 			c.retried.Add(1)
-			c.cfg.Logf("%v; retry %d of %d in %s", i.Err, i.Retry, i.Max, i.Wait)
+			c.cfg.Logf("%v", i)
 		},
 	})
 	if err != nil {

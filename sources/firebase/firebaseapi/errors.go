@@ -3,7 +3,6 @@ package firebaseapi
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -43,9 +42,7 @@ func (e *APIError) Error() string {
 }
 
 // Retryable reports whether the same request may succeed later (429, 5xx).
-func (e *APIError) Retryable() bool {
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
-}
+func (e *APIError) Retryable() bool { return httpcore.RetryableStatus(e.Status) }
 
 // newAPIError reads an error answer.
 func newAPIError(what string, status int, body []byte) *APIError {

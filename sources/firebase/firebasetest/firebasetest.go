@@ -49,7 +49,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -128,27 +127,28 @@ type Server struct {
 	// URL is the base URL (no trailing slash); TokenURI is its /token.
 	URL, TokenURI string
 
-	srv     *emulator.Server
+	host    emulator.Host
 	o       Options
 	project *realm
 	tenants map[string]*realm
 	now     func() time.Time
 
 	requests atomic.Int64
+	tokens   emulator.Tokens[struct{}] // the access tokens /token issued
+	signIns  emulator.Log              // the e-mail of every signInWithPassword
+
 	mu       sync.Mutex
-	tokens   map[string]time.Time
 	failures map[string]int
 	accounts map[string]*rsa.PublicKey
 	stats    Stats
-	signIns  []string
 }
 
 // NewServer starts an emulator on a loopback port. It panics on invalid options (no project, a
 // user without localId, a duplicate), as httptest does for setup errors. Call Close when done.
 func NewServer(o Options) *Server {
 	s := New(o)
-	s.srv = emulator.Start(s)
-	s.URL, s.TokenURI = s.srv.URL, s.srv.URL+"/token"
+	s.URL = s.host.Start(s)
+	s.TokenURI = s.URL + "/token"
 	return s
 }
 
@@ -163,7 +163,7 @@ func New(o Options) *Server {
 	if o.TokenLifetime <= 0 {
 		o.TokenLifetime = time.Hour
 	}
-	s := &Server{o: o, now: o.Now, tokens: map[string]time.Time{}, failures: map[string]int{}, tenants: map[string]*realm{},
+	s := &Server{o: o, now: o.Now, failures: map[string]int{}, tenants: map[string]*realm{},
 		accounts: map[string]*rsa.PublicKey{}}
 	for email, key := range o.Accounts {
 		s.accounts[email] = key
@@ -215,18 +215,10 @@ func (s *Server) ServiceAccount() []byte {
 }
 
 // RevokeTokens forgets every access token issued: the next call with one is 401 UNAUTHENTICATED.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	s.tokens = map[string]time.Time{}
-	s.mu.Unlock()
-}
+func (s *Server) RevokeTokens() { s.tokens.RevokeAll() }
 
 // Close stops the server.
-func (s *Server) Close() {
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.host.Close() }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
@@ -236,11 +228,7 @@ func (s *Server) Stats() Stats {
 }
 
 // SignIns lists the e-mail of every signInWithPassword handled, in order.
-func (s *Server) SignIns() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.signIns)
-}
+func (s *Server) SignIns() []string { return s.signIns.Entries() }
 
 func (s *Server) count(f func(*Stats)) {
 	s.mu.Lock()
@@ -253,25 +241,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.requests.Add(1)
 	s.count(func(st *Stats) { st.Requests++ })
 	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
-	const (
-		none = iota
-		drop
-		limit
-		unavailable
-		truncate
-		slow
-	)
 	f := s.o.Faults
-	fault := emulator.Pick(n, none,
-		emulator.Rule[int]{Every: f.DropEvery, Fault: drop}, emulator.Rule[int]{Every: f.RateLimitEvery, Fault: limit},
-		emulator.Rule[int]{Every: f.ServerErrorEvery, Fault: unavailable}, emulator.Rule[int]{Every: f.TruncateEvery, Fault: truncate},
-		emulator.Rule[int]{Every: f.SlowEvery, Fault: slow})
+	fault := emulator.Faults{DropEvery: f.DropEvery, RateLimitEvery: f.RateLimitEvery, ServerErrorEvery: f.ServerErrorEvery,
+		TruncateEvery: f.TruncateEvery, SlowEvery: f.SlowEvery, Slow: f.Slow}.Pick(n)
 	switch fault {
-	case drop:
+	case emulator.FaultDrop:
 		s.count(func(st *Stats) { st.Dropped++ })
 		emulator.Drop(w)
 		return
-	case limit:
+	case emulator.FaultRateLimit:
 		s.count(func(st *Stats) { st.RateLimited++ })
 		if f.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
@@ -279,20 +257,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED",
 			"Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'identitytoolkit.googleapis.com'.", "rateLimitExceeded")
 		return
-	case unavailable:
+	case emulator.FaultServerError:
 		s.count(func(st *Stats) { st.ServerErrors++ })
 		googleError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "The service is currently unavailable.", "backendError")
 		return
-	case slow:
-		if f.Slow > 0 {
-			s.count(func(st *Stats) { st.Slowed++ })
-			var closing <-chan struct{}
-			if s.srv != nil {
-				closing = s.srv.Closing()
-			}
-			if !emulator.Hold(r, f.Slow, closing) {
-				return
-			}
+	case emulator.FaultSlow:
+		s.count(func(st *Stats) { st.Slowed++ })
+		if !emulator.Hold(r, f.Slow, s.host.Closing()) {
+			return
 		}
 	}
 	status, body := s.route(r)
@@ -300,12 +272,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // written already
 	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	if fault == truncate && status == http.StatusOK && len(body) > 1 {
+	if fault == emulator.FaultTruncate && emulator.Truncatable(status, body) {
 		s.count(func(st *Stats) { st.Truncated++ })
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(status)
-		w.Write(body[:len(body)/2])
-		emulator.Drop(w)
+		emulator.WriteTruncated(w, nil, status, body)
 		return
 	}
 	w.WriteHeader(status)
@@ -374,11 +343,7 @@ func (s *Server) route(r *http.Request) (int, []byte) {
 
 // authorize checks the bearer token and the project.
 func (s *Server) authorize(r *http.Request, project string) (int, []byte) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	exp, known := s.tokens[tok]
-	s.mu.Unlock()
-	if !ok || !known || !s.now().Before(exp) {
+	if _, ok := s.tokens.Check(emulator.BearerToken(r), s.now()); !ok {
 		s.count(func(st *Stats) { st.Unauthorized++ })
 		return http.StatusUnauthorized, errorBody(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. "+
 			"Expected OAuth 2 access token, login cookie or other valid authentication credential. "+
@@ -452,8 +417,8 @@ func (s *Server) token(r *http.Request) (int, []byte) {
 	s.mu.Lock()
 	s.stats.Tokens++
 	tok := fmt.Sprintf("ya29.emulated-%d-%d", s.stats.Tokens, now)
-	s.tokens[tok] = s.now().Add(s.o.TokenLifetime)
 	s.mu.Unlock()
+	s.tokens.Issue(tok, struct{}{}, s.now().Add(s.o.TokenLifetime))
 	b, _ := json.Marshal(map[string]any{"access_token": tok, "expires_in": int64(s.o.TokenLifetime / time.Second), "token_type": "Bearer"})
 	return http.StatusOK, b
 }
@@ -577,9 +542,7 @@ func (s *Server) signIn(r *http.Request) (int, []byte) {
 		return bad("MISSING_EMAIL")
 	}
 	email := strings.ToLower(strings.TrimSpace(*req.Email))
-	s.mu.Lock()
-	s.signIns = append(s.signIns, email)
-	s.mu.Unlock()
+	s.signIns.Add(email)
 	if at := strings.IndexByte(email, '@'); at <= 0 || at == len(email)-1 {
 		return bad("INVALID_EMAIL")
 	}

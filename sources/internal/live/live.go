@@ -1,12 +1,16 @@
 // Package live is the common shape of sources that read either export files or a legacy
-// system's live API (gigya, okta): files are framed by the json source's reader; a live fetch is
-// first saved to a spool file in the run's folder (package spool) and then read the same way, so
-// both paths produce the same records and positions that name a line of a file.
+// system's live API (gigya, okta, keycloak, cognito, firebase): files are framed by the json
+// source's reader; a live fetch is first saved to a spool file in the run's folder (package
+// spool) and then read the same way, so both paths produce the same records and positions that
+// name a line of a file. It also holds what those sources share in checking their options
+// (CheckOptions, FilesOrLive, IntOption) and what their live logins share in naming accounts
+// (Kept, AccountID).
 package live
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -129,14 +133,43 @@ func IntOption(source string, o map[string]string, k string) (int, error) {
 
 // CheckOptions rejects option names the source does not know, and a secret given as an option.
 func CheckOptions(source string, o map[string]string, known []pipeline.Option, secretKey, secretEnv string) error {
+	return CheckSecretOptions(source+" source", o, known, map[string]string{secretKey: secretKey + "-file or $" + secretEnv})
+}
+
+// CheckSecretOptions rejects option names not in known: a name of secrets (a secret given as an
+// option, by mistake) with an error saying where that secret is read from (its value: "token-file
+// or $USHER_OKTA_TOKEN"), any other with "unknown option". Errors begin with what ("okta
+// source").
+func CheckSecretOptions(what string, o map[string]string, known []pipeline.Option, secrets map[string]string) error {
 	for k := range o {
 		if _, ok := pipeline.OptionNamed(known, k); ok {
 			continue
 		}
-		if k == secretKey {
-			return fmt.Errorf("%s source: the %s is read from %s-file or $%s, never from an option", source, secretKey, secretKey, secretEnv)
+		if where, isSecret := secrets[k]; isSecret {
+			return fmt.Errorf("%s: the %s is read from %s, never from an option", what, k, where)
 		}
-		return fmt.Errorf("%s source: unknown option %q", source, k)
+		return fmt.Errorf("%s: unknown option %q", what, k)
 	}
 	return nil
 }
+
+// FilesOrLive tells whether a source reads its live API (true) or its input files: the live API
+// when option key (url, api-key) is set, api naming it in errors ("the live API"). Input files
+// given with the live API are refused, and so is any option given (even empty) without it: for
+// a source whose every option is a setting of the live API.
+func FilesOrLive(source string, o map[string]string, inputs []string, key, api string) (bool, error) {
+	if o[key] == "" {
+		for k := range o {
+			return false, fmt.Errorf("%s source: option %q needs %s (%s)", source, k, key, api)
+		}
+		return false, nil
+	}
+	if len(inputs) > 0 {
+		return false, fmt.Errorf("%s source: give either --input files or %s (%s), not both", source, api, key)
+	}
+	return true, nil
+}
+
+// Logf reports what a source notices (a live fetch's progress, retries, files without users) to
+// the run's log, at level Info.
+func Logf(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }

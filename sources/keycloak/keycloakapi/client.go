@@ -197,15 +197,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BackOff == nil {
 		cfg.BackOff = httpcore.DefaultBackOff
 	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = wait.Sleep
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
-	}
+	httpcore.DefaultHooks(&cfg.Sleep, &cfg.Now, &cfg.Logf)
 	c := &Client{cfg: cfg, base: cfg.BaseURL, retries: wait.Retries(cfg.MaxRetries, DefaultMaxRetries)}
 	c.core = &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: cfg.Sleep, Now: cfg.Now, MaxBody: maxBody}
 	return c, nil
@@ -384,35 +376,26 @@ func (c *Client) postToken(ctx context.Context, realm string, form url.Values, r
 // transient classifies what every request retries: transport failures, bodies cut short, 429
 // and 5xx. done is false for any other answer.
 func (c *Client) transient(a httpcore.Attempt, method, path string) (httpcore.Verdict, bool) {
-	if a.Response == nil {
-		return c.retry(fmt.Errorf("keycloak: %s %s: %w", method, path, httpcore.UnwrapURLError(a.Err))), true
-	}
-	if a.Err != nil {
-		if errors.Is(a.Err, httpcore.ErrBodyTooLarge) {
-			return httpcore.Verdict{Err: fmt.Errorf("keycloak: %s %s: %w", method, path, a.Err)}, true
-		}
-		return c.retry(fmt.Errorf("keycloak: %s %s: HTTP %d, reading the body: %w", method, path, a.Status(), a.Err)), true
-	}
-	st := a.Status()
-	if st == http.StatusTooManyRequests || st >= 500 {
-		if st >= 500 {
-			c.serverErrors.Add(1)
-		} else {
-			c.rateLimited.Add(1)
-		}
-		wait, _ := httpcore.RetryAfter(a.Header(), httpcore.ServerNow(a.Header(), c.cfg.Now()))
-		v := c.retry(newAPIError(method, path, st, a.Body))
-		v.Wait = wait
+	if v, failed := a.Failure("keycloak: " + method + " " + path); failed {
 		return v, true
 	}
-	return httpcore.Verdict{}, false
+	st := a.Status()
+	if !httpcore.RetryableStatus(st) {
+		return httpcore.Verdict{}, false
+	}
+	if st >= 500 {
+		c.serverErrors.Add(1)
+	} else {
+		c.rateLimited.Add(1)
+	}
+	return httpcore.Verdict{Err: newAPIError(method, path, st, a.Body), Retry: true, Wait: a.RetryWait(c.cfg.Now())}, true
 }
 
 func (c *Client) retry(err error) httpcore.Verdict { return httpcore.Verdict{Err: err, Retry: true} }
 
 func (c *Client) onRetry(i httpcore.RetryInfo) {
 	c.retried.Add(1)
-	c.cfg.Logf("keycloak: %v; retry %d of %d in %s", i.Err, i.Retry, i.Max, i.Wait)
+	c.cfg.Logf("keycloak: %v", i)
 }
 
 func giveUp(method, path string) func(last error, retries int, stopped bool) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/usher-migrate/usher/internal/httpcore"
 )
@@ -43,9 +42,7 @@ func (e *APIError) Error() string {
 }
 
 // Temporary reports whether the status is one the client retries (429 and 5xx).
-func (e *APIError) Temporary() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
+func (e *APIError) Temporary() bool { return httpcore.RetryableStatus(e.StatusCode) }
 
 // IsNotFound reports whether err is an admin API answer 404 (a user that does not exist).
 func IsNotFound(err error) bool {
@@ -64,10 +61,10 @@ func newAPIError(method, path string, status int, body []byte) *APIError {
 	e := &APIError{Method: method, Path: path, StatusCode: status}
 	var kb keycloakBody
 	if json.Unmarshal(body, &kb) == nil && (kb.Error != "" || kb.ErrorMessage != "") {
-		e.Code = clip(kb.Error, 128)
-		e.Message = clip(kb.ErrorDescription, 512)
+		e.Code = httpcore.Clip(kb.Error, 128)
+		e.Message = httpcore.Clip(kb.ErrorDescription, 512)
 		if e.Message == "" {
-			e.Message = clip(kb.ErrorMessage, 512)
+			e.Message = httpcore.Clip(kb.ErrorMessage, 512)
 		}
 		return e
 	}
@@ -104,22 +101,5 @@ func parseOAuthError(status int, body []byte) *OAuthError {
 	if json.Unmarshal(body, &kb) != nil || kb.Error == "" {
 		return nil
 	}
-	return &OAuthError{StatusCode: status, Code: clip(kb.Error, 128), Description: clip(kb.ErrorDescription, 512)}
-}
-
-// clip cuts s to at most n bytes on a rune boundary and blanks control characters.
-func clip(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return &OAuthError{StatusCode: status, Code: httpcore.Clip(kb.Error, 128), Description: httpcore.Clip(kb.ErrorDescription, 512)}
 }

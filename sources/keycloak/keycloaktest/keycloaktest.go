@@ -139,8 +139,6 @@ type user struct {
 type session struct {
 	subject, client, username string
 	admin                     bool // may read the admin API
-	expires                   time.Time
-	refresh                   string
 }
 
 type refresh struct {
@@ -154,27 +152,27 @@ type Server struct {
 	// URL is the base URL, e.g. "http://127.0.0.1:41234" (Keycloak 17+ paths, no /auth).
 	URL string
 
-	srv  *emulator.Server
+	host emulator.Host
 	opt  Options
 	now  func() time.Time
 	reqs atomic.Int64
 	seq  atomic.Int64
 
-	mu       sync.Mutex
-	users    []*user // ordered by username
-	byID     map[string]*user
-	tokens   map[string]*session
-	refresh  map[string]*refresh
-	stats    Stats
-	loginFor []string
+	tokens   emulator.Tokens[*session] // the access tokens issued
+	loginFor emulator.Log              // the username of every password grant of the realm
+
+	mu      sync.Mutex
+	users   []*user // ordered by username
+	byID    map[string]*user
+	refresh map[string]*refresh
+	stats   Stats
 }
 
 // NewServer starts an emulator on a loopback port. It panics on invalid options (no realm, a
 // user without id or username, a duplicate id), as httptest does for setup errors.
 func NewServer(o Options) *Server {
 	s := New(o)
-	s.srv = emulator.Start(s)
-	s.URL = s.srv.URL
+	s.URL = s.host.Start(s)
 	return s
 }
 
@@ -192,7 +190,7 @@ func New(o Options) *Server {
 	if o.WrongPasswordStatus == 0 {
 		o.WrongPasswordStatus = http.StatusUnauthorized
 	}
-	s := &Server{opt: o, now: o.Now, byID: map[string]*user{}, tokens: map[string]*session{}, refresh: map[string]*refresh{}}
+	s := &Server{opt: o, now: o.Now, byID: map[string]*user{}, refresh: map[string]*refresh{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -236,11 +234,7 @@ func parseUser(raw []byte) (*user, error) {
 }
 
 // Close stops a server started by NewServer.
-func (s *Server) Close() {
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.host.Close() }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
@@ -259,21 +253,11 @@ func (s *Server) Stats() Stats {
 
 // LoginUsernames returns the username of every password grant of the realm answered so far, in
 // order (passwords are not kept).
-func (s *Server) LoginUsernames() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.loginFor...)
-}
+func (s *Server) LoginUsernames() []string { return s.loginFor.Entries() }
 
 // ExpireTokens makes every access token issued so far expire now (refresh tokens stay valid):
 // what a client sees when its token outlives accessTokenLifespan.
-func (s *Server) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.tokens {
-		t.expires = time.Time{}
-	}
-}
+func (s *Server) ExpireTokens() { s.tokens.ExpireAll() }
 
 type fault int
 
@@ -335,22 +319,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		rep = s.route(r, f == staleFault)
 	}
-	for k, v := range rep.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
-	if f == truncateFault && rep.status == http.StatusOK && len(rep.body) > 1 {
+	if f == truncateFault && emulator.Truncatable(rep.status, rep.body) {
 		s.count(func(st *Stats) { st.Truncated++ })
-		w.Header().Set("Connection", "close")
-		w.WriteHeader(rep.status)
-		w.Write(rep.body[:len(rep.body)/2])
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-		panic(http.ErrAbortHandler)
+		emulator.WriteTruncated(w, rep.header, rep.status, rep.body)
+		return
 	}
-	w.WriteHeader(rep.status)
-	w.Write(rep.body)
+	emulator.Write(w, rep.header, rep.status, rep.body)
 }
 
 func (s *Server) route(r *http.Request, stale bool) *reply {
@@ -446,9 +420,9 @@ func (s *Server) token(r *http.Request, realm string) *reply {
 // passwordGrant is the direct grant of a realm user (Keycloak's direct grant flow:
 // ValidateUsername, ValidatePassword, then the required actions check).
 func (s *Server) passwordGrant(client, name, pw string, now time.Time) *reply {
+	s.loginFor.Add(name)
 	s.mu.Lock()
 	s.stats.Logins++
-	s.loginFor = append(s.loginFor, name)
 	var u *user
 	lower := strings.ToLower(name)
 	for _, c := range s.users {
@@ -489,11 +463,10 @@ func (s *Server) issue(sess *session, realm string, now time.Time, withRefresh b
 	payload, _ := json.Marshal(claims)
 	access := header + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + randomish(n, "sig")
 	t := *sess
-	t.expires = exp
 	resp := map[string]any{"access_token": access, "expires_in": int64(s.opt.TokenLifespan / time.Second), "token_type": "Bearer",
 		"not-before-policy": 0, "scope": "profile email"}
+	s.tokens.Issue(access, &t, exp)
 	s.mu.Lock()
-	s.tokens[access] = &t
 	if withRefresh {
 		rt := randomish(n, "refresh")
 		s.refresh[rt] = &refresh{session: &t, expires: now.Add(s.opt.RefreshLifespan), realm: realm}
@@ -535,19 +508,12 @@ func (s *Server) logout(r *http.Request, realm string) *reply {
 
 // admin serves GET /admin/realms/{realm}/<rest>.
 func (s *Server) admin(r *http.Request, rest string, stale bool) *reply {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	sess, ok := s.tokens[tok]
-	if ok && !s.now().Before(sess.expires) {
-		ok = false
-	}
-	s.mu.Unlock()
+	tok := emulator.BearerToken(r)
+	sess, ok := s.tokens.Check(tok, s.now())
 	switch {
 	case !ok || stale:
-		s.mu.Lock()
-		delete(s.tokens, tok) // a stale token stays refused, as after a restart
-		s.stats.Unauthorized++
-		s.mu.Unlock()
+		s.tokens.Revoke(tok) // a stale token stays refused, as after a restart
+		s.count(func(st *Stats) { st.Unauthorized++ })
 		return jsonReply(http.StatusUnauthorized, map[string]string{"error": "HTTP 401 Unauthorized"})
 	case !sess.admin:
 		s.count(func(st *Stats) { st.Forbidden++ })

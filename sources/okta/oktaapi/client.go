@@ -189,15 +189,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BackOff == nil {
 		cfg.BackOff = func() backoff.BackOff { return backoff.NewExponentialBackOff() }
 	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = wait.Sleep
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
-	}
+	httpcore.DefaultHooks(&cfg.Sleep, &cfg.Now, &cfg.Logf)
 	c := &Client{cfg: cfg, base: base, baseStr: cfg.BaseURL, retries: retries}
 	c.core = &httpcore.Client{HTTP: cfg.HTTPClient, Sleep: c.sleep, Now: cfg.Now, MaxBody: maxBody}
 	c.pacer = c.core.PacerFor(base.Host)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/usher-migrate/usher/internal/httpcore"
 )
 
 // APIError is an HTTP error answer from Okta. Its message names the method, the path, the HTTP
@@ -41,9 +43,7 @@ func (e *APIError) Error() string {
 }
 
 // Temporary reports whether the status is one the client retries (429 and 5xx).
-func (e *APIError) Temporary() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
+func (e *APIError) Temporary() bool { return httpcore.RetryableStatus(e.StatusCode) }
 
 // newAPIError builds an APIError from a response; body is decoded as an Okta error object when
 // possible. Long summaries are cut so a misbehaving proxy cannot flood logs.

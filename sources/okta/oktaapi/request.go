@@ -12,8 +12,6 @@ import (
 	"github.com/usher-migrate/usher/internal/httpcore"
 )
 
-var errTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
-
 // fetch GETs rawURL and decodes a 200 body with decode, retrying transient failures of the
 // same URL (see the package comment) through the HTTP core. It returns the decoded value, the
 // response header and the URL finally used (which differs from rawURL only when its limit was
@@ -46,19 +44,17 @@ func fetch[T any](ctx context.Context, c *Client, rawURL string, decode func([]b
 		},
 		Classify: func(a httpcore.Attempt) httpcore.Verdict {
 			retry := func(err error) httpcore.Verdict { return httpcore.Verdict{Err: err, Retry: true} }
-			if a.Response == nil {
-				c.netErrors.Add(1)
-				return retry(fmt.Errorf("okta: GET %s: %w", path, unwrapURLError(a.Err)))
+			if a.Response != nil {
+				c.noteRateLimit(a.Status(), a.Header())
+			}
+			if v, failed := a.Failure("okta: GET " + path); failed {
+				if v.Retry {
+					c.netErrors.Add(1)
+				}
+				return v
 			}
 			status := a.Status()
-			c.noteRateLimit(status, a.Header())
 			switch {
-			case a.Err != nil:
-				if errors.Is(a.Err, httpcore.ErrBodyTooLarge) {
-					return httpcore.Verdict{Err: fmt.Errorf("okta: GET %s: %w", path, errTooLarge)}
-				}
-				c.netErrors.Add(1)
-				return retry(fmt.Errorf("okta: GET %s: HTTP %d, reading body: %w", path, status, a.Err))
 			case status == http.StatusOK:
 				var derr error
 				if v, derr = decode(a.Body); derr == nil {
@@ -89,7 +85,7 @@ func fetch[T any](ctx context.Context, c *Client, rawURL string, decode func([]b
 		},
 		OnRetry: func(i httpcore.RetryInfo) {
 			c.retried.Add(1)
-			c.cfg.Logf("okta: %v; retry %d of %d in %s", i.Err, i.Retry, i.Max, i.Wait)
+			c.cfg.Logf("okta: %v", i)
 		},
 		GiveUp: func(last error, retries int, stopped bool) error {
 			if stopped {
@@ -103,9 +99,6 @@ func fetch[T any](ctx context.Context, c *Client, rawURL string, decode func([]b
 	}
 	return v, res.Response.Header, rawURL, nil
 }
-
-// unwrapURLError drops the *url.Error wrapper (its text repeats the whole URL).
-func unwrapURLError(err error) error { return httpcore.UnwrapURLError(err) }
 
 // noteRateLimit reads the X-Rate-Limit-* headers of a response. A 429 with a usable
 // X-Rate-Limit-Reset, or any answer whose X-Rate-Limit-Limit is positive and

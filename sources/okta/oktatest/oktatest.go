@@ -76,26 +76,18 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Faults are deterministic failures: every Nth request (counted over all requests received,
-// 1-based; 0 disables a kind) fails as described. When several kinds pick the same request,
-// only the first in this list applies.
-type Faults struct {
-	// DropEvery: the connection is hijacked and closed without any response.
-	DropEvery int
-	// RateLimitEvery: 429 E0000047 with X-Rate-Limit-Remaining 0 and X-Rate-Limit-Reset the
-	// next second of Now().
-	RateLimitEvery int
-	// ServerErrorEvery: 500 E0000009 "Internal Server Error".
-	ServerErrorEvery int
-	// TruncateEvery: a 200 answer is cut in the middle of its body (Content-Length announces
-	// the whole body) and the connection closed. Other answers are sent whole.
-	TruncateEvery int
-	// SlowEvery: the answer is held back for Slow (or until the client goes away) and then
-	// served normally.
-	SlowEvery int
-	// Slow is how long SlowEvery holds an answer back; SlowEvery does nothing while it is 0.
-	Slow time.Duration
-}
+// Faults are deterministic failures (emulator.Faults): every Nth request (counted over all
+// requests received, 1-based; 0 disables a kind) fails as described, and when several kinds pick
+// the same request only the first in this list applies:
+//   - DropEvery: the connection is hijacked and closed without any response;
+//   - RateLimitEvery: 429 E0000047 with X-Rate-Limit-Remaining 0 and X-Rate-Limit-Reset the next
+//     second of Now();
+//   - ServerErrorEvery: 500 E0000009 "Internal Server Error";
+//   - TruncateEvery: a 200 answer is cut in the middle of its body (Content-Length announces the
+//     whole body) and the connection closed; other answers are sent whole;
+//   - SlowEvery: the answer is held back for Slow (or until the client goes away) and then served
+//     normally; SlowEvery does nothing while Slow is 0.
+type Faults = emulator.Faults
 
 // Stats counts what a Server has done (a snapshot).
 type Stats struct {
@@ -127,18 +119,18 @@ type Server struct {
 	// URL is the base URL of the server, e.g. "http://127.0.0.1:41234" (no trailing slash).
 	URL string
 
-	srv     *emulator.Server // nil for New
-	token   string
-	limit   int
-	faults  Faults
-	now     func() time.Time
-	closing chan struct{}
-	once    sync.Once
+	host   emulator.Host
+	token  string
+	limit  int
+	faults Faults
+	now    func() time.Time
 
 	requests atomic.Int64
 	errorSeq atomic.Int64
 
 	passwords map[string]string
+
+	authnFor emulator.Log // the username of every authn request, in order
 
 	mu       sync.Mutex
 	users    []user
@@ -149,7 +141,6 @@ type Server struct {
 	inFlight int
 	inGroups int
 	stats    Stats
-	authnFor []string // the username of every authn request, in order
 }
 
 // NewServer starts an emulator on a loopback port (emulator.Start). It panics when the
@@ -157,8 +148,7 @@ type Server struct {
 // that is not a JSON array), as httptest does for setup errors. Call Close when done.
 func NewServer(o Options) *Server {
 	s := New(o)
-	s.srv = emulator.Start(s)
-	s.URL = s.srv.URL
+	s.URL = s.host.Start(s)
 	return s
 }
 
@@ -182,7 +172,6 @@ func New(o Options) *Server {
 		limit:     o.RateLimit,
 		faults:    o.Faults,
 		now:       o.Now,
-		closing:   make(chan struct{}),
 		index:     make(map[string]int, len(o.Users)),
 		groups:    make(map[string][]byte, len(o.Groups)),
 	}
@@ -233,12 +222,7 @@ func (s *Server) Handler() http.Handler { return s }
 
 // Close releases handlers held back by the slow fault and, for a server started by NewServer,
 // drops its open connections and stops it, waiting for its handlers.
-func (s *Server) Close() {
-	s.once.Do(func() { close(s.closing) })
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
+func (s *Server) Close() { s.host.Close() }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
@@ -251,11 +235,7 @@ func (s *Server) Stats() Stats {
 
 // AuthnUsernames returns the username of every POST /api/v1/authn request handled so far, in
 // order (what a client sent as the login; passwords are not kept).
-func (s *Server) AuthnUsernames() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.authnFor...)
-}
+func (s *Server) AuthnUsernames() []string { return s.authnFor.Entries() }
 
 // UpdateUser replaces the user with raw's id (keeping its place in the listing order) or, for
 // a new id, appends it. It lets a test change a user's status while a client is listing.
@@ -275,30 +255,6 @@ func (s *Server) UpdateUser(raw []byte) error {
 	return nil
 }
 
-type fault int
-
-const (
-	noFault fault = iota
-	dropFault
-	rateLimitFault
-	serverErrorFault
-	truncateFault
-	slowFault
-)
-
-func (f Faults) pick(n int64) fault {
-	slowEvery := f.SlowEvery
-	if f.Slow <= 0 {
-		slowEvery = 0
-	}
-	return emulator.Pick(n, noFault,
-		emulator.Rule[fault]{Every: f.DropEvery, Fault: dropFault},
-		emulator.Rule[fault]{Every: f.RateLimitEvery, Fault: rateLimitFault},
-		emulator.Rule[fault]{Every: f.ServerErrorEvery, Fault: serverErrorFault},
-		emulator.Rule[fault]{Every: f.TruncateEvery, Fault: truncateFault},
-		emulator.Rule[fault]{Every: slowEvery, Fault: slowFault})
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.requests.Add(1)
@@ -306,25 +262,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.enter(groups)
 	defer s.leave(groups)
 
-	f := s.faults.pick(n)
+	f := s.faults.Pick(n)
 	switch f {
-	case dropFault:
+	case emulator.FaultDrop:
 		s.count(func(st *Stats) { st.Dropped++ })
 		emulator.Drop(w)
 		return
-	case slowFault:
+	case emulator.FaultSlow:
 		s.count(func(st *Stats) { st.Slowed++ })
-		if !emulator.Hold(r, s.faults.Slow, s.closing) {
+		if !emulator.Hold(r, s.faults.Slow, s.host.Closing()) {
 			return
 		}
 	}
 	rep := s.respond(r, f)
-	if f == truncateFault && rep.status == http.StatusOK && len(rep.body) > 1 {
+	if f == emulator.FaultTruncate && emulator.Truncatable(rep.status, rep.body) {
 		s.count(func(st *Stats) { st.Truncated++ })
-		rep.writeTruncated(w)
+		emulator.WriteTruncated(w, rep.header, rep.status, rep.body)
 		return
 	}
-	rep.write(w)
+	emulator.Write(w, rep.header, rep.status, rep.body)
 }
 
 func (s *Server) enter(groups bool) {
@@ -359,31 +315,7 @@ type reply struct {
 	body   []byte
 }
 
-func (rep *reply) write(w http.ResponseWriter) {
-	for k, v := range rep.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
-	w.WriteHeader(rep.status)
-	w.Write(rep.body)
-}
-
-// writeTruncated announces the whole body, sends half of it and aborts the connection.
-func (rep *reply) writeTruncated(w http.ResponseWriter) {
-	for k, v := range rep.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
-	w.Header().Set("Connection", "close")
-	w.WriteHeader(rep.status)
-	w.Write(rep.body[:len(rep.body)/2])
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
-	panic(http.ErrAbortHandler)
-}
-
-func (s *Server) respond(r *http.Request, f fault) *reply {
+func (s *Server) respond(r *http.Request, f emulator.Fault) *reply {
 	rep := &reply{header: http.Header{}}
 	rep.header.Set("Content-Type", "application/json")
 
@@ -406,7 +338,7 @@ func (s *Server) respond(r *http.Request, f fault) *reply {
 	rep.header.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
 	rep.header.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
 
-	if r.URL.Path == "/api/v1/authn" && r.Method == http.MethodPost && f != rateLimitFault && f != serverErrorFault {
+	if r.URL.Path == "/api/v1/authn" && r.Method == http.MethodPost && f != emulator.FaultRateLimit && f != emulator.FaultServerError {
 		return s.authn(r, rep)
 	}
 	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
@@ -415,18 +347,18 @@ func (s *Server) respond(r *http.Request, f fault) *reply {
 		rep.header.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
 		s.count(func(st *Stats) { st.Unauthorized++ })
 		return s.errorReply(rep, http.StatusUnauthorized, "E0000011", "Invalid token provided")
-	case f == rateLimitFault || overWindow:
+	case f == emulator.FaultRateLimit || overWindow:
 		rep.header.Set("X-Rate-Limit-Remaining", "0")
 		s.count(func(st *Stats) {
 			st.RateLimited++
-			if f != rateLimitFault {
+			if f != emulator.FaultRateLimit {
 				st.WindowLimited++
 			}
 		})
 		return s.errorReply(rep, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
 	}
 	rep.header.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
-	if f == serverErrorFault {
+	if f == emulator.FaultServerError {
 		s.count(func(st *Stats) { st.ServerErrors++ })
 		return s.errorReply(rep, http.StatusInternalServerError, "E0000009", "Internal Server Error")
 	}
@@ -697,8 +629,8 @@ func (s *Server) authn(r *http.Request, rep *reply) *reply {
 		return s.errorReply(rep, http.StatusBadRequest, "E0000003", "The request body was not well-formed.")
 	}
 	want, known := s.passwords[strings.ToLower(body.Username)]
+	s.authnFor.Add(body.Username)
 	s.mu.Lock()
-	s.authnFor = append(s.authnFor, body.Username)
 	found := s.byLogin(body.Username)
 	s.mu.Unlock()
 	if found == nil || !known || subtle.ConstantTimeCompare([]byte(want), []byte(body.Password)) != 1 {

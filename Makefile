@@ -12,7 +12,9 @@ build:
 	$(GO) build -o bin/usher-bench ./cmd/usher-bench
 	$(GO) build -o bin/usher-gen ./cmd/usher-gen
 
-# The independent oracles (ajv JSON-schema validator) used by the tests.
+# The independent oracles (ajv JSON-schema validator, DuckDB and apache-arrow table readers) and the
+# object-storage emulators (s3rver for S3, azurite for Azure Blob: internal/objstore/objstoretest)
+# used by the tests, all from testdata/oracle/package.json.
 oracles:
 	@if command -v npm >/dev/null; then npm install --prefix testdata/oracle --no-audit --no-fund --silent; \
 	else echo "npm not found: oracle checks will be skipped"; fi
@@ -20,7 +22,7 @@ oracles:
 # The hook's timing properties (refusals take as long as logins) are measured alone: next to the
 # other packages' tests, the machine's own load would be what they measure.
 test: oracles
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/usher/hook$$')
+	$(GO) test -count=1 -timeout 14m $$($(GO) list ./... | grep -v '/usher/hook$$')
 	$(GO) test -count=1 ./hook
 
 vet:

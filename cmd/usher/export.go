@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/usher-migrate/usher/internal/objstore"
 	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash"
@@ -36,7 +37,7 @@ type exportOptions struct {
 
 func (e *exportOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&e.Format, "format", e.Format, "output format: "+strings.Join(format.Formats(), ", "))
-	fs.StringVar(&e.Output, "output", e.Output, "file to write; {date}, {time}, {datetime} and {unix} are replaced (UTC)")
+	fs.StringVar(&e.Output, "output", e.Output, "file or s3://, gs://, azblob:// object to write; {date}, {time}, {datetime} and {unix} are replaced (UTC)")
 	fs.StringSliceVar(&e.Fields, "fields", e.Fields, "columns: path[=column],… (user_metadata.plan, identities[0].connection, app_metadata.gigya.lastLogin=last_login); default: the profile, created_at, updated_at, last_login, metadata as JSON")
 	fs.BoolVar(&e.IncludeHashes, "include-hashes", e.IncludeHashes, "also export password_hash and custom_password_hash (left out otherwise)")
 	fs.StringSliceVar(&e.Pseudonymize, "pseudonymize", e.Pseudonymize, "columns whose values become keyed HMAC-SHA256 pseudonyms (e.g. email,user_id)")
@@ -75,7 +76,7 @@ from writing PATH at once, so export can run from cron or a Kubernetes CronJob.`
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.Source, "source", o.Source, "source kind:"+sourceHelp())
-	fs.StringArrayVar(&o.Inputs, "input", o.Inputs, "input file or folder (repeatable)")
+	fs.StringArrayVar(&o.Inputs, "input", o.Inputs, "input file or folder, or s3://, gs://, azblob:// object or prefix (repeatable)")
 	fs.StringVar(&o.Mapping, "mapping", o.Mapping, "mapping file laid over the source's built-in mapping")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "app_metadata key of legacy timestamps and provenance (default: the mapping's)")
 	fs.StringVar(&o.UnknownFields, "unknown-fields", o.UnknownFields, "fields the mapping does not place: user_metadata (default), reject or drop")
@@ -127,6 +128,11 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 	if err := export.CheckOutput(output, o.Inputs); err != nil {
 		return usageError{err}
 	}
+	if e.ChangesSince != "" && objstore.IsURL(e.ChangesSince) {
+		if _, err := objstore.Parse(e.ChangesSince); err != nil {
+			return usagef("--changes-since %v", err)
+		}
+	}
 	var key []byte
 	if len(e.Pseudonymize) > 0 {
 		if e.PseudonymKeyFile == "" {
@@ -162,7 +168,7 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		// than 65,536 at a 0.5% larger file.
 		e.BatchRows = 16384
 	}
-	ex, err := export.Open(export.Config{Output: output, Format: e.Format, Schema: schema, ChangesSince: e.ChangesSince,
+	ex, err := export.Open(export.Config{Context: ctx, Output: output, Format: e.Format, Schema: schema, ChangesSince: e.ChangesSince,
 		Options: format.Options{Compression: e.Compression, CSVEscapeFormulas: e.CSVEscapeFormulas, BatchRows: e.BatchRows},
 		Source:  o.Source, Inputs: o.Inputs})
 	if err != nil {
@@ -193,10 +199,11 @@ func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, 
 		}
 		return runErr
 	}
-	rep, err := ex.Close() // removes the temporary files when it fails
+	rep, err := ex.Close() // removes the temporary files (aborts the uploads) when it fails
 	if err != nil {
 		return err
 	}
+	output = objstore.Display(output) // an object-storage URL's options are not shown
 	fmt.Fprintf(stdout, "exported %d users to %s\n", rep.Counts.Exported, output)
 	if c := rep.Changes; c != nil {
 		fmt.Fprintf(stderr, "changes since %s: inserted %d, updated %d, deleted %d, unchanged %d\n", c.Since, c.Inserted, c.Updated, c.Deleted, c.Unchanged)

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/usher-migrate/usher/internal/objstore"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -93,7 +94,7 @@ func parseJob(data []byte, base string) (*jobFile, error) {
 		return nil, errors.New(`missing "command" (migrate, validate or export)`)
 	}
 	resolve := func(p string) string {
-		if p == "" || p == "-" || filepath.IsAbs(p) || base == "" {
+		if p == "" || p == "-" || filepath.IsAbs(p) || base == "" || objstore.IsURL(p) {
 			return p
 		}
 		return filepath.Join(base, p)

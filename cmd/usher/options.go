@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/spf13/pflag"
 
+	"github.com/usher-migrate/usher/internal/objstore"
 	"github.com/usher-migrate/usher/internal/smallfile"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/hash/legacy"
@@ -283,6 +285,13 @@ func (o *migrateOptions) check(needOut bool) error {
 	if len(o.Inputs) == 0 && len(o.SourceOptions) == 0 {
 		return usagef("--input is required")
 	}
+	for _, in := range o.Inputs {
+		if objstore.IsURL(in) { // credentials in the URL are refused before anything shows it
+			if _, err := objstore.Parse(in); err != nil {
+				return usagef("--input %v", err)
+			}
+		}
+	}
 	if o.Mapping != "" {
 		b, err := smallfile.Read(o.Mapping)
 		if err != nil {
@@ -383,6 +392,20 @@ func (o *migrateOptions) fingerprint() (string, error) {
 	for _, p := range o.Inputs {
 		if p == "-" {
 			ins = append(ins, input{Path: "-"})
+			continue
+		}
+		if objstore.IsURL(p) { // the objects it names and their sizes
+			loc, err := objstore.Parse(p)
+			if err != nil {
+				return "", err
+			}
+			objs, err := objstore.Expand(context.Background(), loc, nil)
+			if err != nil {
+				return "", err
+			}
+			for _, obj := range objs {
+				ins = append(ins, input{obj.Loc.String(), obj.Size})
+			}
 			continue
 		}
 		err := filepath.Walk(p, func(path string, info os.FileInfo, err error) error {

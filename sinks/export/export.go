@@ -18,6 +18,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/usher-migrate/usher/internal/nofollow"
+	"github.com/usher-migrate/usher/internal/objstore"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/pipeline/runreport/htmlreport"
@@ -40,11 +41,15 @@ type Config struct {
 	Schema  *Schema
 	Options format.Options
 	// ChangesSince is the path of an earlier export (its PATH.digests is read): only users
-	// inserted, updated or deleted since are written, with an op column first.
+	// inserted, updated or deleted since are written, with an op column first. Output and
+	// ChangesSince may each be an s3://, gs:// or azblob:// URL (see remote.go).
 	ChangesSince string
-	Source       string
-	Inputs       []string
-	Now          func() time.Time
+	// Context bounds an export to object storage: cancelling it aborts the uploads (no object
+	// appears under its final name). Nil is context.Background().
+	Context context.Context
+	Source  string
+	Inputs  []string
+	Now     func() time.Time
 	// wrap, in tests, stands between the export's temporary file and its buffer (fault injection).
 	wrap func(io.Writer) io.Writer
 }
@@ -91,22 +96,23 @@ type Report struct {
 // writing PATH at once.
 type Exporter struct {
 	cfg      Config
-	tmp      *os.File
+	tmp      output       // the export itself, until published
 	out      *errRecorder // the first error of a write to tmp, the cause of the format's error
 	buf      *bufio.Writer
 	w        format.Writer
-	rejects  *os.File
+	rejects  output
 	rejW     *bufio.Writer
-	digests  *os.File
+	digests  output
 	digW     *bufio.Writer
 	prev     map[string]string // user_id → digest of the earlier export
 	seen     map[string]bool
 	rep      Report
 	keyCol   int
-	report   string // the report's temporary file while Close writes it
-	page     string // report.html's temporary file while Close writes it
+	report   output // the report while Close writes it
+	page     output // report.html while Close writes it
 	timeline runreport.Timeline
 	unlocked bool
+	remote   *remote // the bucket of an object-storage --output; nil for a file
 }
 
 // Open takes the lock and opens the temporary outputs. An error that another run holds the lock
@@ -115,18 +121,37 @@ func Open(cfg Config) (*Exporter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
 	if err := CheckOutput(cfg.Output, cfg.Inputs); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Output), 0o700); err != nil {
-		return nil, err
+	var rem *remote
+	if objstore.IsURL(cfg.Output) {
+		var err error
+		if rem, err = openRemote(cfg.Context, cfg.Output); err != nil {
+			return nil, err
+		}
+		// The URL's options are remembered with its bucket (objstore.Parse): PATH + suffix
+		// names the side files.
+		cfg.Output = rem.loc.String()
+		if err := rem.lock(); err != nil {
+			rem.close()
+			return nil, err
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(cfg.Output), 0o700); err != nil {
+			return nil, err
+		}
+		if err := lock(cfg.Output + LockSuffix); err != nil {
+			return nil, err
+		}
+		removeStale(cfg.Output)
 	}
-	if err := lock(cfg.Output + LockSuffix); err != nil {
-		return nil, err
-	}
-	removeStale(cfg.Output)
-	e := &Exporter{cfg: cfg, keyCol: cfg.Schema.KeyColumn(), rep: Report{Source: cfg.Source, Inputs: cfg.Inputs,
+	e := &Exporter{cfg: cfg, keyCol: cfg.Schema.KeyColumn(), remote: rem, rep: Report{Source: cfg.Source, Inputs: cfg.Inputs,
 		Output: cfg.Output, Format: cfg.Format, StartedAt: cfg.Now().UTC(), Reasons: map[string]int64{}}}
+	e.rep.Inputs = displayAll(cfg.Inputs) // a URL's options are not shown
 	ok := false
 	defer func() {
 		if !ok {
@@ -138,20 +163,25 @@ func Open(cfg Config) (*Exporter, error) {
 		if e.keyCol < 0 {
 			return nil, errors.New("--changes-since needs a user_id column")
 		}
-		prev, err := readDigests(cfg.ChangesSince + DigestsSuffix)
+		var prev map[string]string
+		var err error
+		if objstore.IsURL(cfg.ChangesSince) {
+			prev, err = readRemoteDigests(cfg.Context, cfg.ChangesSince)
+		} else {
+			prev, err = readDigests(cfg.ChangesSince + DigestsSuffix)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--changes-since: %w", err)
 		}
 		e.prev, e.seen = prev, map[string]bool{}
-		e.rep.Changes = &Changes{Since: cfg.ChangesSince}
+		e.rep.Changes = &Changes{Since: objstore.Display(cfg.ChangesSince)}
 		cols = append([]format.Column{{Name: "op", Type: format.String}}, cols...)
 	}
 	for _, c := range cols {
 		e.rep.Columns = append(e.rep.Columns, c.Name)
 	}
 	var err error
-	// Temporary outputs are never opened through a link (O_NOFOLLOW) and are created 0600.
-	if e.tmp, err = nofollow.OpenOutput(tmpName(cfg.Output), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
+	if e.tmp, err = e.create(cfg.Output); err != nil {
 		return nil, err
 	}
 	var w io.Writer = e.tmp
@@ -163,12 +193,12 @@ func Open(cfg Config) (*Exporter, error) {
 	if e.w, err = format.New(cfg.Format, e.buf, cols, cfg.Options); err != nil {
 		return nil, e.writeErr(err)
 	}
-	if e.rejects, err = nofollow.OpenOutput(tmpName(cfg.Output+RejectsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
+	if e.rejects, err = e.create(cfg.Output + RejectsSuffix); err != nil {
 		return nil, err
 	}
 	e.rejW = bufio.NewWriter(e.rejects)
 	if e.keyCol >= 0 {
-		if e.digests, err = nofollow.OpenOutput(tmpName(cfg.Output+DigestsSuffix), os.O_CREATE|os.O_TRUNC|os.O_WRONLY); err != nil {
+		if e.digests, err = e.create(cfg.Output + DigestsSuffix); err != nil {
 			return nil, err
 		}
 		e.digW = bufio.NewWriterSize(e.digests, 1<<20)
@@ -178,6 +208,56 @@ func Open(cfg Config) (*Exporter, error) {
 }
 
 func tmpName(path string) string { return path + ".tmp-" + strconv.Itoa(os.Getpid()) }
+
+// output is one file an export writes beside PATH (or PATH itself): written in full, finished,
+// then published under its final name; until then, or when discarded, the final name is
+// untouched. A file is a temporary file renamed into place; an object is an upload that Close
+// commits (see remote.go).
+type output interface {
+	io.Writer
+	finish() error  // file: synced and closed; object: nothing yet
+	publish() error // file: renamed into place; object: the upload committed
+	discard()       // removed (file) or the upload aborted (object)
+}
+
+// create opens the output that will be published at path.
+func (e *Exporter) create(path string) (output, error) {
+	if e.remote != nil {
+		return e.remote.create(path)
+	}
+	// Temporary outputs are never opened through a link (O_NOFOLLOW) and are created 0600.
+	f, err := nofollow.OpenOutput(tmpName(path), os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	if err != nil {
+		return nil, err
+	}
+	return &localOutput{f: f, path: path}, nil
+}
+
+// localOutput is a temporary file beside its final path.
+type localOutput struct {
+	f      *os.File
+	path   string
+	closed bool
+}
+
+func (o *localOutput) Write(p []byte) (int, error) { return o.f.Write(p) }
+
+func (o *localOutput) finish() error {
+	if err := o.f.Sync(); err != nil {
+		return err
+	}
+	o.closed = true
+	return o.f.Close()
+}
+
+func (o *localOutput) publish() error { return os.Rename(o.f.Name(), o.path) }
+
+func (o *localOutput) discard() {
+	if !o.closed {
+		o.f.Close()
+	}
+	os.Remove(o.f.Name()) // a link is removed, not followed
+}
 
 // removeStale removes the temporary files a killed export of output left behind (PATH.tmp-PID
 // and its companions' of a process that is gone). It runs under the lock, so no live export
@@ -387,21 +467,22 @@ func (e *Exporter) Close() (rep *Report, err error) {
 	if err := e.w.Close(); err != nil {
 		return nil, e.writeErr(err)
 	}
-	// Every file is completed and synced before any is renamed, so a failure leaves the previous
-	// export whole.
+	// Every output is completed (files synced) before any is published, so a failure leaves the
+	// previous export whole. Publication goes in this order: the export, its rejects and
+	// digests, then the report and its page.
 	outs := []struct {
-		file *os.File
+		out  *output
 		buf  *bufio.Writer
 		path string
 		what string
-	}{{e.tmp, e.buf, e.cfg.Output, "writing " + e.cfg.Format}, {e.rejects, e.rejW, e.cfg.Output + RejectsSuffix, "writing rejects"},
-		{e.digests, e.digW, e.cfg.Output + DigestsSuffix, "writing digests"}}
+	}{{&e.tmp, e.buf, e.cfg.Output, "writing " + e.cfg.Format}, {&e.rejects, e.rejW, e.cfg.Output + RejectsSuffix, "writing rejects"},
+		{&e.digests, e.digW, e.cfg.Output + DigestsSuffix, "writing digests"}}
 	for _, f := range outs {
-		if f.file == nil {
+		if *f.out == nil {
 			continue
 		}
-		if err := errors.Join(f.buf.Flush(), f.file.Sync()); err != nil {
-			if f.file == e.tmp {
+		if err := f.buf.Flush(); err != nil {
+			if f.out == &e.tmp {
 				return nil, e.writeErr(err)
 			}
 			return nil, fileErr(f.path, f.what, err)
@@ -414,52 +495,50 @@ func (e *Exporter) Close() (rep *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
-	report := tmpName(e.cfg.Output + ReportSuffix)
-	e.report = report
-	if err := writeNew(report, append(b, '\n')); err != nil {
+	if e.report, err = e.writeNew(e.cfg.Output+ReportSuffix, append(b, '\n')); err != nil {
 		return nil, fileErr(e.cfg.Output+ReportSuffix, "writing the report", err)
 	}
 	html, err := htmlreport.Export(e.pageInput())
 	if err != nil {
 		return nil, fileErr(e.cfg.Output+HTMLSuffix, "writing the report page", err)
 	}
-	page := tmpName(e.cfg.Output + HTMLSuffix)
-	e.page = page
-	if err := writeNew(page, html); err != nil {
+	if e.page, err = e.writeNew(e.cfg.Output+HTMLSuffix, html); err != nil {
 		return nil, fileErr(e.cfg.Output+HTMLSuffix, "writing the report page", err)
 	}
 	for _, f := range outs {
-		if f.file == nil {
+		if *f.out == nil {
 			continue
 		}
-		if err := f.file.Close(); err != nil {
+		if err := (*f.out).finish(); err != nil {
+			if f.out == &e.tmp {
+				return nil, e.writeErr(err)
+			}
 			return nil, fileErr(f.path, f.what, err)
 		}
 	}
-	for i, f := range outs {
-		if f.file == nil {
+	outs = append(outs, struct {
+		out  *output
+		buf  *bufio.Writer
+		path string
+		what string
+	}{out: &e.report, path: e.cfg.Output + ReportSuffix}, struct {
+		out  *output
+		buf  *bufio.Writer
+		path string
+		what string
+	}{out: &e.page, path: e.cfg.Output + HTMLSuffix})
+	for _, f := range outs {
+		if *f.out == nil {
 			continue
 		}
-		if err := os.Rename(f.file.Name(), f.path); err != nil {
+		if err := (*f.out).publish(); err != nil {
+			if e.remote != nil {
+				return nil, fmt.Errorf("%s: uploading: %w", objstore.Display(f.path), err)
+			}
 			return nil, fileErr(f.path, "renaming into place", err)
 		}
-		switch i { // renamed: nothing of it for Abort to remove
-		case 0:
-			e.tmp = nil
-		case 1:
-			e.rejects = nil
-		case 2:
-			e.digests = nil
-		}
+		*f.out = nil // published: nothing of it for Abort to remove
 	}
-	if err := os.Rename(report, e.cfg.Output+ReportSuffix); err != nil {
-		return nil, fileErr(e.cfg.Output+ReportSuffix, "renaming into place", err)
-	}
-	e.report = ""
-	if err := os.Rename(page, e.cfg.Output+HTMLSuffix); err != nil {
-		return nil, fileErr(e.cfg.Output+HTMLSuffix, "renaming into place", err)
-	}
-	e.page = ""
 	return &e.rep, nil
 }
 
@@ -475,49 +554,47 @@ func (e *Exporter) pageInput() htmlreport.ExportInput {
 	return in
 }
 
-// writeNew writes data to a new temporary file at path (never through a link, mode 0600),
-// removing it when the write fails.
-func writeNew(path string, data []byte) error {
-	f, err := nofollow.OpenOutput(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+// writeNew writes data to a new output to be published at path (a temporary file: never
+// through a link, mode 0600), finished; it is discarded when the write fails.
+func (e *Exporter) writeNew(path string, data []byte) (output, error) {
+	o, err := e.create(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
+	if _, err := o.Write(data); err != nil {
+		o.discard()
+		return nil, err
 	}
-	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		os.Remove(path)
-		return err
+	if err := o.finish(); err != nil {
+		o.discard()
+		return nil, err
 	}
-	return nil
+	return o, nil
 }
 
 // Abort removes the temporary outputs (PATH keeps the previous export) and releases the lock.
 // It may be called more than once, and after a failed Close.
 func (e *Exporter) Abort() {
-	for _, f := range []*os.File{e.tmp, e.rejects, e.digests} {
-		if f != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}
-	e.tmp, e.rejects, e.digests = nil, nil, nil
-	for _, p := range []*string{&e.report, &e.page} {
-		if *p != "" {
-			os.Remove(*p)
-			*p = ""
+	for _, o := range []*output{&e.tmp, &e.rejects, &e.digests, &e.report, &e.page} {
+		if *o != nil {
+			(*o).discard()
+			*o = nil
 		}
 	}
 	e.unlock()
 }
 
 func (e *Exporter) unlock() {
-	if !e.unlocked {
-		os.Remove(e.cfg.Output + LockSuffix)
-		e.unlocked = true
+	if e.unlocked {
+		return
 	}
+	e.unlocked = true
+	if e.remote != nil {
+		e.remote.unlock()
+		e.remote.close()
+		return
+	}
+	os.Remove(e.cfg.Output + LockSuffix)
 }
 
 // lock creates path holding this process's id. A lock whose process is gone is taken over.
@@ -552,8 +629,13 @@ func readDigests(path string) (map[string]string, error) {
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
+	return parseDigests(f, path)
+}
+
+// parseDigests reads a digests file's lines, user_id → digest; name is its path or URL.
+func parseDigests(r io.Reader, path string) (map[string]string, error) {
 	out := map[string]string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		var l struct{ ID, D string }
@@ -582,6 +664,9 @@ func (e *OutputError) Error() string { return "--output " + e.Path + ": " + e.Re
 func CheckOutput(output string, inputs []string) error {
 	if output == "" {
 		return &OutputError{Path: output, Reason: "is empty"}
+	}
+	if objstore.IsURL(output) {
+		return checkRemoteOutput(output, inputs)
 	}
 	if strings.HasSuffix(output, "/") || strings.HasSuffix(output, string(filepath.Separator)) {
 		return &OutputError{Path: output, Reason: "ends in '/': give a file path, such as " + filepath.Join(output, "users.csv")}

@@ -1,11 +1,14 @@
 // Package inputs opens the --input paths every file-based source accepts: files, folders walked
 // recursively in a stable order, stdin ("-"), and gzip-compressed content detected by its magic
-// bytes.
+// bytes. An --input may also be an s3://, gs:// or azblob:// URL naming one object or a prefix
+// (a folder: the objects under it, in lexical order of their keys, filtered by extension as a
+// folder's files are), read through package objstore and streamed, never held whole.
 package inputs
 
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,11 +19,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/usher-migrate/usher/internal/objstore"
 )
 
 // File is one input file found under an --input path.
 type File struct {
-	// Name is the path as reached from the --input path (used in positions).
+	// Name is the path as reached from the --input path (used in positions); for an object,
+	// its URL without the query (s3://bucket/key).
 	Name string
 	Size int64
 }
@@ -39,6 +45,14 @@ func Expand(paths []string, exts []string) ([]File, error) {
 	for _, p := range paths {
 		if p == "-" {
 			out = append(out, File{Name: "-"})
+			continue
+		}
+		if objstore.IsURL(p) {
+			found, err := expandURL(p, exts)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, found...)
 			continue
 		}
 		st, err := os.Stat(p)
@@ -86,6 +100,29 @@ func Expand(paths []string, exts []string) ([]File, error) {
 			return nil, fmt.Errorf("input %s: folder holds no %s files", p, strings.Join(exts, "/"))
 		}
 		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// expandURL lists the objects an --input URL names: the object itself (whatever its extension),
+// or those under it as a prefix whose name matches exts.
+func expandURL(p string, exts []string) ([]File, error) {
+	loc, err := objstore.Parse(p)
+	if err != nil {
+		return nil, fmt.Errorf("input %w", err)
+	}
+	objs, err := objstore.Expand(context.Background(), loc, func(key string) bool {
+		return matches(key[strings.LastIndexByte(key, '/')+1:], exts)
+	})
+	if err != nil {
+		if objstore.NotFound(err) {
+			return nil, fmt.Errorf("input %s: no such object, and no %s objects under it", loc, strings.Join(exts, "/"))
+		}
+		return nil, fmt.Errorf("input %w", err)
+	}
+	out := make([]File, len(objs))
+	for i, o := range objs {
+		out[i] = File{Name: o.Loc.String(), Size: o.Size}
 	}
 	return out, nil
 }
@@ -162,6 +199,17 @@ func Open(f File, c *Counter) (*bufio.Reader, io.Closer, error) {
 	var raw io.ReadCloser
 	if f.Name == "-" {
 		raw = io.NopCloser(os.Stdin)
+	} else if objstore.IsURL(f.Name) {
+		// Opened afresh each time: a second read of a source re-reads the object.
+		loc, err := objstore.Parse(f.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := objstore.NewReader(context.Background(), loc)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw = r
 	} else {
 		fh, err := openRegular(f.Name)
 		if err != nil {

@@ -22,25 +22,6 @@ import (
 	"github.com/usher-migrate/usher/sinks/importfiles"
 )
 
-var objectStores = []struct {
-	scheme string
-	start  func(testing.TB, ...string) string
-}{{"s3", objstoretest.S3}, {"azblob", objstoretest.Azure}}
-
-func testBucket(t testing.TB, scheme, query string) *blob.Bucket {
-	t.Helper()
-	l, err := objstore.Parse(scheme + "://bkt?" + query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := objstore.OpenBucket(context.Background(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
-
 // gigyaCopy is the Gigya sample with one file gzip-compressed, in a folder and in the bucket
 // under gigya/ (with an object of another extension the prefix listing must leave out).
 func gigyaCopy(t testing.TB, b *blob.Bucket) string {
@@ -72,16 +53,16 @@ func gigyaCopy(t testing.TB, b *blob.Bucket) string {
 // TestMigrateFromBucket: usher migrate reading a bucket prefix writes the same import files,
 // lazy and rejects files as from a local copy (positions naming the objects' URLs).
 func TestMigrateFromBucket(t *testing.T) {
-	for _, st := range objectStores {
-		t.Run(st.scheme, func(t *testing.T) {
-			q := st.start(t, "bkt")
-			b := testBucket(t, st.scheme, q)
+	for _, st := range objstoretest.Emulators {
+		t.Run(st.Scheme, func(t *testing.T) {
+			q := st.Start(t, "bkt")
+			b := objstoretest.OpenBucket(t, st.Scheme, q)
 			dir := gigyaCopy(t, b)
 			local, remote := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
 			if code, msg := usher(t, "migrate", "--source", "gigya", "--input", dir, "--out", local, "--progress", "never"); code != exitRejected {
 				t.Fatalf("local: exit %d: %s", code, msg)
 			}
-			code, msg := usher(t, "migrate", "--source", "gigya", "--input", st.scheme+"://bkt/gigya?"+q, "--out", remote, "--progress", "never")
+			code, msg := usher(t, "migrate", "--source", "gigya", "--input", st.Scheme+"://bkt/gigya?"+q, "--out", remote, "--progress", "never")
 			if code != exitRejected {
 				t.Fatalf("bucket: exit %d: %s", code, msg)
 			}
@@ -106,13 +87,13 @@ func TestMigrateFromBucket(t *testing.T) {
 				if err1 != nil || err2 != nil {
 					t.Fatalf("%s: %v %v", n, err1, err2)
 				}
-				x = bytes.ReplaceAll(x, []byte(dir+"/"), []byte(st.scheme+"://bkt/gigya/"))
+				x = bytes.ReplaceAll(x, []byte(dir+"/"), []byte(st.Scheme+"://bkt/gigya/"))
 				if !bytes.Equal(x, y) {
 					t.Errorf("%s differs from the local run:\n%s\n%s", n, x, y)
 				}
 			}
 			rej, _ := os.ReadFile(filepath.Join(remote, importfiles.RejectsFile))
-			if !bytes.Contains(rej, []byte(st.scheme+"://bkt/gigya/")) {
+			if !bytes.Contains(rej, []byte(st.Scheme+"://bkt/gigya/")) {
 				t.Errorf("rejects name no object position:\n%s", rej)
 			}
 		})
@@ -124,10 +105,10 @@ func TestMigrateFromBucket(t *testing.T) {
 // written to a folder; the side files are beside each, and no lock is left.
 func TestScheduledExportToBucket(t *testing.T) {
 	date := time.Now().UTC().Format("2006-01-02")
-	for _, st := range objectStores {
-		t.Run(st.scheme, func(t *testing.T) {
-			q := st.start(t, "bkt")
-			b := testBucket(t, st.scheme, q)
+	for _, st := range objstoretest.Emulators {
+		t.Run(st.Scheme, func(t *testing.T) {
+			q := st.Start(t, "bkt")
+			b := objstoretest.OpenBucket(t, st.Scheme, q)
 			ctx := context.Background()
 			dir := gigyaCopy(t, b)
 			out := t.TempDir()
@@ -140,9 +121,9 @@ func TestScheduledExportToBucket(t *testing.T) {
 			}
 			for _, args := range [][]string{
 				first(filepath.Join(out, "users-{date}.parquet")),
-				first(st.scheme + "://bkt/exports/users-{date}.parquet?" + q),
+				first(st.Scheme + "://bkt/exports/users-{date}.parquet?" + q),
 				second(filepath.Join(out, "delta.csv"), filepath.Join(out, "users-"+date+".parquet")),
-				second(st.scheme+"://bkt/exports/delta.csv?"+q, st.scheme+"://bkt/exports/users-"+date+".parquet?"+q),
+				second(st.Scheme+"://bkt/exports/delta.csv?"+q, st.Scheme+"://bkt/exports/users-"+date+".parquet?"+q),
 			} {
 				code, msg := usher(t, args...)
 				if code != exitRejected && code != exitOK {
@@ -151,7 +132,7 @@ func TestScheduledExportToBucket(t *testing.T) {
 				if strings.Contains(msg, "127.0.0.1") {
 					t.Errorf("output shows the URL's options: %s", msg)
 				}
-				if o := args[8]; objstore.IsURL(o) && !strings.Contains(msg, "to "+st.scheme+"://bkt/exports/") {
+				if o := args[8]; objstore.IsURL(o) && !strings.Contains(msg, "to "+st.Scheme+"://bkt/exports/") {
 					t.Errorf("%s", msg)
 				}
 			}
@@ -199,13 +180,13 @@ func TestExportKilledDuringUpload(t *testing.T) {
 	}
 	bin := binary(t)
 	in, _ := corpus(t, synth.Config{N: 60000, Seed: 5, Style: synth.StyleExport})
-	for _, st := range objectStores {
-		t.Run(st.scheme, func(t *testing.T) {
-			q := st.start(t, "bkt")
-			b := testBucket(t, st.scheme, q)
+	for _, st := range objstoretest.Emulators {
+		t.Run(st.Scheme, func(t *testing.T) {
+			q := st.Start(t, "bkt")
+			b := objstoretest.OpenBucket(t, st.Scheme, q)
 			ctx := context.Background()
 			b.WriteAll(ctx, "users.ndjson", []byte("previous export\n"), nil)
-			args := []string{"export", "--source", "json", "--input", in, "--format", "ndjson", "--output", st.scheme + "://bkt/users.ndjson?" + q,
+			args := []string{"export", "--source", "json", "--input", in, "--format", "ndjson", "--output", st.Scheme + "://bkt/users.ndjson?" + q,
 				"--progress", "never", "--workers", "1"}
 			cmd := exec.Command(bin, args...)
 			var outb bytes.Buffer

@@ -12,33 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"gocloud.dev/blob"
-
-	"github.com/usher-migrate/usher/internal/objstore"
 	"github.com/usher-migrate/usher/internal/objstore/objstoretest"
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/sinks/export/format"
 )
-
-var emulators = []struct {
-	scheme string
-	start  func(testing.TB, ...string) string
-}{{"s3", objstoretest.S3}, {"azblob", objstoretest.Azure}}
-
-// openTestBucket opens scheme://bkt?query.
-func openTestBucket(t testing.TB, scheme, query string) *blob.Bucket {
-	t.Helper()
-	l, err := objstore.Parse(scheme + "://bkt?" + query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := objstore.OpenBucket(context.Background(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
 
 // writeRows exports rows (user_id, name) through ex, as the runner would.
 func writeRows(t testing.TB, ex *Exporter, rows [][]any) error {
@@ -63,10 +40,10 @@ func TestRemoteExportMatchesLocal(t *testing.T) {
 	now := func() time.Time { return time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC) }
 	day1 := [][]any{{"u1", "Ann"}, {"u2", "Bob"}, {"u3", "Cy"}}
 	day2 := [][]any{{"u1", "Ann"}, {"u2", "Robert"}, {"u4", "Dee"}}
-	for _, em := range emulators {
-		t.Run(em.scheme, func(t *testing.T) {
-			q := em.start(t, "bkt")
-			b := openTestBucket(t, em.scheme, q)
+	for _, em := range objstoretest.Emulators {
+		t.Run(em.Scheme, func(t *testing.T) {
+			q := em.Start(t, "bkt")
+			b := objstoretest.OpenBucket(t, em.Scheme, q)
 			dir := t.TempDir()
 			for _, f := range []string{format.CSV, format.Parquet} {
 				run := func(out, since string, rows [][]any) *Report {
@@ -83,13 +60,13 @@ func TestRemoteExportMatchesLocal(t *testing.T) {
 					}
 					return rep
 				}
-				url := func(name string) string { return em.scheme + "://bkt/exports/" + name + "?" + q }
+				url := func(name string) string { return em.Scheme + "://bkt/exports/" + name + "?" + q }
 				run(filepath.Join(dir, "d1."+f), "", day1)
 				run(url("d1."+f), "", day1)
 				run(filepath.Join(dir, "d2."+f), filepath.Join(dir, "d1."+f), day2)
 				rep := run(url("d2."+f), url("d1."+f), day2)
 				if c := rep.Changes; c == nil || c.Inserted != 1 || c.Updated != 1 || c.Deleted != 1 || c.Unchanged != 1 ||
-					c.Since != em.scheme+"://bkt/exports/d1."+f || rep.Output != em.scheme+"://bkt/exports/d2."+f {
+					c.Since != em.Scheme+"://bkt/exports/d1."+f || rep.Output != em.Scheme+"://bkt/exports/d2."+f {
 					t.Fatalf("report %+v changes %+v", rep, rep.Changes)
 				}
 				for _, name := range []string{"d1." + f, "d2." + f} {
@@ -132,16 +109,16 @@ func TestRemoteCancelLeavesNoObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, em := range emulators {
-		t.Run(em.scheme, func(t *testing.T) {
-			q := em.start(t, "bkt")
-			b := openTestBucket(t, em.scheme, q)
+	for _, em := range objstoretest.Emulators {
+		t.Run(em.Scheme, func(t *testing.T) {
+			q := em.Start(t, "bkt")
+			b := objstoretest.OpenBucket(t, em.Scheme, q)
 			ctx := context.Background()
 			b.WriteAll(ctx, "users.ndjson", []byte("previous export\n"), nil)
 			b.WriteAll(ctx, "users.ndjson"+ReportSuffix, []byte("previous report\n"), nil)
 			for _, when := range []string{"while writing", "before Close"} {
 				cctx, cancel := context.WithCancel(ctx)
-				ex, err := Open(Config{Context: cctx, Output: em.scheme + "://bkt/users.ndjson?" + q, Format: format.NDJSON, Schema: schema})
+				ex, err := Open(Config{Context: cctx, Output: em.Scheme + "://bkt/users.ndjson?" + q, Format: format.NDJSON, Schema: schema})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -193,17 +170,17 @@ func TestRemoteLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, em := range emulators {
-		t.Run(em.scheme, func(t *testing.T) {
-			q := em.start(t, "bkt")
-			b := openTestBucket(t, em.scheme, q)
+	for _, em := range objstoretest.Emulators {
+		t.Run(em.Scheme, func(t *testing.T) {
+			q := em.Start(t, "bkt")
+			b := objstoretest.OpenBucket(t, em.Scheme, q)
 			ctx := context.Background()
 			host, _ := os.Hostname()
-			out := em.scheme + "://bkt/users.csv?" + q
+			out := em.Scheme + "://bkt/users.csv?" + q
 			held := fmt.Sprintf("host=%s pid=%d token=someoneelse started=x\n", host, os.Getppid())
 			b.WriteAll(ctx, "users.csv.lock", []byte(held), nil)
 			_, err := Open(Config{Output: out, Format: format.CSV, Schema: schema})
-			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("another export (process %d on %s) is writing %s://bkt/users.csv; delete %s://bkt/users.csv.lock", os.Getppid(), host, em.scheme, em.scheme)) ||
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("another export (process %d on %s) is writing %s://bkt/users.csv; delete %s://bkt/users.csv.lock", os.Getppid(), host, em.Scheme, em.Scheme)) ||
 				strings.Contains(err.Error(), "127.0.0.1") {
 				t.Fatalf("held lock: %v", err)
 			}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"gocloud.dev/blob"
 
 	"github.com/usher-migrate/usher/internal/objstore"
 )
@@ -167,4 +168,29 @@ func Azure(t testing.TB, containers ...string) string {
 // URL is scheme://bucket/key?query.
 func URL(scheme, bucket, key, query string) string {
 	return fmt.Sprintf("%s://%s/%s?%s", scheme, bucket, key, query)
+}
+
+// Emulator is one object store the tests run against: its URL scheme and the function starting
+// its emulator (with these buckets or containers) and returning the URL query that reaches it.
+type Emulator struct {
+	Scheme string
+	Start  func(t testing.TB, buckets ...string) string
+}
+
+// Emulators are the stores with a local emulator: S3 (s3rver) and Azure Blob (azurite).
+var Emulators = []Emulator{{"s3", S3}, {"azblob", Azure}}
+
+// OpenBucket opens scheme://bkt?query for a test, closed when the test ends; an error fails it.
+func OpenBucket(t testing.TB, scheme, query string) *blob.Bucket {
+	t.Helper()
+	l, err := objstore.Parse(scheme + "://bkt?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := objstore.OpenBucket(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }

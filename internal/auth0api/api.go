@@ -140,16 +140,7 @@ func (c *Client) Connection(ctx context.Context, id string) (Connection, error) 
 			e.kind = kindNotFound
 		}
 	}
-	var conn Connection
-	r.decode = func(_ int, b []byte) error {
-		var err error
-		conn, _, err = decodeConnection(b)
-		return err
-	}
-	if _, err := c.do(ctx, r); err != nil {
-		return Connection{}, err
-	}
-	return conn, nil
+	return c.doConnection(ctx, r)
 }
 
 // ImportUsers starts a users-imports job: POST /api/v2/jobs/users-imports (scope
@@ -363,4 +354,18 @@ func (c *Client) doJob(ctx context.Context, r request) (Job, error) {
 		return Job{}, err
 	}
 	return job, nil
+}
+
+// doConnection sends r, whose answer is one connection, and decodes it.
+func (c *Client) doConnection(ctx context.Context, r request) (Connection, error) {
+	var conn Connection
+	r.decode = func(_ int, b []byte) error {
+		var err error
+		conn, _, err = decodeConnection(b)
+		return err
+	}
+	if _, err := c.do(ctx, r); err != nil {
+		return Connection{}, err
+	}
+	return conn, nil
 }

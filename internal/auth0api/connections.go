@@ -81,13 +81,8 @@ func (c *Client) ConnectionWithOptions(ctx context.Context, id string) (Connecti
 			e.scopes = "reading a connection's options needs the scopes " + ScopeReadConnections + " and " + ScopeReadConnectionsOptions
 		}
 	}
-	var conn Connection
-	r.decode = func(_ int, b []byte) error {
-		var err error
-		conn, _, err = decodeConnection(b)
-		return err
-	}
-	if _, err := c.do(ctx, r); err != nil {
+	conn, err := c.doConnection(ctx, r)
+	if err != nil {
 		return Connection{}, err
 	}
 	if conn.Options == nil {
@@ -149,14 +144,5 @@ func (c *Client) UpdateConnection(ctx context.Context, id string, u ConnectionUp
 			}
 		}
 	}
-	var conn Connection
-	r.decode = func(_ int, b []byte) error {
-		var err error
-		conn, _, err = decodeConnection(b)
-		return err
-	}
-	if _, err := c.do(ctx, r); err != nil {
-		return Connection{}, err
-	}
-	return conn, nil
+	return c.doConnection(ctx, r)
 }

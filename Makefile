@@ -29,13 +29,16 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 
-# Runs every fuzz target briefly (parsers: JSON framing, CSV, validator, hash decoders, mapping
+# Runs every fuzz target briefly (parsers: JSON framing, CSV, validator, the record decoder and
+# encoder against the general JSON library, hash decoders, mapping
 # files, Stormpath accounts, Gigya, Okta and Auth0 API answers; go test -fuzz takes one target at a time).
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrame$$' -fuzztime=$(FUZZTIME) ./sources/jsonfile
 	$(GO) test -run='^$$' -fuzz='^FuzzCSV$$' -fuzztime=$(FUZZTIME) ./sources/csvfile
 	$(GO) test -run='^$$' -fuzz='^FuzzRowFraming$$' -fuzztime=$(FUZZTIME) ./sources/csvfile
 	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./pipeline/validate
+	$(GO) test -run='^$$' -fuzz='^FuzzFastDecode$$' -fuzztime=$(FUZZTIME) ./pipeline
+	$(GO) test -run='^$$' -fuzz='^FuzzMarshal$$' -fuzztime=$(FUZZTIME) ./pipeline
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/auth0hash
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
 	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyahash

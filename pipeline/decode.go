@@ -25,6 +25,9 @@ const MaxRecordDepth = 100
 // repaired: the decoder would replace bad bytes with U+FFFD, and Auth0 would read 1e999 as
 // Infinity. Like DecodeObject, data must not be modified afterwards.
 func DecodeRecord(data []byte) (map[string]any, error) {
+	if m, ok := fastDecode(data, len(data) <= shareBelow); ok {
+		return m, nil
+	}
 	var m map[string]any
 	var err error
 	if len(data) > shareBelow {

@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 
 	json "github.com/goccy/go-json"
 )
@@ -274,5 +276,21 @@ func isNotNumber(r rune) bool { return !strings.ContainsRune("0123456789+-.eE", 
 // Marshal encodes v as compact JSON with object keys sorted and without HTML escaping: the form
 // used for every file usher writes, so outputs are deterministic.
 func Marshal(v any) ([]byte, error) {
-	return json.MarshalWithOption(v, json.DisableHTMLEscape())
+	switch v.(type) {
+	case map[string]any, []any:
+		bp := marshalBufs.Get().(*[]byte)
+		defer marshalBufs.Put(bp)
+		b, err := appendValue((*bp)[:0], v, 1)
+		if err != nil {
+			return nil, err
+		}
+		if cap(b) <= 1<<20 { // a buffer grown by a huge user is not kept
+			*bp = b
+		}
+		return bytes.Clone(b), nil
+	}
+	return marshalGeneral(v)
 }
+
+// marshalBufs keeps Marshal's scratch buffers: the result is copied out at its final size.
+var marshalBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}

@@ -49,6 +49,7 @@ func runExport(n int, seed int64, usher, dir string) error {
 	for _, r := range []result{us, duck} {
 		fmt.Printf("%-30s %12.0f %10.2f %12.1f\n", r.name, r.rate(), r.elapsed.Seconds(), float64(r.rssKB)/1024)
 	}
-	fmt.Printf("\nusher time / duckdb time: %.2f\n", us.elapsed.Seconds()/duck.elapsed.Seconds())
+	fmt.Printf("\nusher time / duckdb time:           %.2f\n", us.elapsed.Seconds()/duck.elapsed.Seconds())
+	fmt.Printf("usher peak RSS / duckdb peak RSS:   %.2f\n", float64(us.rssKB)/float64(max(duck.rssKB, 1)))
 	return nil
 }

@@ -1,10 +1,15 @@
-// Command usher-bench times `usher migrate` against the naive alternatives on the same generated
+// Command usher-bench times `usher migrate` against plain alternatives on the same generated
 // data, in one run, and prints the ratios (README.md, "Performance"):
 //
-//   - bare: a plain Go decode→encode loop over the same NDJSON with the same JSON library and
-//     the same number of goroutines, writing ≤500 KB JSON arrays (no validation, no ordering, no
-//     dedup, no ledger): the ceiling usher's overhead is measured against;
+//   - struct-decoding loop: the fastest plain Go program for the same mapping — each line decoded
+//     into typed structs with goccy/go-json, mapped field by field, encoded as an Auth0 user and
+//     packed into ≤500 KB JSON arrays, one goroutine per core (structloop.go; no validation,
+//     ordering, dedup, ledger or report): the anchor usher is weighed against;
+//   - map[string]any loop: the same with each line decoded into a generic object and mapped by a
+//     hand-written function;
 //   - jq: jq doing the same field mapping on a sample (jq is single-threaded).
+//
+// With -export it times `usher export` to Parquet against DuckDB instead (export.go).
 //
 // Each contender runs as its own process so its peak RSS is its own.
 //
@@ -31,8 +36,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 4 && os.Args[1] == "bare-loop" {
-		if err := bareLoop(os.Args[2], os.Args[3], os.Args[4], runtime.GOMAXPROCS(0)); err != nil {
+	if len(os.Args) > 5 && os.Args[1] == "bare-loop" {
+		if err := bareLoop(os.Args[2], os.Args[3], os.Args[4], os.Args[5], runtime.GOMAXPROCS(0)); err != nil {
 			fmt.Fprintln(os.Stderr, "bare-loop:", err)
 			os.Exit(1)
 		}
@@ -111,16 +116,21 @@ func run(source string, n int, seed int64, usher, dir string, jqSample int) erro
 		return err
 	}
 	dropCache(in)
-	bare, err := timed("bare decode→encode loop", st.Users, exec.Command(self, "bare-loop", source, in, filepath.Join(dir, "bare")))
+	anchor, err := timed("struct-decoding Go loop", st.Users, exec.Command(self, "bare-loop", source, "struct", in, filepath.Join(dir, "struct")))
+	if err != nil {
+		return err
+	}
+	bare, err := timed("map[string]any Go loop", st.Users, exec.Command(self, "bare-loop", source, "map", in, filepath.Join(dir, "bare")))
 	if err != nil {
 		return err
 	}
 	out := filepath.Join(dir, "usher-out")
+	os.RemoveAll(out) // a -dir reused from an earlier bench holds its run
 	us, err := timed("usher migrate", st.Users, exec.Command(usher, "migrate", "--source", source, "--input", in, "--out", out, "--progress", "never"))
 	if err != nil {
 		return err
 	}
-	results := []result{bare, us}
+	results := []result{anchor, bare, us}
 	if jqSample > 0 {
 		if _, err := exec.LookPath("jq"); err == nil {
 			sample := filepath.Join(dir, "sample.ndjson")
@@ -138,9 +148,10 @@ func run(source string, n int, seed int64, usher, dir string, jqSample int) erro
 	for _, r := range results {
 		fmt.Printf("%-28s %12.0f %10.1f %10.2f %12.1f\n", r.name, r.rate(), r.rate()*float64(st.Bytes)/float64(st.Users)/1e6, r.elapsed.Seconds(), float64(r.rssKB)/1024)
 	}
-	fmt.Printf("\nusher / bare loop throughput: %.2f\n", us.rate()/bare.rate())
-	if len(results) > 2 {
-		fmt.Printf("usher / jq throughput:        %.1f×\n", us.rate()/results[2].rate())
+	fmt.Printf("\nusher / struct-decoding loop throughput: %.2f\n", us.rate()/anchor.rate())
+	fmt.Printf("usher / map[string]any loop throughput:  %.2f\n", us.rate()/bare.rate())
+	if len(results) > 3 {
+		fmt.Printf("usher / jq throughput:                   %.1f×\n", us.rate()/results[3].rate())
 	}
 	return nil
 }
@@ -228,10 +239,14 @@ func timed(name string, users int, cmd *exec.Cmd) (result, error) {
 	return result{name: name, users: users, elapsed: el, rssKB: rss}, nil
 }
 
-// bareLoop is the naive alternative: read lines, decode each into a generic object (for gigya,
-// map it with a hand-written function), encode it,
-// pack ≤500000-byte arrays, with one goroutine per core each taking every other chunk of lines.
-func bareLoop(source, in, outDir string, workers int) error {
+// bareLoop is the plain alternative: read lines, map each (mode "struct": decoded into typed
+// structs, see structloop.go; mode "map": decoded into a generic object and, for gigya, mapped
+// with a hand-written function), encode it and pack ≤500000-byte arrays, with one goroutine per
+// core each taking every other chunk of lines.
+func bareLoop(source, mode, in, outDir string, workers int) error {
+	if mode != "struct" && mode != "map" {
+		return fmt.Errorf("mode %q: want struct or map", mode)
+	}
 	if err := os.MkdirAll(outDir, 0o700); err != nil {
 		return err
 	}
@@ -248,6 +263,8 @@ func bareLoop(source, in, outDir string, workers int) error {
 		go func(w int) {
 			defer wg.Done()
 			var buf []byte
+			var gu auth0User
+			var iu importUser
 			files := 0
 			flush := func() error {
 				if len(buf) == 0 {
@@ -261,15 +278,17 @@ func bareLoop(source, in, outDir string, workers int) error {
 			}
 			for chunk := range chunks {
 				for _, line := range chunk {
-					m, err := pipeline.DecodeObject(line)
-					if err != nil {
-						continue
+					var b []byte
+					var ok bool
+					switch {
+					case mode == "struct" && source == "gigya":
+						b, ok = structGigya(line, &gu)
+					case mode == "struct":
+						b, ok = structExport(line, &iu)
+					default:
+						b, ok = mapLine(source, line)
 					}
-					if source == "gigya" {
-						m = mapGigya(m)
-					}
-					b, err := pipeline.Marshal(m)
-					if err != nil {
+					if !ok {
 						continue
 					}
 					if len(buf)+len(b)+4 > 500000 {
@@ -315,4 +334,17 @@ func bareLoop(source, in, outDir string, workers int) error {
 	default:
 		return nil
 	}
+}
+
+// mapLine is the map[string]any loop's work on one line.
+func mapLine(source string, line []byte) ([]byte, bool) {
+	m, err := pipeline.DecodeObject(line)
+	if err != nil {
+		return nil, false
+	}
+	if source == "gigya" {
+		m = mapGigya(m)
+	}
+	b, err := pipeline.Marshal(m)
+	return b, err == nil
 }

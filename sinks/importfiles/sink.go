@@ -248,8 +248,11 @@ func (s *Sink) Write(ctx context.Context, r *pipeline.Result) error {
 			held = false
 		}
 	}
-	row := ledger.User{Seq: r.Seq, Pos: r.Pos.String(), Status: r.Outcome.String(), Email: r.Email,
-		UserID: r.UserID, Username: r.Username, Hash: r.HashFormat}
+	// The row waits for the next checkpoint (up to 20,000 rows, twice over while one commits):
+	// its identity is copied, as a decoded string may share its record's bytes, which would keep
+	// every waiting record in memory.
+	row := ledger.User{Seq: r.Seq, Pos: r.Pos.String(), Status: r.Outcome.String(), Email: strings.Clone(r.Email),
+		UserID: strings.Clone(r.UserID), Username: strings.Clone(r.Username), Hash: r.HashFormat}
 	s.sample()
 	st := &s.state
 	st.Counts.Read++

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"github.com/usher-migrate/usher/pipeline"
 	"github.com/usher-migrate/usher/pipeline/runreport"
 	"github.com/usher-migrate/usher/pipeline/runreport/htmlreport"
+	"github.com/usher-migrate/usher/sinks/export/digests"
 	"github.com/usher-migrate/usher/sinks/export/format"
 )
 
@@ -104,8 +104,10 @@ type Exporter struct {
 	rejW     *bufio.Writer
 	digests  output
 	digW     *bufio.Writer
-	prev     map[string]string // user_id → digest of the earlier export
-	seen     map[string]bool
+	digSort  *digests.Sorter  // this export's user_id → digest, written sorted by user_id by Close
+	prev     *digests.File    // the earlier export's digests (--changes-since), sorted by user_id
+	seen     digests.Bitset   // the users of prev (by ordinal) this export has
+	sortTmp  *digests.TempDir // the temporary files of both
 	rep      Report
 	keyCol   int
 	report   output // the report while Close writes it
@@ -159,21 +161,24 @@ func Open(cfg Config) (*Exporter, error) {
 		}
 	}()
 	cols := cfg.Schema.Columns()
+	if e.keyCol >= 0 {
+		e.sortTmp = sortTempDir(cfg.Output, rem != nil)
+	}
 	if cfg.ChangesSince != "" {
 		if e.keyCol < 0 {
 			return nil, errors.New("--changes-since needs a user_id column")
 		}
-		var prev map[string]string
+		var prev *digests.File
 		var err error
 		if objstore.IsURL(cfg.ChangesSince) {
-			prev, err = readRemoteDigests(cfg.Context, cfg.ChangesSince)
+			prev, err = readRemoteDigests(cfg.Context, cfg.ChangesSince, e.sortTmp)
 		} else {
-			prev, err = readDigests(cfg.ChangesSince + DigestsSuffix)
+			prev, err = readDigests(cfg.ChangesSince+DigestsSuffix, e.sortTmp)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("--changes-since: %w", err)
 		}
-		e.prev, e.seen = prev, map[string]bool{}
+		e.prev, e.seen = prev, digests.NewBitset(prev.Len())
 		e.rep.Changes = &Changes{Since: objstore.Display(cfg.ChangesSince)}
 		cols = append([]format.Column{{Name: "op", Type: format.String}}, cols...)
 	}
@@ -202,6 +207,7 @@ func Open(cfg Config) (*Exporter, error) {
 			return nil, err
 		}
 		e.digW = bufio.NewWriterSize(e.digests, 1<<20)
+		e.digSort = digests.NewSorter(e.sortTmp)
 	}
 	ok = true
 	return e, nil
@@ -372,22 +378,26 @@ func (e *Exporter) Write(_ context.Context, r *pipeline.Result) error {
 	row := enc.row
 	var changed *int64 // the --changes-since count the row adds to
 	if e.keyCol >= 0 {
-		if enc.id != "" {
-			e.digW.WriteString(`{"id":`)
-			e.digW.Write(strconv.AppendQuote(nil, enc.id))
-			if _, err := e.digW.WriteString(`,"d":"` + enc.digest + "\"}\n"); err != nil { // bufio errors are sticky
+		if enc.id != "" { // PATH.digests is written sorted by Close
+			if err := e.digSort.Add(enc.id, enc.digest); err != nil {
 				return fileErr(e.cfg.Output+DigestsSuffix, "writing digests", err)
 			}
 		}
 		if e.prev != nil {
 			op := "insert"
-			if old, ok := e.prev[enc.id]; ok && enc.id != "" {
-				e.seen[enc.id] = true
-				if old == enc.digest {
-					e.rep.Changes.Unchanged++
-					return nil
+			if enc.id != "" {
+				ord, old, ok, err := e.prev.Lookup(enc.id)
+				if err != nil {
+					return fmt.Errorf("--changes-since: %w", err)
 				}
-				op = "update"
+				if ok {
+					e.seen.Set(ord)
+					if string(old) == enc.digest {
+						e.rep.Changes.Unchanged++
+						return nil
+					}
+					op = "update"
+				}
 			}
 			changed = &e.rep.Changes.Inserted
 			if op == "update" {
@@ -436,36 +446,52 @@ func (e *Exporter) reject(r *pipeline.Result, issues []pipeline.Issue) error {
 	return nil
 }
 
-// Close writes the deleted users (with --changes-since), finishes the file, renames every output
-// into place, writes PATH.report.json and releases the lock. When it fails, no temporary file is
-// left behind.
+// Close writes the deleted users (with --changes-since), finishes the file, writes PATH.digests
+// sorted by user_id, renames every output into place, writes PATH.report.json and releases the
+// lock. When it fails, no temporary file is left behind.
 func (e *Exporter) Close() (rep *Report, err error) {
 	defer func() {
 		if err != nil {
 			e.Abort()
 		}
+		e.dropDigests()
 		e.unlock()
 	}()
 	if e.prev != nil {
-		ids := make([]string, 0)
-		for id := range e.prev {
-			if !e.seen[id] {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
+		// The users of the earlier export this one does not have, in user_id order: a walk
+		// over its sorted digests.
+		var werr error
+		err := e.prev.WalkUnset(e.seen, func(_ int64, id []byte) error {
 			row := make([]any, len(e.rep.Columns))
-			row[0], row[e.keyCol+1] = "delete", id
+			row[0], row[e.keyCol+1] = "delete", string(id)
 			if err := e.w.Write(row); err != nil {
-				return nil, e.writeErr(err)
+				werr = e.writeErr(err)
+				return werr
 			}
 			e.rep.Changes.Deleted++
 			e.rep.Counts.Exported++
+			return nil
+		})
+		if werr != nil {
+			return nil, werr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--changes-since: %w", err)
 		}
 	}
 	if err := e.w.Close(); err != nil {
 		return nil, e.writeErr(err)
+	}
+	if e.digSort != nil {
+		var line []byte
+		err := e.digSort.Finish(func(id, d []byte) error {
+			line = digests.AppendLine(line[:0], id, d)
+			_, err := e.digW.Write(line)
+			return err
+		})
+		if err != nil {
+			return nil, fileErr(e.cfg.Output+DigestsSuffix, "writing digests", err)
+		}
 	}
 	// Every output is completed (files synced) before any is published, so a failure leaves the
 	// previous export whole. Publication goes in this order: the export, its rejects and
@@ -581,7 +607,30 @@ func (e *Exporter) Abort() {
 			*o = nil
 		}
 	}
+	e.dropDigests()
 	e.unlock()
+}
+
+// sortTempDir is the folder of an export's temporary digests files: beside output (PATH's
+// folder) or, for an object-storage output, in os.TempDir(). Those a killed export left are
+// removed (this runs under the lock).
+func sortTempDir(output string, remote bool) *digests.TempDir {
+	parent, prefix := filepath.Dir(output), filepath.Base(output)+DigestsSuffix
+	if remote {
+		parent, prefix = os.TempDir(), "usher"+DigestsSuffix
+	}
+	digests.RemoveStale(parent, prefix)
+	return digests.NewTempDir(parent, prefix)
+}
+
+// dropDigests closes the digests files and removes the temporary ones. It may be called more
+// than once.
+func (e *Exporter) dropDigests() {
+	if e.digSort != nil {
+		e.digSort.Close()
+	}
+	e.prev.Close()
+	e.sortTmp.Remove()
 }
 
 func (e *Exporter) unlock() {
@@ -618,33 +667,19 @@ func lock(path string) error {
 	return fmt.Errorf("cannot take the lock %s", path)
 }
 
-// readDigests loads an earlier export's user_id → digest table.
-func readDigests(path string) (map[string]string, error) {
+// readDigests opens an earlier export's digests file (sorted into a temporary file of tmp when
+// it is not sorted by user_id).
+func readDigests(path string, tmp *digests.TempDir) (*digests.File, error) {
 	// O_NONBLOCK: a named pipe in its place is refused below instead of blocking the open.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w (an export writes PATH%s beside PATH)", err, DigestsSuffix)
 	}
-	defer f.Close()
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	return parseDigests(f, path)
-}
-
-// parseDigests reads a digests file's lines, user_id → digest; name is its path or URL.
-func parseDigests(r io.Reader, path string) (map[string]string, error) {
-	out := map[string]string{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var l struct{ ID, D string }
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.ID == "" {
-			return nil, fmt.Errorf("%s:%d: not a digest line", path, n)
-		}
-		out[l.ID] = l.D
-	}
-	return out, sc.Err()
+	return digests.OpenFile(f, path, tmp, false) // errors: "PATH:N: not a digest line"
 }
 
 // OutputError refuses an --output path before any work: a folder, a path ending in a separator,

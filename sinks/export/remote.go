@@ -17,6 +17,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/usher-migrate/usher/internal/objstore"
+	"github.com/usher-migrate/usher/sinks/export/digests"
 )
 
 // An export to object storage (--output s3://bucket/exports/users-{date}.parquet, gs://…,
@@ -229,8 +230,9 @@ func (r *remote) unlock() {
 	r.token = ""
 }
 
-// readRemoteDigests streams PREV.digests of an earlier export in object storage.
-func readRemoteDigests(ctx context.Context, prev string) (map[string]string, error) {
+// readRemoteDigests downloads PREV.digests of an earlier export in object storage into a
+// temporary file of tmp (streamed: memory stays bounded) and opens it as readDigests does.
+func readRemoteDigests(ctx context.Context, prev string, tmp *digests.TempDir) (*digests.File, error) {
 	loc, err := objstore.Parse(prev)
 	if err != nil {
 		return nil, err
@@ -244,7 +246,16 @@ func readRemoteDigests(ctx context.Context, prev string) (map[string]string, err
 		return nil, err
 	}
 	defer r.Close()
-	return parseDigests(r, loc.String())
+	f, err := tmp.Create("download-*.digests")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, loc.Err(err)
+	}
+	return digests.OpenFile(f, loc.String(), tmp, true) // errors: "URL:N: not a digest line"
 }
 
 // displayAll is paths with the query of each URL left out (for the report); nil stays nil.

@@ -39,6 +39,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./pipeline/validate
 	$(GO) test -run='^$$' -fuzz='^FuzzFastDecode$$' -fuzztime=$(FUZZTIME) ./pipeline
 	$(GO) test -run='^$$' -fuzz='^FuzzMarshal$$' -fuzztime=$(FUZZTIME) ./pipeline
+	$(GO) test -run='^$$' -fuzz='^FuzzSpilled$$' -fuzztime=$(FUZZTIME) ./pipeline
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/auth0hash
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pipeline/hash/legacy
 	$(GO) test -run='^$$' -fuzz='^FuzzParseGigya$$' -fuzztime=$(FUZZTIME) ./sources/gigya/gigyahash

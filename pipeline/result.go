@@ -65,6 +65,10 @@ type Result struct {
 	decoder interface {
 		Decode(raw *RawRecord) (map[string]any, error)
 	}
+	// mapped says the record decoded and mapped without an issue; mappedEmail is its e-mail
+	// then (FirstPass collects them).
+	mapped      bool
+	mappedEmail string
 }
 
 // ReadRecord returns the record as read: Raw decoded again by the source that framed it, not the

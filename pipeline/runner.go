@@ -82,9 +82,11 @@ type Runner struct {
 	// BatchSize is the number of records handed to a worker at once (256 when zero).
 	BatchSize int
 
+	// Replay, when set, is the spill of a first pass over the same source (FirstPass): each
+	// record is framed again but its result is the spilled one, not processed a second time.
+	Replay *Spill
+
 	processed atomic.Int64
-	// scan stops each record once it is mapped (ScanEmails).
-	scan bool
 }
 
 // Processed is the number of records the writer has received so far.
@@ -93,6 +95,7 @@ func (r *Runner) Processed() int64 { return r.processed.Load() }
 type batch struct {
 	n       int
 	raws    []RawRecord
+	spilled [][]byte // with Runner.Replay: each record's spilled result
 	results []Result
 	weight  int64 // the bytes it holds against inflightBytes, released once written
 }
@@ -123,6 +126,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	toWork := make(chan *batch, workers*2)
 	toWrite := make(chan *batch, workers*2)
 
+	var spill *spillReader
+	if r.Replay != nil {
+		var err error
+		if spill, err = r.Replay.open(); err != nil {
+			return err
+		}
+		defer spill.close()
+	}
+
 	// Reader: frames records into batches.
 	g.Go(func() error {
 		defer close(toWork)
@@ -152,10 +164,21 @@ func (r *Runner) Run(ctx context.Context) error {
 		cur.raws = make([]RawRecord, 0, size)
 		err := r.Source.Read(ctx, func(raw RawRecord) error {
 			seq++
+			var spilled []byte
+			if spill != nil {
+				var err error
+				if spilled, err = spill.next(); err != nil {
+					return err
+				}
+			}
 			if seq <= r.Skip {
 				return nil
 			}
 			cur.raws = append(cur.raws, raw)
+			if spill != nil {
+				cur.spilled = append(cur.spilled, spilled)
+				curBytes += len(spilled)
+			}
 			curBytes += len(raw.Data) + 64*len(raw.Cells)
 			for _, c := range raw.Cells {
 				curBytes += len(c)
@@ -171,6 +194,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		if seq < r.Skip {
 			return fmt.Errorf("the inputs hold %d records but the ledger says %d were already done: inputs changed since the interrupted run", seq, r.Skip)
 		}
+		if spill != nil {
+			if err := spill.done(); err != nil {
+				return err
+			}
+		}
 		return flush()
 	})
 
@@ -181,9 +209,15 @@ func (r *Runner) Run(ctx context.Context) error {
 			for b := range toWork {
 				b.results = make([]Result, len(b.raws))
 				for i := range b.raws {
+					if b.spilled != nil {
+						if err := r.replay(&b.raws[i], b.spilled[i], &b.results[i]); err != nil {
+							return err
+						}
+						continue
+					}
 					r.process(&b.raws[i], &b.results[i])
 				}
-				b.raws = nil
+				b.raws, b.spilled = nil, nil
 				select {
 				case toWrite <- b:
 				case <-wctx.Done():
@@ -261,10 +295,7 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	user := norm.User
 	res.Email, res.UserID, res.Username = identity(user)
 	res.SocialOnly, res.Providers = norm.SocialOnly, norm.Providers
-	if r.scan {
-		res.Outcome = Imported
-		return
-	}
+	res.mapped, res.mappedEmail = true, res.Email
 	pw := r.Stages.Prepare(user, norm.Plaintext)
 	if norm.Format != "" {
 		pw.Format = norm.Format
@@ -354,6 +385,15 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 		return
 	}
 	res.User = b
+}
+
+// replay sets res to a record's result spilled by the first pass (Runner.Replay).
+func (r *Runner) replay(raw *RawRecord, spilled []byte, res *Result) error {
+	if err := readSpilled(spilled, res); err != nil {
+		return fmt.Errorf("second pass: %s: %w", raw.Pos, err)
+	}
+	res.Pos, res.Raw, res.decoder = raw.Pos, *raw, r.Source
+	return nil
 }
 
 // Decision is where Routing sends a valid user: imported, held for lazy migration (with

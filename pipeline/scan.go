@@ -1,9 +1,6 @@
 package pipeline
 
-import (
-	"context"
-	"hash/fnv"
-)
+import "hash/fnv"
 
 // EmailSet answers, for the e-mails of an input, "may this e-mail occur more than once?" in fixed
 // memory whatever the input's size: two Bloom filters, one of e-mails seen, one of those seen
@@ -77,33 +74,4 @@ func (e *EmailSet) Repeated(email string) bool {
 		}
 	}
 	return true
-}
-
-// ScanEmails reads the whole source once, mapping each record only as far as its e-mail, and
-// returns the set of e-mails it holds: the first pass of --duplicates merge, which must know
-// before writing a user whether a later account shares its e-mail. Records that cannot be
-// decoded or mapped are left out (the real pass rejects them).
-//
-// The filters are sized from the source's size when it is a Sizer (a record per 128 bytes: a
-// generous guess, as records are 1–2 KB, or a few hundred bytes gzip-compressed).
-func ScanEmails(ctx context.Context, src Source, norm Mapping, workers int) (*EmailSet, error) {
-	var records int64
-	if sz, ok := src.(Sizer); ok && sz.TotalBytes() > 0 {
-		records = sz.TotalBytes()/512 + 1
-	}
-	set := NewEmailSet(records)
-	r := &Runner{Source: src, Stages: Stages{Mapping: norm}, Workers: workers, Writer: scanWriter{set}, scan: true}
-	if err := r.Run(ctx); err != nil {
-		return nil, err
-	}
-	return set, nil
-}
-
-type scanWriter struct{ set *EmailSet }
-
-func (w scanWriter) Write(_ context.Context, r *Result) error {
-	if r.Outcome != Rejected && r.Email != "" {
-		w.set.Add(r.Email)
-	}
-	return nil
 }

@@ -24,6 +24,10 @@ import (
 	"github.com/usher-migrate/usher/sources/sweep"
 )
 
+// firstPassFile, in the output folder, holds the first pass's results while a --duplicates merge
+// run's second pass reads them (pipeline.FirstPass); it is removed when the run ends.
+const firstPassFile = ".usher-first-pass"
+
 func newMigrateCmd(log *slog.Logger, stdout, stderr io.Writer, dry bool) *cobra.Command {
 	o := defaultOptions()
 	cmd := &cobra.Command{
@@ -126,21 +130,6 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	if o.Duplicates == "merge" && o.sweepFrom == nil {
-		// First pass: which e-mails occur more than once (their accounts are merged).
-		start := time.Now()
-		log.Info("reading the input once to find accounts that share an e-mail (--duplicates merge; --duplicates reject skips this)")
-		emails, err := pipeline.ScanEmails(ctx, src, norm, o.Workers)
-		if err != nil {
-			sink.Interrupt(context.WithoutCancel(ctx))
-			return err
-		}
-		log.Info("first pass done", "took", time.Since(start).Round(time.Millisecond))
-		sink.MergeDuplicates(emails.Repeated)
-	}
-	if skip > 0 {
-		log.Info("resuming", "out", dir, "records_done", skip)
-	}
 	vopt := validate.Options{UsernameMin: o.UsernameMin, UsernameMax: o.UsernameMax}
 	runner := &pipeline.Runner{
 		Source:  src,
@@ -161,6 +150,25 @@ func runMigrate(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer,
 			Strip:        hash.Strip,
 			AllLazy:      o.stageAll,
 		},
+	}
+	if o.Duplicates == "merge" && o.sweepFrom == nil {
+		// First pass: which e-mails occur more than once (their accounts are merged). It
+		// processes every record and spills the results, which the second pass takes in order
+		// instead of processing the records again.
+		start := time.Now()
+		log.Info("first pass: processing the input to find accounts that share an e-mail (--duplicates merge; --duplicates reject skips this)")
+		emails, spill, err := pipeline.FirstPass(ctx, runner, filepath.Join(dir, firstPassFile))
+		if err != nil {
+			sink.Interrupt(context.WithoutCancel(ctx))
+			return err
+		}
+		defer spill.Remove()
+		log.Info("first pass done", "took", time.Since(start).Round(time.Millisecond))
+		sink.MergeDuplicates(emails.Repeated)
+		runner.Replay = spill
+	}
+	if skip > 0 {
+		log.Info("resuming", "out", dir, "records_done", skip)
 	}
 	prog := startProgress(ctx, o.Progress, stderr, log, src, runner)
 	runErr := runner.Run(ctx)

@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 )
@@ -101,6 +103,10 @@ func appendObject(b []byte, m map[string]any, depth int) ([]byte, error) {
 // general encoder.
 func appendString(b []byte, s string) ([]byte, error) {
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			i++

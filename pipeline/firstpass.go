@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 )
 
 // FirstPass is the first of the two passes of --duplicates merge, which must know before writing
@@ -132,7 +133,8 @@ func appendSpilled(b []byte, r *Result) []byte {
 // errSpill is a spilled result that does not decode: the spill file was changed or cut.
 var errSpill = errors.New("the first pass's results are damaged")
 
-// readSpilled sets r's fields from a spilled result (appendSpilled).
+// readSpilled sets r's fields from a spilled result (appendSpilled). The strings and the user
+// share b's bytes: b must not be changed or reused afterwards.
 func readSpilled(b []byte, r *Result) error {
 	d := spillDecoder{b: b}
 	r.Outcome = Outcome(d.byte())
@@ -146,7 +148,10 @@ func readSpilled(b []byte, r *Result) error {
 	}
 	r.Issues, r.Warnings = d.issues(), d.issues()
 	if d.byte() == 1 {
-		r.User = []byte(d.str())
+		r.User = d.bytes()
+		if r.User == nil {
+			r.User = []byte{}
+		}
 	}
 	if d.bad || d.i != len(b) || r.Outcome < Imported || r.Outcome > Rejected {
 		return errSpill
@@ -179,14 +184,22 @@ func (d *spillDecoder) count() int {
 	return int(n)
 }
 
-func (d *spillDecoder) str() string {
+func (d *spillDecoder) bytes() []byte {
 	n := d.count()
 	if d.bad || n > len(d.b)-d.i {
 		d.bad = true
-		return ""
+		return nil
 	}
 	d.i += n
-	return string(d.b[d.i-n : d.i])
+	return d.b[d.i-n : d.i : d.i]
+}
+
+func (d *spillDecoder) str() string {
+	b := d.bytes()
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func (d *spillDecoder) issues() []Issue {

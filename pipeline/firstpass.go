@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"unsafe"
 )
 
 // FirstPass is the first of the two passes of --duplicates merge, which must know before writing
@@ -133,8 +132,9 @@ func appendSpilled(b []byte, r *Result) []byte {
 // errSpill is a spilled result that does not decode: the spill file was changed or cut.
 var errSpill = errors.New("the first pass's results are damaged")
 
-// readSpilled sets r's fields from a spilled result (appendSpilled). The strings and the user
-// share b's bytes: b must not be changed or reused afterwards.
+// readSpilled sets r's fields from a spilled result (appendSpilled). The user shares b's bytes
+// (b must not be changed or reused afterwards); the strings are copies, as the writer keeps some
+// (a ledger row keeps the hash format until the next checkpoint), which would keep b alive.
 func readSpilled(b []byte, r *Result) error {
 	d := spillDecoder{b: b}
 	r.Outcome = Outcome(d.byte())
@@ -194,13 +194,7 @@ func (d *spillDecoder) bytes() []byte {
 	return d.b[d.i-n : d.i : d.i]
 }
 
-func (d *spillDecoder) str() string {
-	b := d.bytes()
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}
+func (d *spillDecoder) str() string { return string(d.bytes()) }
 
 func (d *spillDecoder) issues() []Issue {
 	n := d.count()

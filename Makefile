@@ -59,6 +59,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJobErrors$$' -fuzztime=$(FUZZTIME) ./internal/auth0api
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSONString$$' -fuzztime=$(FUZZTIME) ./sinks/export/format
 	$(GO) test -run='^$$' -fuzz='^FuzzDigestsFile$$' -fuzztime=$(FUZZTIME) ./sinks/export/digests
+	$(GO) test -run='^$$' -fuzz='^FuzzValidJSON$$' -fuzztime=$(FUZZTIME) ./sinks/export/format
+	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=$(FUZZTIME) ./sinks/export
 	$(GO) test -run='^$$' -fuzz='^FuzzUser$$' -fuzztime=$(FUZZTIME) ./sources/cognito
 	$(GO) test -run='^$$' -fuzz='^FuzzTimestamp$$' -fuzztime=$(FUZZTIME) ./sources/cognito
 	$(GO) test -run='^$$' -fuzz='^FuzzImportCSV$$' -fuzztime=$(FUZZTIME) ./sources/cognito

@@ -8,10 +8,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
@@ -23,8 +24,17 @@ import (
 type field struct {
 	col  format.Column
 	path []string // object keys; an element "[n]" indexes an array
+	// steps is path resolved once: the key, or the index of an element "[n]" (key "").
+	steps []step
 	// stamp, when set, finds a legacy timestamp under any app_metadata namespace by these names.
 	stamp []string
+}
+
+// step is one element of a field's path: an object key, or an array index when isIdx.
+type step struct {
+	key   string
+	index int
+	isIdx bool
 }
 
 // DefaultColumns are the columns of an export without --fields, in order: the normalized profile,
@@ -53,7 +63,9 @@ var hashColumns = []string{"password_hash", "custom_password_hash"}
 type Schema struct {
 	fields []field
 	pseudo map[int]bool // column index → pseudonymized
-	key    []byte
+	// pseudoCol is pseudo by column index, for Row.
+	pseudoCol []bool
+	key       []byte
 }
 
 // SchemaConfig chooses the columns.
@@ -120,6 +132,10 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 		s.pseudo[i] = true
 		s.fields[i].col.Type = format.String
 	}
+	s.pseudoCol = make([]bool, len(s.fields))
+	for i := range s.pseudo {
+		s.pseudoCol[i] = true
+	}
 	return s, nil
 }
 
@@ -152,6 +168,14 @@ func newField(path, col string) (field, error) {
 	if names, ok := stampNames[path]; ok {
 		f.stamp = names
 	}
+	for _, p := range f.path {
+		if strings.HasPrefix(p, "[") {
+			n, _ := strconv.Atoi(strings.Trim(p, "[]")) // checked above
+			f.steps = append(f.steps, step{index: n, isIdx: true})
+			continue
+		}
+		f.steps = append(f.steps, step{key: p})
+	}
 	return f, nil
 }
 
@@ -177,10 +201,18 @@ func (s *Schema) index(col string) int {
 // as the import files carry it.
 func (s *Schema) Row(user map[string]any) ([]any, error) {
 	row := make([]any, len(s.fields))
-	for i, f := range s.fields {
-		v, ok := lookup(user, f.path)
+	var (
+		ns     []string // the app_metadata namespaces holding objects, sorted, once a stamp needs them
+		nsDone bool
+	)
+	for i := range s.fields {
+		f := &s.fields[i]
+		v, ok := lookup(user, f.steps)
 		if !ok && f.stamp != nil {
-			v, ok = findStamp(user, f.stamp)
+			if !nsDone {
+				ns, nsDone = namespaces(user), true
+			}
+			v, ok = findStamp(user, ns, f.stamp)
 		}
 		if !ok || v == nil {
 			continue
@@ -189,8 +221,12 @@ func (s *Schema) Row(user map[string]any) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", f.col.Name, err)
 		}
-		if s.pseudo[i] && val != nil {
-			val = s.pseudonym(fmt.Sprint(val))
+		if s.pseudoCol[i] && val != nil {
+			str, isStr := val.(string)
+			if !isStr {
+				str = fmt.Sprint(val)
+			}
+			val = s.pseudonym(str)
 		}
 		row[i] = val
 	}
@@ -205,34 +241,51 @@ func (s *Schema) pseudonym(v string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func lookup(v any, path []string) (any, bool) {
+func lookup(v any, path []step) (any, bool) {
 	for _, p := range path {
-		if strings.HasPrefix(p, "[") {
+		if p.isIdx {
 			arr, ok := v.([]any)
-			n, _ := strconv.Atoi(strings.Trim(p, "[]"))
-			if !ok || n >= len(arr) {
+			if !ok || p.index < 0 || p.index >= len(arr) {
 				return nil, false
 			}
-			v = arr[n]
+			v = arr[p.index]
 			continue
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
 			return nil, false
 		}
-		if v, ok = obj[p]; !ok {
+		if v, ok = obj[p.key]; !ok {
 			return nil, false
 		}
 	}
 	return v, true
 }
 
-// findStamp looks for a legacy timestamp under the app_metadata namespaces, in name order.
-func findStamp(user map[string]any, names []string) (any, bool) {
+// namespaces returns the keys of the user's app_metadata whose values are objects, sorted: where
+// findStamp looks for legacy timestamps.
+func namespaces(user map[string]any) []string {
+	app, _ := user["app_metadata"].(map[string]any)
+	var ns []string
+	for k, v := range app {
+		if _, ok := v.(map[string]any); ok {
+			ns = append(ns, k)
+		}
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// findStamp looks for a legacy timestamp under the app_metadata namespaces ns (see namespaces),
+// in name order, then namespace order.
+func findStamp(user map[string]any, ns []string, names []string) (any, bool) {
+	if len(ns) == 0 {
+		return nil, false
+	}
 	app, _ := user["app_metadata"].(map[string]any)
 	for _, name := range names {
-		for _, ns := range slices.Sorted(maps.Keys(app)) {
-			if sub, ok := app[ns].(map[string]any); ok {
+		for _, n := range ns {
+			if sub, ok := app[n].(map[string]any); ok {
 				if v, ok := sub[name]; ok && v != nil {
 					return v, true
 				}
@@ -251,26 +304,245 @@ func convert(v any, t format.Type) (any, error) {
 		}
 		return nil, fmt.Errorf("want a boolean, got %s", pipeline.JSONType(v))
 	case format.JSON:
-		b, err := pipeline.Marshal(v)
-		return string(b), err
+		return marshalString(v)
 	}
 	switch x := v.(type) {
 	case string:
 		return x, nil
 	case json.Number:
 		return x.String(), nil
-	case map[string]any, []any:
-		b, err := pipeline.Marshal(x)
-		return string(b), err
 	}
-	b, err := pipeline.Marshal(v)
-	return string(b), err
+	return marshalString(v)
+}
+
+// bufPool holds the scratch buffers JSON text is built in.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// marshalString is string(pipeline.Marshal(v)), built by appendJSON when it can.
+func marshalString(v any) (string, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b, ok := appendJSON((*bp)[:0], v, 0)
+	if !ok {
+		m, err := pipeline.Marshal(v)
+		return string(m), err
+	}
+	keepBuf(bp, b)
+	return string(b), nil
+}
+
+// keepBuf keeps b, grown from *bp, for the next use of the pooled buffer bp, unless it grew
+// beyond maxPooled (a rare huge value is not kept).
+func keepBuf(bp *[]byte, b []byte) {
+	if cap(b) <= maxPooled {
+		*bp = b[:0]
+	}
+}
+
+// maxPooled is the largest scratch buffer bufPool keeps.
+const maxPooled = 256 << 10
+
+// maxDepth bounds appendJSON's recursion: deeper values go to pipeline.Marshal whole.
+const maxDepth = 256
+
+// appendJSON appends v to b as pipeline.Marshal writes it (goccy/go-json without HTML escaping,
+// with encoding/json's UTF-8 normalization: object keys sorted, invalid UTF-8 as \ufffd, U+2028
+// and U+2029 escaped), for the types JSON decoding gives: nil, bool, string, json.Number,
+// map[string]any and []any, plus int64. It reports false for anything else (other types, nil
+// maps and slices, numbers that are not JSON numbers, deep nesting): the caller then uses
+// pipeline.Marshal on the whole value, so the output is the same either way.
+func appendJSON(b []byte, v any, depth int) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case string:
+		return appendString(b, x), true
+	case bool:
+		if x {
+			return append(b, "true"...), true
+		}
+		return append(b, "false"...), true
+	case json.Number:
+		if !isNumber(string(x)) {
+			return b, false
+		}
+		return append(b, x...), true
+	case int64:
+		return strconv.AppendInt(b, x, 10), true
+	case map[string]any:
+		if x == nil || depth >= maxDepth {
+			return b, false
+		}
+		if len(x) == 0 {
+			return append(b, "{}"...), true
+		}
+		var kb [32]string
+		keys := kb[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendJSON(b, x[k], depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	case []any:
+		if x == nil || depth >= maxDepth {
+			return b, false
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendJSON(b, e, depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	}
+	return b, false
+}
+
+const hexDigits = "0123456789abcdef"
+
+// plain marks the bytes a JSON string holds as they are: printable ASCII except '"' and '\\'
+// (no HTML escaping). Other bytes are escaped, or start a UTF-8 sequence to check.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendString appends s as a JSON string, escaped as pipeline.Marshal escapes it (encoding/json
+// with SetEscapeHTML(false), Go 1.22 to 1.26).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Skip plain bytes, eight at a time while no byte of the word is below 0x20, '"', '\\'
+		// or above 0x7f.
+		for len(s)-i >= 8 {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			const lsb, msb = 0x0101010101010101, 0x8080808080808080
+			q, bs := w^(lsb*'"'), w^(lsb*'\\')
+			if ((w-lsb*0x20)|(q-lsb)|(bs-lsb)|w)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		for i < len(s) && plain[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// isNumber reports whether s is a JSON number (RFC 8259): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(s)
 }
 
 // Digest is a row's content digest for --changes-since: SHA-256 over the canonical JSON of the
-// values, first 16 bytes, hex.
+// values (pipeline.Marshal of the row), first 16 bytes, hex.
 func Digest(row []any) string {
-	b, _ := pipeline.Marshal(row)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b, ok := appendJSON((*bp)[:0], row, 0)
+	if ok {
+		keepBuf(bp, b)
+	} else {
+		b, _ = pipeline.Marshal(row)
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }

@@ -1,10 +1,17 @@
 package export
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	json "github.com/goccy/go-json"
+
+	"github.com/usher-migrate/usher/internal/synth"
 	"github.com/usher-migrate/usher/pipeline"
 )
 
@@ -89,4 +96,105 @@ func mustTime(t *testing.T, s string) (tm time.Time) {
 		t.Fatal(err)
 	}
 	return tm
+}
+
+// TestAppendJSONMatchesMarshal checks that the hand-written JSON encoder writes exactly what
+// pipeline.Marshal writes, for the values JSON decoding and the row model give.
+func TestAppendJSONMatchesMarshal(t *testing.T) {
+	var strs []string
+	for c := 0; c < 256; c++ {
+		strs = append(strs, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"z")
+	}
+	strs = append(strs, "", "plain", `q"uote\back`, "<&>", "\u2028\u2029", "é日本\U0001F600", "\xff\xfe", "a\xc3", "\xed\xa0\x80",
+		"\xf4\x90\x80\x80", "\u007f\u0080\u00ff", "tab\tnl\ncr\r\b\f", "\ufffd", strings.Repeat("x", 5000))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		n := rng.IntN(12)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		strs = append(strs, string(b))
+		rs := make([]rune, n)
+		for i := range rs {
+			rs[i] = rune(rng.IntN(0x2100))
+		}
+		strs = append(strs, string(rs))
+	}
+	var vals []any
+	for _, s := range strs {
+		vals = append(vals, s, map[string]any{s: s, "k": []any{s, nil, true}})
+	}
+	for _, n := range []string{"0", "-0", "1", "-12.5e+7", "1E-2", "3.25", "", "01", "1.", ".5", "+1", "1e", "0x1", " 1", "NaN"} {
+		vals = append(vals, json.Number(n), []any{json.Number(n)})
+	}
+	vals = append(vals, nil, true, false, int64(-42), map[string]any{}, []any{}, map[string]any(nil), []any(nil),
+		map[string]any{"b": 1.5, "a": "x"}, []any{int(3)}, 2.5, map[string]any{"z": map[string]any{"y": []any{map[string]any{"x": nil}}}},
+		[]any{"u1", true, nil, "a@b.co", false, `{"k":1}`})
+	deep := any("leaf")
+	for range maxDepth + 5 {
+		deep = []any{deep}
+	}
+	vals = append(vals, deep)
+	for i, v := range vals {
+		want, werr := pipeline.Marshal(v)
+		got, gerr := marshalString(v)
+		if (werr != nil) != (gerr != nil) || (werr == nil && got != string(want)) {
+			t.Fatalf("value %d %#v: got %q (%v), want %q (%v)", i, v, got, gerr, want, werr)
+		}
+	}
+	row := []any{"u1", nil, true, "x\u2028y", false}
+	want, _ := pipeline.Marshal(row)
+	sum := sha256.Sum256(want)
+	if got := Digest(row); got != hex.EncodeToString(sum[:16]) {
+		t.Errorf("Digest = %s, want %x", got, sum[:16])
+	}
+}
+
+// FuzzAppendJSON compares appendJSON with pipeline.Marshal on decoded JSON documents.
+func FuzzAppendJSON(f *testing.F) {
+	f.Add([]byte(`{"a":[1,"x\u2028",{"b":null}],"c":true,"\u00e9":-1.5e3}`))
+	f.Add([]byte(`"\ud800"`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := pipeline.DecodeObject(data)
+		if err != nil {
+			return
+		}
+		want, werr := pipeline.Marshal(v)
+		got, gerr := marshalString(v)
+		if (werr != nil) != (gerr != nil) || (werr == nil && got != string(want)) {
+			t.Fatalf("%q: got %q (%v), want %q (%v)", data, got, gerr, want, werr)
+		}
+	})
+}
+
+// BenchmarkEncode measures a default-columns row and its digest (Exporter.Encode's work) for
+// synthetic Auth0-export users.
+func BenchmarkEncode(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := synth.Write(&buf, synth.Config{N: 1000, Seed: 1, Style: synth.StyleExport}); err != nil {
+		b.Fatal(err)
+	}
+	var users []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		u, err := pipeline.DecodeObject(bytes.Clone(line))
+		if err != nil {
+			b.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	s, err := NewSchema(SchemaConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		row, err := s.Row(users[i%len(users)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = Digest(row)
+		i++
+	}
 }

@@ -1,6 +1,9 @@
 // Package format writes rows of user data, one schema per file, as CSV, NDJSON, Parquet or
 // Arrow IPC. The writers stream: whatever the number of rows, a writer holds at most one batch
-// of Options.BatchRows rows (Parquet, Arrow) or one row (CSV, NDJSON) plus fixed-size buffers.
+// of Options.BatchRows rows (Parquet, Arrow) or one row (CSV, NDJSON) plus fixed-size buffers;
+// the Parquet writer also holds the row group it encodes from the batch (compressed pages),
+// whose columns it encodes on up to GOMAXPROCS goroutines while Write waits, so the file's
+// bytes are those of a serial writer.
 //
 // Every format gets the same rows and the same column types, and every value is checked the
 // same way before anything is written, so a row accepted by one format is accepted by all
@@ -215,7 +218,7 @@ func checkRow(cols []Column, row []any, skipJSON bool) error {
 			if !utf8.ValidString(s) {
 				return &ValueError{Column: c.Name, Reason: "value is not valid UTF-8"}
 			}
-			if c.Type == JSON && !skipJSON && !json.Valid([]byte(s)) {
+			if c.Type == JSON && !skipJSON && !validJSON(s) {
 				return invalidJSON(c, s)
 			}
 		case Bool:

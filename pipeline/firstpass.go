@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // FirstPass is the first of the two passes of --duplicates merge, which must know before writing
@@ -36,11 +38,18 @@ func FirstPass(ctx context.Context, r *Runner, path string) (*EmailSet, *Spill, 
 		return nil, nil, fmt.Errorf("first pass: %w", err)
 	}
 	sp := &Spill{path: path}
-	w := &spillWriter{set: set, f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	// The spill is compressed (S2, its blocks on the workers' goroutines): a file costs the
+	// kernel about as much per byte as compressing it costs, and the spill holds every user
+	// once more.
+	z := s2.NewWriter(f, s2.WriterConcurrency(max(r.Workers, 1)))
+	w := &spillWriter{set: set, f: f, w: bufio.NewWriterSize(z, 256<<10)}
 	first := &Runner{Source: r.Source, Stages: r.Stages, Routing: r.Routing, Workers: r.Workers, BatchSize: r.BatchSize, Writer: w}
 	err = first.Run(ctx)
 	if err == nil {
 		err = w.w.Flush()
+	}
+	if cerr := z.Close(); err == nil {
+		err = cerr
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -220,7 +229,7 @@ func (s *Spill) open() (*spillReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("second pass: %w", err)
 	}
-	return &spillReader{f: f, r: bufio.NewReaderSize(f, 1<<20), left: s.records}, nil
+	return &spillReader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), 256<<10), left: s.records}, nil
 }
 
 // next returns the next spilled result's bytes; it fails when there is none (the input holds
@@ -258,7 +267,7 @@ func (s *spillReader) close() { s.f.Close() }
 var errInputsChanged = errors.New("the inputs changed between the two passes of --duplicates merge (a different number of records)")
 
 func spillErr(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, s2.ErrCorrupt) || errors.Is(err, s2.ErrCRC) {
 		err = errSpill
 	}
 	return fmt.Errorf("second pass: %w", err)

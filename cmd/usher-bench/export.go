@@ -22,6 +22,9 @@ func runExport(n int, seed int64, usher, dir string) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	in := filepath.Join(dir, "users.ndjson")
 	fmt.Printf("generating %d users (seed %d) ...\n", n, seed)
 	st, err := generate(in, synth.Config{N: n, Seed: seed, Style: synth.StyleExport})

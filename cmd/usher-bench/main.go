@@ -98,6 +98,9 @@ func run(source string, n int, seed int64, usher, dir string, jqSample int) erro
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	in := filepath.Join(dir, "users.ndjson")
 	fmt.Printf("generating %d users (seed %d) ...\n", n, seed)
 	style, program := synth.StyleExport, jqProgram

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -41,7 +42,11 @@ func FirstPass(ctx context.Context, r *Runner, path string) (*EmailSet, *Spill, 
 	// The spill is compressed (S2, its blocks on the workers' goroutines): a file costs the
 	// kernel about as much per byte as compressing it costs, and the spill holds every user
 	// once more.
-	z := s2.NewWriter(f, s2.WriterConcurrency(max(r.Workers, 1)))
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	z := s2.NewWriter(f, s2.WriterConcurrency(workers))
 	w := &spillWriter{set: set, f: f, w: bufio.NewWriterSize(z, 256<<10)}
 	first := &Runner{Source: r.Source, Stages: r.Stages, Routing: r.Routing, Workers: r.Workers, BatchSize: r.BatchSize, Writer: w}
 	err = first.Run(ctx)

@@ -69,17 +69,21 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrame$$' -fuzztime=$(FUZZTIME) ./sources/keycloak
 	$(GO) test -run='^$$' -fuzz='^FuzzAnswers$$' -fuzztime=$(FUZZTIME) ./sources/keycloak/keycloakapi
 
-# usher vs a bare decode→encode loop and jq on N generated users (not a test: prints figures).
+# Benchmarks (not tests: they print figures). Each runs usher and its anchors in one run, each in
+# its own process, and prints the ratios.
+# bench: usher migrate on N generated Auth0-export users against a struct-decoding Go loop, a
+# map[string]any Go loop and jq (on a 100k sample).
 bench: build
 	./bin/usher-bench -usher ./bin/usher -n $(N)
 
-# usher export (NDJSON → Parquet zstd) vs DuckDB doing the same conversion, on N generated users.
+# bench-gigya: the same for N generated Gigya accounts through the built-in gigya mapping (the
+# struct-decoding loop with a typed Gigya mapping is the main anchor).
+bench-gigya: build
+	./bin/usher-bench -source gigya -usher ./bin/usher -n $(N) -jq-sample 100000
+
+# bench-export: usher export (NDJSON → Parquet zstd) against DuckDB doing the same conversion.
 bench-export: build oracles
 	./bin/usher-bench -export -usher ./bin/usher -n $(N)
-
-# The same for N generated Gigya accounts through the built-in gigya mapping.
-bench-gigya: build
-	./bin/usher-bench -source gigya -usher ./bin/usher -n $(N) -jq-sample 50000
 
 quickstart:
 	$(GO) run ./cmd/usher run

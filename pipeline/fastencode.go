@@ -66,6 +66,10 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	return append(b, enc...), err
 }
 
+// AppendJSON appends v to b as Marshal encodes it, for callers that build JSON in buffers of
+// their own (export rows, digests). On an error, b holds a part of the encoding.
+func AppendJSON(b []byte, v any) ([]byte, error) { return appendValue(b, v, 1) }
+
 // keyLists keeps the slices object keys are sorted in.
 var keyLists = sync.Pool{New: func() any { s := make([]string, 0, 32); return &s }}
 

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
@@ -318,14 +317,13 @@ func convert(v any, t format.Type) (any, error) {
 // bufPool holds the scratch buffers JSON text is built in.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// marshalString is string(pipeline.Marshal(v)), built by appendJSON when it can.
+// marshalString is string(pipeline.Marshal(v)), built in a pooled buffer.
 func marshalString(v any) (string, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	b, ok := appendJSON((*bp)[:0], v, 0)
-	if !ok {
-		m, err := pipeline.Marshal(v)
-		return string(m), err
+	b, err := pipeline.AppendJSON((*bp)[:0], v)
+	if err != nil {
+		return "", err
 	}
 	keepBuf(bp, b)
 	return string(b), nil
@@ -342,206 +340,16 @@ func keepBuf(bp *[]byte, b []byte) {
 // maxPooled is the largest scratch buffer bufPool keeps.
 const maxPooled = 256 << 10
 
-// maxDepth bounds appendJSON's recursion: deeper values go to pipeline.Marshal whole.
-const maxDepth = 256
-
-// appendJSON appends v to b as pipeline.Marshal writes it (goccy/go-json without HTML escaping,
-// with encoding/json's UTF-8 normalization: object keys sorted, invalid UTF-8 as \ufffd, U+2028
-// and U+2029 escaped), for the types JSON decoding gives: nil, bool, string, json.Number,
-// map[string]any and []any, plus int64. It reports false for anything else (other types, nil
-// maps and slices, numbers that are not JSON numbers, deep nesting): the caller then uses
-// pipeline.Marshal on the whole value, so the output is the same either way.
-func appendJSON(b []byte, v any, depth int) ([]byte, bool) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), true
-	case string:
-		return appendString(b, x), true
-	case bool:
-		if x {
-			return append(b, "true"...), true
-		}
-		return append(b, "false"...), true
-	case json.Number:
-		if !isNumber(string(x)) {
-			return b, false
-		}
-		return append(b, x...), true
-	case int64:
-		return strconv.AppendInt(b, x, 10), true
-	case map[string]any:
-		if x == nil || depth >= maxDepth {
-			return b, false
-		}
-		if len(x) == 0 {
-			return append(b, "{}"...), true
-		}
-		var kb [32]string
-		keys := kb[:0]
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			var ok bool
-			if b, ok = appendJSON(b, x[k], depth+1); !ok {
-				return b, false
-			}
-		}
-		return append(b, '}'), true
-	case []any:
-		if x == nil || depth >= maxDepth {
-			return b, false
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = appendJSON(b, e, depth+1); !ok {
-				return b, false
-			}
-		}
-		return append(b, ']'), true
-	}
-	return b, false
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plain marks the bytes a JSON string holds as they are: printable ASCII except '"' and '\\'
-// (no HTML escaping). Other bytes are escaped, or start a UTF-8 sequence to check.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string, escaped as pipeline.Marshal escapes it (encoding/json
-// with SetEscapeHTML(false), Go 1.22 to 1.26).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// Skip plain bytes, eight at a time while no byte of the word is below 0x20, '"', '\\'
-		// or above 0x7f.
-		for len(s)-i >= 8 {
-			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			const lsb, msb = 0x0101010101010101, 0x8080808080808080
-			q, bs := w^(lsb*'"'), w^(lsb*'\\')
-			if ((w-lsb*0x20)|(q-lsb)|(bs-lsb)|w)&msb != 0 {
-				break
-			}
-			i += 8
-		}
-		for i < len(s) && plain[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			break
-		}
-		if c := s[i]; c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// isNumber reports whether s is a JSON number (RFC 8259): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	return i == len(s)
-}
-
 // Digest is a row's content digest for --changes-since: SHA-256 over the canonical JSON of the
 // values (pipeline.Marshal of the row), first 16 bytes, hex.
 func Digest(row []any) string {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	b, ok := appendJSON((*bp)[:0], row, 0)
-	if ok {
-		keepBuf(bp, b)
+	b, err := pipeline.AppendJSON((*bp)[:0], row)
+	if err != nil {
+		b = nil // as the digest of a row pipeline.Marshal refuses has always been
 	} else {
-		b, _ = pipeline.Marshal(row)
+		keepBuf(bp, b)
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

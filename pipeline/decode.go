@@ -28,13 +28,13 @@ func DecodeRecord(data []byte) (map[string]any, error) {
 	if m, ok := fastDecode(data, len(data) <= shareBelow); ok {
 		return m, nil
 	}
-	var m map[string]any
-	var err error
-	if len(data) > shareBelow {
-		m, err = decodeObject(data, false)
-	} else {
-		m, err = DecodeObject(data)
-	}
+	return decodeRecordGeneral(data)
+}
+
+// decodeRecordGeneral is DecodeRecord through the general decoder, for the records fastDecode
+// leaves to it.
+func decodeRecordGeneral(data []byte) (map[string]any, error) {
+	m, err := decodeObject(data, len(data) <= shareBelow)
 	if err != nil {
 		return nil, err
 	}

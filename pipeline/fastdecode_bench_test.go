@@ -15,7 +15,7 @@ func BenchmarkFastDecode(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		fn   func([]byte) (map[string]any, error)
-	}{{"general", generalDecode}, {"fast", DecodeRecord}} {
+	}{{"general", decodeRecordGeneral}, {"fast", DecodeRecord}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

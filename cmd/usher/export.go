@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -94,6 +95,9 @@ from writing PATH at once, so export can run from cron or a Kubernetes CronJob.`
 
 // runExport runs an export with the options of a command line or a job file.
 func runExport(ctx context.Context, log *slog.Logger, stdout, stderr io.Writer, o migrateOptions, e exportOptions) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(exportMemoryLimit)
+	}
 	// A job file's tenant too: user info in it is refused before anything shows it.
 	if err := checkTenantCredentials("tenant", o.Tenant); err != nil {
 		return err

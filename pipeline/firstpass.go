@@ -15,7 +15,8 @@ import (
 
 // FirstPass is the first of the two passes of --duplicates merge, which must know before writing
 // a user whether a later account shares its e-mail. It runs every stage of r on the whole source
-// (r.Skip is ignored: a resumed run needs the e-mails of the records already done too) and
+// (the first r.Skip records, which a resumed run has done, are only decoded and mapped: their
+// e-mails count, their results are not written again) and
 // returns the set of e-mails of the records that mapped (decoded and mapped without an issue,
 // whatever the later stages made of them), and the spill: every record's result, in order, in
 // the file at path. The second pass is r with Replay set to the spill: it frames the records
@@ -48,7 +49,8 @@ func FirstPass(ctx context.Context, r *Runner, path string) (*EmailSet, *Spill, 
 	}
 	z := s2.NewWriter(f, s2.WriterConcurrency(workers))
 	w := &spillWriter{set: set, f: f, w: bufio.NewWriterSize(z, 256<<10)}
-	first := &Runner{Source: r.Source, Stages: r.Stages, Routing: r.Routing, Workers: r.Workers, BatchSize: r.BatchSize, Writer: w}
+	first := &Runner{Source: r.Source, Stages: r.Stages, Routing: r.Routing, Workers: r.Workers, BatchSize: r.BatchSize, Writer: w,
+		mapOnly: r.Skip}
 	err = first.Run(ctx)
 	if err == nil {
 		err = w.w.Flush()

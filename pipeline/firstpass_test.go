@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -92,6 +93,12 @@ func TestFirstPassReplay(t *testing.T) {
 			got := &collect{}
 			r := passRunner(src, m, got)
 			r.Skip = skip
+			var validated atomic.Int64
+			validate := r.Stages.Validate
+			r.Stages.Validate = func(u map[string]any) ([]Issue, []Issue) {
+				validated.Add(1)
+				return validate(u)
+			}
 			set, spill, err := FirstPass(context.Background(), r, filepath.Join(t.TempDir(), "spill"))
 			if err != nil {
 				t.Fatal(err)
@@ -99,6 +106,10 @@ func TestFirstPassReplay(t *testing.T) {
 			defer spill.Remove()
 			if m.calls != len(src)-1 { // every record that decodes, once
 				t.Fatalf("first pass mapped %d records", m.calls)
+			}
+			// Seven records map; those a resumed run has done are not validated (nor hashed).
+			if n := validated.Load(); n != 7-skip {
+				t.Fatalf("first pass validated %d records, want %d", n, 7-skip)
 			}
 			r.Replay = spill
 			if err := r.Run(context.Background()); err != nil {

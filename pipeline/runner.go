@@ -86,6 +86,9 @@ type Runner struct {
 	// record is framed again but its result is the spilled one, not processed a second time.
 	Replay *Spill
 
+	// mapOnly is the number of leading records that are only decoded and mapped (FirstPass: the
+	// records a resumed run has done need their e-mails, not their passwords hashed again).
+	mapOnly   int64
 	processed atomic.Int64
 }
 
@@ -94,6 +97,7 @@ func (r *Runner) Processed() int64 { return r.processed.Load() }
 
 type batch struct {
 	n       int
+	mapOnly int // how many of raws, from the first, stop once mapped (Runner.mapOnly)
 	raws    []RawRecord
 	spilled [][]byte // with Runner.Replay: each record's spilled result
 	results []Result
@@ -175,6 +179,9 @@ func (r *Runner) Run(ctx context.Context) error {
 				return nil
 			}
 			cur.raws = append(cur.raws, raw)
+			if seq <= r.mapOnly {
+				cur.mapOnly++
+			}
 			if spill != nil {
 				cur.spilled = append(cur.spilled, spilled)
 				curBytes += len(spilled)
@@ -215,7 +222,7 @@ func (r *Runner) Run(ctx context.Context) error {
 						}
 						continue
 					}
-					r.process(&b.raws[i], &b.results[i])
+					r.process(&b.raws[i], &b.results[i], i < b.mapOnly)
 				}
 				b.raws, b.spilled = nil, nil
 				select {
@@ -270,7 +277,7 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // process runs the concurrent stages on one record.
-func (r *Runner) process(raw *RawRecord, res *Result) {
+func (r *Runner) process(raw *RawRecord, res *Result, mapOnly bool) {
 	res.Pos = raw.Pos
 	res.HashFormat = "none"
 	res.Raw = *raw
@@ -296,6 +303,10 @@ func (r *Runner) process(raw *RawRecord, res *Result) {
 	res.Email, res.UserID, res.Username = identity(user)
 	res.SocialOnly, res.Providers = norm.SocialOnly, norm.Providers
 	res.mapped, res.mappedEmail = true, res.Email
+	if mapOnly {
+		res.Outcome = Imported // not written: the second pass skips the record
+		return
+	}
 	pw := r.Stages.Prepare(user, norm.Plaintext)
 	if norm.Format != "" {
 		pw.Format = norm.Format

@@ -65,7 +65,7 @@ func FirstPass(ctx context.Context, r *Runner, path string) (*EmailSet, *Spill, 
 		sp.Remove()
 		return nil, nil, err
 	}
-	sp.records = w.n
+	sp.records, sp.largest = w.n, w.largest
 	return set, sp, nil
 }
 
@@ -74,6 +74,7 @@ func FirstPass(ctx context.Context, r *Runner, path string) (*EmailSet, *Spill, 
 type Spill struct {
 	path    string
 	records int64
+	largest int // the largest spilled result's length, which bounds what the second pass reads
 }
 
 // Remove deletes the spill's file.
@@ -87,11 +88,12 @@ func (s *Spill) Remove() error {
 // spillWriter is the first pass's writer: it adds the e-mail of every record that mapped to the
 // set and appends every result to the spill.
 type spillWriter struct {
-	set *EmailSet
-	f   *os.File
-	w   *bufio.Writer
-	buf []byte
-	n   int64
+	set     *EmailSet
+	f       *os.File
+	w       *bufio.Writer
+	buf     []byte
+	n       int64
+	largest int
 }
 
 func (s *spillWriter) Write(_ context.Context, r *Result) error {
@@ -99,6 +101,7 @@ func (s *spillWriter) Write(_ context.Context, r *Result) error {
 		s.set.Add(r.mappedEmail)
 	}
 	s.buf = appendSpilled(s.buf[:0], r)
+	s.largest = max(s.largest, len(s.buf))
 	var n [binary.MaxVarintLen64]byte
 	s.w.Write(n[:binary.PutUvarint(n[:], uint64(len(s.buf)))])
 	_, err := s.w.Write(s.buf)
@@ -226,9 +229,10 @@ func (d *spillDecoder) issues() []Issue {
 
 // spillReader reads the spilled results in order (Runner.Replay).
 type spillReader struct {
-	f    *os.File
-	r    *bufio.Reader
-	left int64
+	f       *os.File
+	r       *bufio.Reader
+	left    int64
+	largest int
 }
 
 func (s *Spill) open() (*spillReader, error) {
@@ -236,7 +240,7 @@ func (s *Spill) open() (*spillReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("second pass: %w", err)
 	}
-	return &spillReader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), 256<<10), left: s.records}, nil
+	return &spillReader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), 256<<10), left: s.records, largest: s.largest}, nil
 }
 
 // next returns the next spilled result's bytes; it fails when there is none (the input holds
@@ -246,7 +250,8 @@ func (s *spillReader) next() ([]byte, error) {
 		return nil, errInputsChanged
 	}
 	n, err := binary.ReadUvarint(s.r)
-	if err == nil && n > 1<<40 {
+	if err == nil && n > uint64(s.largest) { // a damaged length: never allocated
+
 		err = errSpill
 	}
 	if err != nil {

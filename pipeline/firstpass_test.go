@@ -157,6 +157,7 @@ func TestReplayRefusesChangedInputs(t *testing.T) {
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, b[:len(b)-5], 0o600)
 		}, "damaged"},
+		{"huge length", src, nil, "damaged"},
 		{"garbled spill", src, func(p string) {
 			b, _ := os.ReadFile(p)
 			b[2] = 0x7f // the lazy reason's length
@@ -170,6 +171,9 @@ func TestReplayRefusesChangedInputs(t *testing.T) {
 			}
 			if tc.damage != nil {
 				tc.damage(spill.path)
+			}
+			if tc.name == "huge length" { // as if a length field read 2^40: refused before allocating
+				spill.largest = 1
 			}
 			r := passRunner(tc.second, &passMapping{}, &collect{})
 			r.Replay = spill
